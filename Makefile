@@ -1,0 +1,66 @@
+# Xilingol Grassland Atlas — the two commands of the quick start are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 5000
+HOST ?= 127.0.0.1
+export ATLAS_STORE ?= $(CURDIR)/var/atlas.gpkg
+
+.PHONY: run dev test lint bench screenshots build-data store clean browser
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.build: $(VENV)/.runtime requirements-build.txt
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-build.txt
+	touch $@
+
+# The embedded GeoPackage store, loaded from the committed GeoJSON when missing.
+store: $(VENV)/.runtime
+	$(PY) -m layers.prepare --if-missing
+
+## make run: install, prepare the embedded store if missing, serve on $(HOST):$(PORT) with waitress.
+run: store
+	@echo "Serving the atlas on http://$(HOST):$(PORT)/"
+	$(VENV)/bin/waitress-serve --host $(HOST) --port $(PORT) --threads 8 --call webmap:create_app
+
+## make dev: Flask's development server with reload.
+dev: store
+	$(VENV)/bin/flask --app webmap run --debug --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright's own browser download does not work offline).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; \
+	fi
+
+## make test: install what the tests need and run the whole suite.
+test: $(VENV)/.dev browser
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+## make build-data: rebuild data/xilingol/ from the source packages and authored files.
+build-data: $(VENV)/.build
+	$(PY) -m data.build
+
+screenshots: $(VENV)/.dev browser store
+	$(PY) -m webmap.screenshots docs/screenshots
+
+bench: $(VENV)/.dev browser
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf var/ .pytest_cache

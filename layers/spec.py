@@ -1,0 +1,210 @@
+"""What a layer is: :class:`LayerSpec` and its parts.
+
+A :class:`LayerSpec` says everything the atlas needs to know about a layer in one
+place: titles in Chinese and English, geometry type, fields with their labels,
+style and legend, zoom range and provenance.  Pages, the OGC API, exports and the
+data build all read it from :mod:`layers.catalog`; nothing else defines a layer.
+
+Examples
+--------
+>>> f = Field("name_zh", "名称", "Name")
+>>> f.label("en")
+'Name'
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Lang = Literal["zh", "en"]
+GeometryType = Literal["Point", "LineString", "Polygon"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute of a layer.
+
+    Parameters
+    ----------
+    name : str
+        Property name in the data.
+    label_zh, label_en : str
+        Labels shown in popups, tooltips, tables and the OGC API schema.
+    kind : {"str", "int", "float", "bool"}
+        Value type, used for the OpenAPI schema and for parsing query filters.
+    popup, tooltip : bool
+        Whether the field appears in the popup / the hover tooltip.
+    unit : str
+        Unit shown after the value ("km", "亿元" …), empty for none.
+
+    Examples
+    --------
+    >>> Field("length_km", "长度", "Length", "float", unit="km").kind
+    'float'
+    """
+
+    name: str
+    label_zh: str
+    label_en: str
+    kind: Literal["str", "int", "float", "bool"] = "str"
+    popup: bool = True
+    tooltip: bool = False
+    unit: str = ""
+
+    def label(self, lang: Lang = "zh") -> str:
+        """Label in ``lang`` ("zh" or "en")."""
+        return self.label_en if lang == "en" else self.label_zh
+
+
+@dataclass(frozen=True)
+class Category:
+    """A value of a categorical field with its colour and labels (legend entry)."""
+
+    value: str
+    label_zh: str
+    label_en: str
+    color: str
+
+    def label(self, lang: Lang = "zh") -> str:
+        """Label in ``lang``."""
+        return self.label_en if lang == "en" else self.label_zh
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a layer is drawn.
+
+    ``category_field`` with ``categories`` colours features by a property value;
+    otherwise every feature uses ``color``/``fill_color``.
+
+    Examples
+    --------
+    >>> s = Style(color="#1f78b4", categories=(Category("a", "甲", "A", "#f00"),),
+    ...           category_field="kind")
+    >>> s.color_for({"kind": "a"}), s.color_for({"kind": "zzz"})
+    ('#f00', '#1f78b4')
+    """
+
+    color: str = "#3388ff"
+    weight: float = 2.0
+    opacity: float = 0.9
+    fill_color: str | None = None
+    fill_opacity: float = 0.2
+    radius: float = 6.0
+    dash_array: str | None = None
+    category_field: str | None = None
+    categories: tuple[Category, ...] = ()
+
+    def color_for(self, properties: dict[str, Any]) -> str:
+        """Colour of a feature with these properties."""
+        if self.category_field:
+            value = properties.get(self.category_field)
+            for cat in self.categories:
+                if cat.value == value:
+                    return cat.color
+        return self.color
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a layer came from and how far to trust it.
+
+    Attributes
+    ----------
+    source_zh, source_en : str
+        The source in words (package, publication, authored from what).
+    licence : str
+        Licence of the source (SPDX id where there is one).
+    datum : str
+        Datum of the source before conversion, and what the atlas stores.
+    accuracy : str
+        Expected positional accuracy in words; features carry ``accuracy_m``.
+    date : str
+        Date or year the source describes.
+    authored : bool
+        True when features were authored for the atlas from published facts
+        (per-feature ``source``/``accuracy_m``/``illustrative`` say more).
+    """
+
+    source_zh: str
+    source_en: str
+    licence: str
+    datum: str
+    accuracy: str
+    date: str
+    authored: bool = False
+    notes: str = ""
+
+    def source(self, lang: Lang = "zh") -> str:
+        """Source description in ``lang``."""
+        return self.source_en if lang == "en" else self.source_zh
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Everything the atlas knows about one layer.
+
+    Examples
+    --------
+    >>> from layers.catalog import get_spec
+    >>> get_spec("rivers").geometry_type
+    'LineString'
+    """
+
+    id: str
+    title_zh: str
+    title_en: str
+    description_zh: str
+    description_en: str
+    geometry_type: GeometryType
+    group: str
+    fields: tuple[Field, ...]
+    style: Style
+    provenance: Provenance
+    name_field: str = "name_zh"
+    min_zoom: int = 0
+    max_zoom: int = 18
+    default_visible: bool = True
+    user_layer: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def title(self, lang: Lang = "zh") -> str:
+        """Title in ``lang``."""
+        return self.title_en if lang == "en" else self.title_zh
+
+    def description(self, lang: Lang = "zh") -> str:
+        """Description in ``lang``."""
+        return self.description_en if lang == "en" else self.description_zh
+
+    def field(self, name: str) -> Field | None:
+        """The field called ``name``, or None."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Names of all declared fields, in order."""
+        return tuple(f.name for f in self.fields)
+
+    def popup_fields(self) -> tuple[Field, ...]:
+        """Fields shown in popups."""
+        return tuple(f for f in self.fields if f.popup)
+
+    def tooltip_fields(self) -> tuple[Field, ...]:
+        """Fields shown in hover tooltips."""
+        return tuple(f for f in self.fields if f.tooltip)
+
+    def to_dict(self, lang: Lang | None = None) -> dict[str, Any]:
+        """Plain-JSON description (for the pages and the API).
+
+        With ``lang`` the titles are resolved to that language as ``title`` and
+        ``description`` besides the zh/en pairs.
+        """
+        d = asdict(self)
+        if lang:
+            d["title"] = self.title(lang)
+            d["description"] = self.description(lang)
+        return d
