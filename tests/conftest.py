@@ -1,0 +1,167 @@
+"""Shared fixtures: a real GeoPackage store, the app, a live server, a real browser.
+
+Nothing is mocked: the store is a GeoPackage file loaded from ``data/xilingol``,
+the live server is waitress on 127.0.0.1, and the browser is Debian's Chromium
+driven by Playwright.  Only map tiles are stubbed (the machine has no internet).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+
+from layers.prepare import prepare_store
+from layers.store import open_store
+from webmap import create_app
+
+CHROMIUM = os.environ.get("ATLAS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+# 1x1 transparent PNG served in place of every map tile.
+TILE_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.fixture(scope="session")
+def ref_store_path(tmp_path_factory) -> str:
+    """A GeoPackage holding every catalog layer, built once per test session (worker)."""
+    path = str(tmp_path_factory.mktemp("store") / "atlas.gpkg")
+    prepare_store(open_store(path))
+    return path
+
+
+@pytest.fixture()
+def store_path(ref_store_path, tmp_path) -> str:
+    """A private copy of the reference store for a test that writes."""
+    path = str(tmp_path / "atlas.gpkg")
+    shutil.copy(ref_store_path, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def app(ref_store_path):
+    """The app on the shared reference store (read-only tests)."""
+    return create_app({"ATLAS_STORE": ref_store_path, "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    """Flask test client of :func:`app`."""
+    return app.test_client()
+
+
+@pytest.fixture()
+def make_app(store_path):
+    """Factory for an app with its own store copy and extra config (writes, limits …)."""
+
+    def _make(**config):
+        cfg = {"ATLAS_STORE": store_path, "TESTING": True}
+        cfg.update(config)
+        return create_app(cfg)
+
+    return _make
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """waitress serving a WSGI app on 127.0.0.1 in a background thread."""
+
+    def __init__(self, wsgi_app, threads: int = 4) -> None:
+        from waitress.server import create_server
+
+        self.port = free_port()
+        self.server = create_server(wsgi_app, host="127.0.0.1", port=self.port,
+                                    threads=threads, clear_untrusted_proxy_headers=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[LiveServer]:
+    """The reference app served over real HTTP on loopback."""
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """What a page did: console errors and requests that left localhost (tiles excepted)."""
+
+    def __init__(self) -> None:
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.outside_requests: list[str] = []
+        self.tile_requests: list[str] = []
+
+
+def _is_tile(url: str) -> bool:
+    u = urlparse(url)
+    path = u.path.lower()
+    return (path.endswith((".png", ".jpg", ".jpeg", ".webp")) or "/tile" in path
+            or "wmts" in path or "tile" in u.netloc or "tianditu" in u.netloc
+            or "amap" in u.netloc or "autonavi" in u.netloc or "arcgisonline" in u.netloc)
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    """A fresh page whose tile requests are stubbed and whose outside requests are recorded.
+
+    Yields ``(page, watch)``; tests assert ``watch.console_errors == []`` and
+    ``watch.outside_requests == []``.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    pg = context.new_page()
+    watch = PageWatch()
+
+    def _route(route):
+        url = route.request.url
+        host = urlparse(url).hostname or ""
+        if host in ("127.0.0.1", "localhost") or url.startswith(("data:", "blob:")):
+            return route.continue_()
+        if _is_tile(url):
+            watch.tile_requests.append(url)
+            return route.fulfill(status=200, content_type="image/png", body=TILE_PNG)
+        watch.outside_requests.append(url)
+        return route.abort()
+
+    context.route("**/*", _route)
+    pg.on("console", lambda m: m.type == "error" and watch.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: watch.page_errors.append(str(e)))
+    yield pg, watch
+    context.close()
