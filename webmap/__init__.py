@@ -36,6 +36,8 @@ MODULES: tuple[str, ...] = (
     "webmap.stats",
     "webmap.tiles",
     "webmap.cli",
+    "webmap.layers_write",
+    "webmap.security",
 )
 
 

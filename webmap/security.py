@@ -1,0 +1,286 @@
+"""Security headers on every response, and the write key.
+
+Headers
+    Every HTML page gets a Content-Security-Policy that allows only the app
+    itself, plus the configured tile hosts for images.  Folium writes its map as
+    inline ``<script>`` blocks, so rather than ``'unsafe-inline'`` the policy lists
+    the SHA-256 hash of each inline script the page actually carries (computed
+    from the response body once per distinct page and cached); browsers that know
+    hashes ignore the ``'unsafe-inline'`` kept beside them for very old ones.
+    Inline event-handler attributes (``onclick=…``) are allowed by hash the same
+    way (``'unsafe-hashes'``).  Styles keep ``'unsafe-inline'``: Leaflet and Folium
+    position every marker and popup with ``style`` attributes, and a style cannot
+    run code.  Other responses (JSON, files) get ``default-src 'none'``.  All get
+    ``X-Content-Type-Options: nosniff``, ``Referrer-Policy`` and ``X-Frame-Options``.
+
+    The referrer policy is ``strict-origin-when-cross-origin`` (the browsers'
+    default), not ``no-referrer``: the OpenStreetMap tile servers refuse tile
+    requests that carry no Referer, and only the origin is sent.
+
+Write key
+    Writes (the blueprint :mod:`webmap.layers_write`) need
+    ``Authorization: Bearer <token>`` equal to ``ATLAS_WRITE_TOKEN``, compared in
+    constant time (:func:`hmac.compare_digest`).  Without the variable every write
+    is refused with 403 and a hint; a missing or wrong token gets 401 with
+    ``WWW-Authenticate``.  Reads stay public.
+
+Examples
+--------
+>>> script_hashes('<script src="/static/a.js"></script><script>var a = 1;</script>')
+["'sha256-+dZ6udsWxNVoGfScAq7t5IIF5UJb4F6RhjbN6oe1p4w='"]
+>>> sorted(tile_hosts({"ATLAS_TILE_URL": "https://tiles.example.org/{z}/{x}/{y}.png"}))[-1]
+'https://tiles.example.org'
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import hmac
+import html as html_mod
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Flask, Response, current_app, request
+
+from .errors import error_response
+
+#: Tile hosts of the basemaps the pages offer (OpenStreetMap, Esri, Tianditu, AMap/Gaode).
+#: Only images may come from them; ``ATLAS_TILE_URL``'s host is added at start-up.
+BASEMAP_TILE_HOSTS: tuple[str, ...] = (
+    "https://tile.openstreetmap.org",
+    "https://*.tile.openstreetmap.org",
+    "https://server.arcgisonline.com",
+    "https://services.arcgisonline.com",
+    "https://*.tianditu.gov.cn",
+    "https://*.tianditu.com",
+    "https://*.is.autonavi.com",
+    "https://*.autonavi.com",
+    "https://*.amap.com",
+)
+
+ENABLE_WRITES_HINT = (
+    "writes are switched off on this server: start it with ATLAS_WRITE_TOKEN set to a long "
+    "random secret (e.g. ATLAS_WRITE_TOKEN=$(python -c 'import secrets; "
+    "print(secrets.token_urlsafe(32))') make run) and send the header "
+    "'Authorization: Bearer <that secret>' with every PUT/POST/DELETE"
+)
+
+_SCRIPT_RE = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_SRC_RE = re.compile(r"\bsrc\s*=", re.IGNORECASE)
+# Inline event handlers: on<event>="…" or '…' inside a tag.
+_HANDLER_ATTR_RE = re.compile(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*')", re.DOTALL)
+_TAG_RE = re.compile(r"<[a-zA-Z][^>]*>", re.DOTALL)
+
+
+def _sha256_source(text: str) -> str:
+    # Browsers hash the script text after the HTML parser normalised newlines.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def script_hashes(html: str) -> list[str]:
+    """CSP hash sources of the inline ``<script>`` blocks of ``html``, in order, unique.
+
+    Examples
+    --------
+    >>> script_hashes("<p>no scripts</p>")
+    []
+    """
+    out: dict[str, None] = {}
+    for attrs, body in _SCRIPT_RE.findall(html):
+        if _SRC_RE.search(attrs):
+            continue
+        out[_sha256_source(body)] = None
+    return list(out)
+
+
+def handler_hashes(html: str) -> list[str]:
+    """CSP hash sources of inline event-handler attributes (``onclick="…"``).
+
+    Only entities that HTML allows in attribute values and that a handler is
+    likely to contain (``&quot;``, ``&#39;``, ``&amp;``, ``&lt;``, ``&gt;``)
+    are decoded before hashing, as the browser does.
+
+    Examples
+    --------
+    >>> len(handler_hashes('<button onclick="go(1)">go</button><a onclick="go(1)">'))
+    1
+    """
+    out: dict[str, None] = {}
+    # Script bodies may contain strings that look like tags: skip them.
+    stripped = _SCRIPT_RE.sub("", html)
+    for tag in _TAG_RE.findall(stripped):
+        for value in _HANDLER_ATTR_RE.findall(tag):
+            out[_sha256_source(html_mod.unescape(value[1:-1]))] = None
+    return list(out)
+
+
+def tile_hosts(config: Mapping[str, Any]) -> list[str]:
+    """Origins images may be loaded from: the basemaps' tile hosts and ``ATLAS_TILE_URL``'s.
+
+    Examples
+    --------
+    >>> "https://*.tianditu.gov.cn" in tile_hosts({})
+    True
+    """
+    hosts = list(BASEMAP_TILE_HOSTS)
+    url = config.get("ATLAS_TILE_URL")
+    if url:
+        parsed = urlparse(str(url).replace("{s}", "a"))
+        if parsed.scheme in ("http", "https") and parsed.hostname:
+            host = parsed.netloc.split("@")[-1]
+            if "{s}" in str(url):  # subdomain placeholder: allow every subdomain
+                host = "*." + host.split(".", 1)[1] if "." in host else host
+            hosts.append(f"{parsed.scheme}://{host}")
+    extra = config.get("ATLAS_CSP_IMG_HOSTS") or ()
+    hosts += [h for h in (extra.split() if isinstance(extra, str) else extra) if h]
+    return list(dict.fromkeys(hosts))
+
+
+def page_policy(img_hosts: Iterable[str], scripts: Iterable[str] = (),
+                handlers: Iterable[str] = ()) -> str:
+    """The Content-Security-Policy of an HTML page.
+
+    Examples
+    --------
+    >>> p = page_policy(["https://tile.openstreetmap.org"], ["'sha256-abc'"])
+    >>> p.split("; ")[1]
+    "script-src 'self' 'sha256-abc' 'unsafe-inline'"
+    """
+    scripts = list(scripts)
+    handlers = list(handlers)
+    script_src = ["'self'", *scripts, *handlers]
+    if handlers:
+        script_src.append("'unsafe-hashes'")
+    # 'unsafe-inline' is ignored by every browser that understands hashes; it is
+    # kept only so that CSP-1 browsers still run the page.
+    script_src.append("'unsafe-inline'")
+    return "; ".join([
+        "default-src 'self'",
+        "script-src " + " ".join(script_src),
+        "style-src 'self' 'unsafe-inline'",
+        "img-src " + " ".join(["'self'", "data:", "blob:", *img_hosts]),
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "frame-src 'self' data:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ])
+
+
+#: Policy of every response that is not an HTML page (JSON, exports, tiles, static files).
+DATA_POLICY = "default-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+
+_FALLBACK_SCRIPTS = ("'unsafe-inline'",)
+
+
+class _HashCache:
+    """Script hashes per distinct page body (bounded LRU): pages repeat, bodies are hashed once."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._data: OrderedDict[bytes, tuple[list[str], list[str]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, body: bytes) -> tuple[list[str], list[str]]:
+        key = hashlib.blake2b(body, digest_size=16).digest()
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None:
+                self._data.move_to_end(key)
+                return hit
+        html = body.decode("utf-8", "replace")
+        value = (script_hashes(html), handler_hashes(html))
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+        return value
+
+
+def _html_body(resp: Response) -> bytes | None:
+    """The decoded body of a buffered HTML response, or None if it cannot be read."""
+    if resp.is_streamed or resp.direct_passthrough:
+        return None
+    body = resp.get_data()
+    if resp.headers.get("Content-Encoding", "").lower() == "gzip":
+        try:
+            body = gzip.decompress(body)
+        except OSError:
+            return None
+    return body
+
+
+def add_security_headers(resp: Response) -> Response:
+    """``after_request`` hook: CSP and the other security headers on ``resp``."""
+    app = current_app
+    headers = resp.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    if "Content-Security-Policy" in headers:
+        return resp  # a handler chose its own policy
+    if resp.mimetype == "text/html" and resp.status_code != 304:
+        body = _html_body(resp)
+        if body is None:
+            scripts, handlers = list(_FALLBACK_SCRIPTS), []
+        else:
+            scripts, handlers = app.extensions["atlas_csp_cache"].get(body)
+        headers["Content-Security-Policy"] = page_policy(
+            app.extensions["atlas_img_hosts"], scripts, handlers)
+    elif resp.status_code != 304:
+        headers["Content-Security-Policy"] = DATA_POLICY
+    return resp
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def require_write_token() -> Response | None:
+    """``before_request`` guard of write endpoints: None when allowed, else a 403/401 answer.
+
+    Both sides are compared as UTF-8 bytes with :func:`hmac.compare_digest`, so the
+    time taken does not reveal how much of a guess was right (and a non-ASCII guess
+    is simply wrong, not an error).
+    """
+    expected = current_app.config.get("ATLAS_WRITE_TOKEN")
+    if not expected:
+        return error_response("writes are disabled on this server", 403, ENABLE_WRITES_HINT)
+    given = _bearer_token()
+    if given is None or not hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                                str(expected).encode("utf-8")):
+        wrong = given is not None
+        resp = error_response(
+            "the write token is wrong" if wrong else "this write needs the write token",
+            401,
+            "send 'Authorization: Bearer <token>' with the value of ATLAS_WRITE_TOKEN "
+            "that the server was started with; reads need no token",
+        )
+        challenge = 'Bearer realm="atlas"'
+        if wrong:
+            challenge += ', error="invalid_token"'
+        resp.headers["WWW-Authenticate"] = challenge
+        return resp
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Install the security headers on ``app`` (called by :func:`webmap.create_app`)."""
+    app.extensions["atlas_img_hosts"] = tile_hosts(app.config)
+    app.extensions["atlas_csp_cache"] = _HashCache()
+    app.after_request(add_security_headers)
