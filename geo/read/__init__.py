@@ -1,0 +1,352 @@
+"""Read a user's file into a validated GeoDataFrame in EPSG:4326, with a report.
+
+:func:`read_file` is the one entry point.  It takes a path, bytes or a binary
+file object, decides the format from the content (and only then the name), and
+reads GeoJSON, zipped Shapefiles, GeoPackages, KML/KMZ, GPX, and CSV/XLSX tables
+with coordinate columns.  Whatever it changes — a swapped lat/lon, a closed
+ring, a dropped blank row, an assumed CRS — is in the returned report; what it
+cannot use raises :class:`~geo.errors.GeoInputError` with a message, a hint and
+an HTTP status (400 bad input, 413 too large, 415 unsupported, 422 unusable).
+
+One module per concern: :mod:`.source` (what was given, sniffing),
+:mod:`.archive` (zip safety), :mod:`.jsonfile` (GeoJSON checks), :mod:`.ogr`
+(formats read through GDAL), :mod:`.tabular` and :mod:`.coords` (tables),
+:mod:`.finish` (CRS, swaps, datums, validation).
+
+Examples
+--------
+>>> csv = "名称,经度,纬度\\n锡林浩特,116.0861,43.9334\\n".encode("utf-8")
+>>> gdf, report = read_file(csv, filename="sites.csv")
+>>> gdf.crs.to_epsg(), gdf["名称"][0], report.source["format"]
+(4326, '锡林浩特', 'csv')
+>>> read_file(b"", filename="empty.geojson")
+Traceback (most recent call last):
+...
+geo.errors.GeoInputError: the file 'empty.geojson' is empty
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from typing import Any
+
+import geopandas as gpd
+
+from ..errors import GeoInputError
+from ..report import ReadResult, Report
+from ..validate import RegionLike
+from .archive import Limits, check_zip, extract, read_member, remove_tree
+from .finish import finish, parse_crs, parse_datum
+from .jsonfile import prepare_geojson
+from .ogr import drop_empty_columns, list_layers, read_layer, read_multi
+from .source import ACCEPTED, extension, load_source, refuse, sniff
+from .tabular import read_csv, read_xlsx
+
+__all__ = ["Limits", "ReadResult", "Report", "read_file", "parse_crs", "parse_datum"]
+
+#: Order of preference when a zip holds several kinds of data file.
+_ZIP_KINDS = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".gpx", ".csv", ".tsv", ".txt",
+              ".xlsx")
+_NESTED = (".zip", ".kmz", ".7z", ".rar", ".gz", ".tar", ".tgz")
+_GPX_LAYERS = {"waypoints": "waypoint", "routes": "route", "tracks": "track"}
+
+
+def read_file(source: Any, *, filename: str | None = None, layer: str | None = None,
+              datum: str | None = None, crs: Any = None, region: RegionLike = None,
+              limits: Limits | None = None) -> ReadResult:
+    """Read a user's geodata file.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file object
+        The file.
+    filename : str, optional
+        Its name, when ``source`` is bytes or a stream (used for hints and as a
+        tie-breaker; the content decides the format).
+    layer : str, optional
+        Layer of a GeoPackage/KML/GPX, sheet of an XLSX, or shapefile of a zip holding
+        several.
+    datum : {"wgs84", "cgcs2000", "gcj02", "bd09"}, optional
+        Datum of the coordinates; GCJ-02 (AMap/Gaode, Tencent) and BD-09 (Baidu) are
+        converted to WGS 84.
+    crs : str or int, optional
+        CRS of the coordinates (``"EPSG:4547"``), overriding what the file says.
+    region : optional
+        Area features should fall in (see :func:`geo.validate.validate`).
+    limits : Limits, optional
+        Archive limits (zip bombs).
+
+    Returns
+    -------
+    ReadResult
+        ``.gdf`` in EPSG:4326 (index 0..n-1) and ``.report``.
+
+    Raises
+    ------
+    GeoInputError
+        For input that cannot be used, with ``message``, ``hint`` and ``status``.
+    """
+    parse_datum(datum)  # fail fast on a bad parameter, before any parsing
+    parse_crs(crs)
+    data, name = load_source(source, filename)
+    report = Report()
+    report.source.update({"filename": name, "bytes": len(data)})
+    gdf, file_crs, assume = _read_any(data, name, layer=layer, report=report,
+                                      limits=limits or Limits())
+    n_in = report.source.get("features_in", len(gdf))
+    report.source["features_in"] = n_in
+    out = finish(gdf, file_crs, report=report, crs=crs, datum=datum, region=region,
+                 assume=assume)
+    report.source["features"] = len(out)
+    if len(out) == 0:
+        reasons = sorted(report.codes("dropped"))
+        raise GeoInputError(
+            f"no usable features in the file ({n_in} read, all dropped"
+            + (f": {', '.join(reasons)})" if reasons else ")"),
+            hint="check the coordinates (degrees, lon/lat order) and geometries", status=422)
+    return ReadResult(out, report)
+
+
+def _read_any(data: bytes, name: str, *, layer: str | None, report: Report, limits: Limits
+              ) -> tuple[gpd.GeoDataFrame, Any, str]:
+    """Dispatch on content; returns the raw frame, the file's CRS and the assume mode."""
+    kind = sniff(data, name)
+    ext = extension(name)
+    shown = f" {name!r}" if name else ""
+    if kind == "empty":
+        raise GeoInputError(f"the file{shown} is empty",
+                            hint=f"upload a file with data; accepted: {ACCEPTED}", status=400)
+    if ext in (".geojson", ".json") and kind != "json":
+        if kind in ("text", "xml", "kml", "gpx"):
+            raise GeoInputError(f"the file{shown} is named like GeoJSON but is not JSON "
+                                "(it does not start with '{')",
+                                hint="check that you picked the right file", status=400)
+        raise refuse(kind, name)
+    if kind == "json":
+        report.source["format"] = "geojson"
+        gj, n, _has_geometry = prepare_geojson(data)
+        report.source["features_in"] = n
+        gdf, file_crs = read_layer(gj, report=report)
+        return gdf, file_crs, "silent"
+    if kind == "zip":
+        return _read_zip(data, name, layer=layer, report=report, limits=limits)
+    if kind == "sqlite":
+        return _read_gpkg(data, layer=layer, report=report)
+    if kind in ("kml", "gpx"):
+        return _read_xml(data, kind, layer=layer, report=report)
+    if kind == "text":
+        report.source["format"] = "csv"
+        gdf = read_csv(data, report=report)
+        return gdf, None, "plain"
+    raise refuse(kind, name)
+
+
+def _with_temp(data: bytes, suffix: str):
+    """A temporary directory holding ``data`` as one file; returns (dir, path)."""
+    tmp = tempfile.mkdtemp(prefix="atlas-read-")
+    path = os.path.join(tmp, f"upload{suffix}")
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return tmp, path
+
+
+def _read_gpkg(data: bytes, *, layer: str | None, report: Report
+               ) -> tuple[gpd.GeoDataFrame, Any, str]:
+    tmp, path = _with_temp(data, ".gpkg")
+    try:
+        return _read_gpkg_path(path, layer=layer, report=report)
+    finally:
+        remove_tree(tmp)
+
+
+def _read_gpkg_path(path: str, *, layer: str | None, report: Report
+                    ) -> tuple[gpd.GeoDataFrame, Any, str]:
+    report.source["format"] = "gpkg"
+    layers = [n for n, t in list_layers(path) if t is not None]
+    if not layers:
+        raise GeoInputError("the GeoPackage holds no feature layer",
+                            hint="export a layer with geometries into it", status=422)
+    chosen = _choose_layer(layers, layer, "GeoPackage")
+    report.source["layer"] = chosen
+    gdf, file_crs = read_layer(path, layer=chosen, report=report)
+    return gdf, file_crs, "warn"
+
+
+def _choose_layer(layers: list[str], layer: str | None, what: str) -> str:
+    if layer is not None:
+        if layer not in layers:
+            raise GeoInputError(f"the {what} has no layer {layer!r}",
+                                hint="layers: " + ", ".join(layers), status=422)
+        return layer
+    if len(layers) > 1:
+        raise GeoInputError(
+            f"the {what} holds {len(layers)} layers: " + ", ".join(layers),
+            hint="choose one with layer=<name>", status=422)
+    return layers[0]
+
+
+def _read_xml(data: bytes, kind: str, *, layer: str | None, report: Report
+              ) -> tuple[gpd.GeoDataFrame, Any, str]:
+    tmp, path = _with_temp(data, f".{kind}")
+    try:
+        return _read_xml_path(path, kind, layer=layer, report=report)
+    finally:
+        remove_tree(tmp)
+
+
+def _read_xml_path(path: str, kind: str, *, layer: str | None, report: Report
+                   ) -> tuple[gpd.GeoDataFrame, Any, str]:
+    report.source["format"] = kind
+    names = [n for n, _ in list_layers(path)]
+    if kind == "gpx":
+        # Tracks, routes and waypoints, all of them; the *_points layers repeat their vertices.
+        wanted = [n for n in names if n in _GPX_LAYERS]
+        if layer is not None:
+            wanted = [_choose_layer(wanted, layer, "GPX file")]
+        gdf, file_crs = read_multi(path, wanted, report=report, tag="gpx_type",
+                                   tag_values=_GPX_LAYERS)
+        if len(gdf) == 0:
+            raise GeoInputError("the GPX file has no waypoints, routes or tracks",
+                                hint="record or draw at least one point or track", status=422)
+        return gdf, file_crs, "silent"
+    wanted = [_choose_layer(names, layer, "KML file")] if layer is not None else names
+    gdf, file_crs = read_multi(path, wanted, report=report,
+                               tag="kml_folder" if len(wanted) > 1 else None)
+    if len(gdf) == 0:
+        raise GeoInputError("the KML file has no placemarks",
+                            hint="add points, lines or polygons to it", status=422)
+    return drop_empty_columns(gdf), file_crs, "silent"
+
+
+def _read_zip(data: bytes, name: str, *, layer: str | None, report: Report, limits: Limits
+              ) -> tuple[gpd.GeoDataFrame, Any, str]:
+    members = check_zip(data, limits)
+    names = {m.filename.lower(): m for m in members}
+    if "[content_types].xml" in names and any(n.startswith("xl/") for n in names):
+        report.source["format"] = "xlsx"
+        return read_xlsx(data, sheet=layer, report=report), None, "plain"
+    by_ext: dict[str, list[zipfile.ZipInfo]] = {}
+    for m in members:
+        by_ext.setdefault(extension(m.filename), []).append(m)
+    kind = next((k for k in _ZIP_KINDS if k in by_ext), None)
+    if kind is None:
+        nested = [m.filename for m in members if extension(m.filename) in _NESTED]
+        if nested:
+            raise GeoInputError(
+                f"the zip holds another archive ({nested[0]}); archives inside archives are "
+                "not read", hint="unzip the outer archive and upload the inner file itself",
+                status=422)
+        listing = ", ".join(m.filename for m in members[:10]) or "nothing"
+        raise GeoInputError(f"the zip holds no geodata file (it has: {listing})",
+                            hint=f"accepted inside a zip: {ACCEPTED}", status=422)
+    nested = [m.filename for m in members if extension(m.filename) in _NESTED]
+    if nested:
+        report.warn("nested_archive_ignored", "archives inside the zip were not read: "
+                    + ", ".join(nested[:5]), "压缩包内的压缩包未读取")
+    report.source["zip_member"] = None
+    if kind == ".shp":
+        return _read_shapefile(data, members, by_ext[".shp"], layer=layer, report=report,
+                               limits=limits)
+    candidates = by_ext[kind]
+    if kind == ".kml" and len(candidates) > 1:  # KMZ: doc.kml is the document
+        docs = [m for m in candidates if os.path.basename(m.filename).lower() == "doc.kml"]
+        candidates = docs or candidates[:1]
+    if len(candidates) > 1:
+        stems = [os.path.splitext(os.path.basename(m.filename))[0] for m in candidates]
+        if layer in stems:
+            candidates = [candidates[stems.index(layer)]]
+            layer = None
+        else:
+            raise GeoInputError(f"the zip holds {len(candidates)} {kind} files: "
+                                + ", ".join(stems), hint="choose one with layer=<name>, or "
+                                "upload them one by one", status=422)
+    member = candidates[0]
+    report.source["zip_member"] = member.filename
+    content = read_member(data, member, limits)
+    inner_kind = sniff(content, member.filename)
+    if inner_kind == "zip":
+        raise GeoInputError(f"the zip member {member.filename!r} is itself an archive",
+                            hint="unzip it and upload the inner file", status=422)
+    return _read_any(content, member.filename, layer=layer, report=report, limits=limits)
+
+
+def _read_shapefile(data: bytes, members: list[zipfile.ZipInfo], shps: list[zipfile.ZipInfo],
+                    *, layer: str | None, report: Report, limits: Limits
+                    ) -> tuple[gpd.GeoDataFrame, Any, str]:
+    report.source["format"] = "shapefile"
+    stems = {os.path.splitext(m.filename)[0].lower(): m for m in shps}
+    shown = [os.path.basename(os.path.splitext(m.filename)[0]) for m in shps]
+    if len(shps) > 1:
+        pick = [m for m in shps if layer is not None and
+                os.path.basename(os.path.splitext(m.filename)[0]) == layer]
+        if not pick:
+            raise GeoInputError(f"the zip holds {len(shps)} shapefiles: " + ", ".join(shown),
+                                hint="choose one with layer=<name>, or zip each separately",
+                                status=422)
+        shp = pick[0]
+    else:
+        shp = shps[0]
+    stem = os.path.splitext(shp.filename)[0].lower()
+    del stems
+    parts = {extension(m.filename): m for m in members
+             if os.path.splitext(m.filename)[0].lower() == stem}
+    base = os.path.basename(os.path.splitext(shp.filename)[0])
+    report.source["layer"] = base
+    for ext, what in ((".shx", "index"), (".dbf", "attribute table")):
+        if ext not in parts:
+            raise GeoInputError(
+                f"the zip has {base}.shp but no {base}{ext} (the {what})",
+                hint="a shapefile needs .shp, .shx and .dbf (and .prj for the coordinate "
+                "system): zip them together", status=422)
+    tmp = tempfile.mkdtemp(prefix="atlas-shp-")
+    try:
+        paths = extract(data, list(parts.values()), tmp, limits)
+        local = {extension(k): v for k, v in paths.items()}
+        # Give every part one stem so GDAL finds its siblings whatever their case.
+        final = {}
+        for ext, p in local.items():
+            target = os.path.join(tmp, f"layer{ext}")
+            os.replace(p, target)
+            final[ext] = target
+        encoding = None
+        if ".cpg" in final:
+            with open(final[".cpg"], "rb") as fh:
+                report.source["encoding"] = fh.read(64).decode("ascii", "replace").strip()
+        else:
+            encoding = detect_dbf_encoding(final[".dbf"])
+            report.source["encoding"] = encoding
+            report.warn("encoding_detected", f"no .cpg file: attribute encoding detected as "
+                        f"{encoding}", f"缺少.cpg文件，属性编码识别为{encoding}")
+        if ".prj" not in final:
+            report.source["prj"] = False
+        gdf, file_crs = read_layer(final[".shp"], encoding=encoding, report=report)
+        return gdf, file_crs, "warn"
+    finally:
+        remove_tree(tmp)
+
+
+def detect_dbf_encoding(path: str) -> str:
+    """Encoding of a .dbf's text: UTF-8 if every byte decodes strictly, else GB18030.
+
+    Chinese shapefiles without a .cpg are nearly always GBK; GB18030 is its superset.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.dbf")
+    >>> _ = open(p, "wb").write(bytes(8) + (40).to_bytes(2, "little") + bytes(30)
+    ...                          + "滦河".encode("gbk"))
+    >>> detect_dbf_encoding(p)
+    'GB18030'
+    """
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    header_len = int.from_bytes(raw[8:10], "little") if len(raw) >= 10 else 0
+    body = raw[header_len:]
+    try:
+        body.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        return "GB18030"
