@@ -1,0 +1,165 @@
+"""The map every page starts from: Folium map, controls, page chrome and the layer loader.
+
+A page is a :class:`folium.Map` with Folium's fullscreen, minimap, measure and
+scale controls, a header (title, page links, language switch) and an
+:class:`AtlasPage` element that starts the atlas loader (``static/atlas/atlas.js``)
+with a small JSON configuration.  The loader fetches the layers from
+``/api/layers`` and their features from ``/api/layers/<id>/features``: no layer
+data is inlined, so the first HTML stays a few tens of kilobytes whatever the
+layers weigh.
+
+Examples
+--------
+>>> safe_json({"a": "</script>"})
+'{"a": "\\\\u003c/script>"}'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import folium
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from folium.plugins import Fullscreen, MiniMap
+from folium.template import Template
+from markupsafe import escape
+
+from .assets import local_path, use_local_assets
+from .basemaps import Basemap, basemaps
+from .i18n import strings, t
+
+#: Centre and zoom showing the whole League.
+CENTER = (44.0, 115.8)
+ZOOM = 6
+
+#: Pages in the header's navigation: (id, path).
+PAGES: tuple[tuple[str, str], ...] = (("atlas", "/"), ("route", "/route"),
+                                      ("watershed", "/watershed"))
+
+
+def safe_json(value: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element (no ``</script>`` break-out)."""
+    return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+class AtlasPage(JSCSSMixin, MacroElement):
+    """Loads the atlas scripts and starts the loader on the map with ``config``.
+
+    Parameters
+    ----------
+    config : dict
+        Page configuration handed to ``Atlas.start`` (JSON).
+    scripts, styles : list of (name, url)
+        The atlas's own JS and CSS files (already resolved to URLs).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            window.atlas = Atlas.start({{ this._parent.get_name() }}, {{ this.config_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, config: dict[str, Any], scripts: list[tuple[str, str]],
+                 styles: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._name = "AtlasPage"
+        self.config_json = safe_json(config)
+        self.default_js = scripts
+        self.default_css = styles
+
+
+def _header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) -> str:
+    """The page header: title, links to the three pages, language switch (escaped)."""
+    other = "zh" if lang == "en" else "en"
+    links = "".join(
+        f'<a class="atlas-nav{" active" if pid == page else ""}" '
+        f'href="{escape(url_for_page(pid, lang))}">{escape(t("page_" + pid, lang))}</a>'
+        for pid, _ in PAGES)
+    return (
+        f'<header class="atlas-header" lang="{"en" if lang == "en" else "zh-CN"}">'
+        f'<span class="atlas-title">{escape(t("app_title", lang))}</span>'
+        f'<nav>{links}</nav>'
+        f'<a class="atlas-lang" id="atlas-lang" href="{escape(url_for_page(page, other))}">'
+        f'{escape(t("switch_lang", lang))}</a></header>'
+    )
+
+
+def build_map(
+    page: str,
+    lang: str,
+    config: dict[str, Any],
+    *,
+    static_url: Callable[[str], str],
+    url_for_page: Callable[[str, str], str],
+    page_config: dict[str, Any] | None = None,
+    scripts: Sequence[str] = (),
+    panels_html: str = "",
+) -> folium.Map:
+    """A page's Folium map with every shared part attached.
+
+    Parameters
+    ----------
+    page : {"atlas", "route", "watershed"}
+        Which page (navigation highlight, loader behaviour).
+    lang : {"zh", "en"}
+        Page language.
+    config : mapping
+        The Flask app config (basemaps, Tianditu key, self-hosted tiles).
+    static_url : callable
+        Path under ``static/`` → URL.
+    url_for_page : callable
+        ``(page id, lang)`` → URL of that page.
+    page_config : dict, optional
+        Extra configuration for the page's script (merged into the loader config).
+    scripts : sequence of str
+        Extra scripts under ``static/`` for this page, loaded after ``atlas/atlas.js``.
+    panels_html : str
+        Already escaped HTML of the page's side panels.
+    """
+    bms: list[Basemap] = basemaps(config)
+    default = next(b for b in bms if b.default)
+    m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=True,
+                   min_zoom=3, max_zoom=18)
+    m.get_root().title = f'{t("page_" + page, lang)} · {t("app_title", lang)}'
+    Fullscreen(position="topleft", title=t("app_title", lang)).add_to(m)
+    MiniMap(tile_layer=folium.TileLayer(tiles=default.url, attr=default.attribution,
+                                        subdomains=default.subdomains),
+            toggle_display=True, zoom_level_offset=-5, position="bottomright").add_to(m)
+    cfg: dict[str, Any] = {
+        "page": page,
+        "lang": lang,
+        "api": "/api",
+        "strings": strings(lang),
+        "basemaps": [b.to_dict(lang) for b in bms],
+        "center": list(CENTER),
+        "zoom": ZOOM,
+    }
+    cfg.update(page_config or {})
+    # Plugin files the loader uses directly (not through a Folium plugin element).
+    vendor_js = ["markerclusterjs", "leaflet.groupedlayercontrol.min.js", "vectorGrid"]
+    if page == "watershed":
+        vendor_js.append("chartjs")
+    vendor_css = ["markerclustercss", "markerclusterdefaultcss",
+                  "leaflet.groupedlayercontrol.min.css"]
+    js = [(n, static_url(local_path(n, lang))) for n in vendor_js]
+    js += [("atlas_js", static_url("atlas/atlas.js"))]
+    js += [(f"atlas_{i}", static_url(s)) for i, s in enumerate(scripts)]
+    css = [(n, static_url(local_path(n, lang))) for n in vendor_css]
+    css += [("atlas_css", static_url("atlas/atlas.css"))]
+    root = m.get_root()
+    root.html.add_child(Element(_header_html(page, lang, url_for_page)), name="atlas_header")
+    if panels_html:
+        root.html.add_child(Element(panels_html), name="atlas_panels")
+    AtlasPage(cfg, js, css).add_to(m)
+    use_local_assets(m, static_url, lang)  # every Folium CDN link → the vendored files
+    return m
+
+
+def render(m: folium.Map, lang: str = "zh") -> str:
+    """The page's full HTML."""
+    html = m.get_root().render()
+    return html.replace("<html>", f'<html lang="{"en" if lang == "en" else "zh-CN"}">', 1)

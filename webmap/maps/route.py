@@ -1,0 +1,81 @@
+"""``/route``: the scenic road for tourism planners.
+
+The 千里草原风景大道 in its themed segments, kilometre posts, stations and
+attractions with their road km, a stage planner (``?max_km=250`` draws the stages
+from ``/api/route/stages`` and lists them; a form changes ``max_km``), the
+projects inside the road's view corridor flagged (``POST /api/overlay``), and
+GPX/KML downloads (``/api/export/scenic_road.gpx`` …).
+
+Examples
+--------
+>>> parse_max_km("250"), parse_max_km(""), parse_max_km("abc")
+(250.0, None, 'abc')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import folium
+from markupsafe import escape
+
+from .base import build_map
+from .i18n import t
+from .panels import box, legend_box, provenance_box, side
+
+PAGE = "route"
+LAYERS = ("admin", "scenic_road", "stations", "attractions", "projects")
+#: Downloads offered: (layer, format, i18n key of the label).
+DOWNLOADS = (("scenic_road", "gpx", "gpx"), ("scenic_road", "kml", "kml"),
+             ("stations", "gpx", "gpx"), ("attractions", "kml", "kml"))
+
+
+def parse_max_km(raw: str | None) -> float | str | None:
+    """``max_km`` as a number, None when absent, or the raw text (the API explains why not)."""
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return raw[:40]
+
+
+def _planner_html(lang: str, max_km: float | str | None) -> str:
+    value = "" if max_km is None else escape(f"{max_km:g}" if isinstance(max_km, float)
+                                             else max_km)
+    lang_field = '<input type="hidden" name="lang" value="en">' if lang == "en" else ""
+    form = (f'<form id="atlas-stage-form" method="get" action="/route">{lang_field}'
+            f'<label>{escape(t("max_km", lang))} '
+            f'<input type="number" name="max_km" id="atlas-max-km" min="20" max="2000" '
+            f'step="10" value="{value}" placeholder="250"></label> '
+            f'<button type="submit">{escape(t("plan", lang))}</button></form>'
+            '<p id="atlas-stage-total" class="atlas-note"></p>'
+            '<ol id="atlas-stage-list" class="atlas-list"></ol>')
+    return box("atlas-stages", "stage_planner", form, lang)
+
+
+def _downloads_html(lang: str) -> str:
+    items = "".join(
+        f'<li><a class="atlas-download" href="/api/export/{layer}.{fmt}" download>'
+        f'{escape(t("page_route", lang) if layer == "scenic_road" else layer)} · '
+        f'{escape(t(key, lang))}</a></li>'
+        for layer, fmt, key in DOWNLOADS)
+    return box("atlas-downloads", "downloads", f'<ul class="atlas-list">{items}</ul>', lang)
+
+
+def build(lang: str, config: Mapping[str, Any], *, static_url: Callable[[str], str],
+          url_for_page: Callable[[str, str], str], args: Mapping[str, str] | None = None
+          ) -> folium.Map:
+    """The route page's map (see the module docstring)."""
+    max_km = parse_max_km((args or {}).get("max_km"))
+    panels = side(
+        _planner_html(lang, max_km),
+        box("atlas-corridor", "corridor_projects",
+            '<p id="atlas-corridor-note" class="atlas-note"></p>'
+            '<ol id="atlas-corridor-list" class="atlas-list"></ol>', lang),
+        _downloads_html(lang), legend_box(lang), provenance_box(lang))
+    return build_map(PAGE, lang, dict(config), static_url=static_url, url_for_page=url_for_page,
+                     page_config={"layers": list(LAYERS), "cluster": [], "max_km": max_km,
+                                  "km_every": 50},
+                     scripts=["atlas/route.js"], panels_html=panels)

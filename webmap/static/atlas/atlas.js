@@ -1,0 +1,647 @@
+/* Xilingol Grassland Atlas — the page loader shared by the three map pages.
+ *
+ * It fetches the layer catalog from /api/layers and each layer's features from
+ * /api/layers/<id>/features (trimmed and simplified for the zoom, in the datum of
+ * the basemap), draws them with the catalog's styles, popups and tooltips, and
+ * builds the grouped layer control, legend, provenance panel and search.
+ *
+ * Feature properties are data, never markup: everything a feature says reaches
+ * the page through textContent (or a DOM node handed to Leaflet), never innerHTML.
+ *
+ * Hooks for tests and benchmarks: window.atlas.counts[layer] (features drawn),
+ * window.atlas.loaded (every visible layer drawn) and window.atlas.ready (a Promise).
+ * A point layer whose description carries tiles_url is drawn from vector tiles
+ * (Leaflet.VectorGrid) instead of GeoJSON.
+ */
+(function () {
+  "use strict";
+
+  var POINT_ZOOM = 14;   // points are fetched once at 1 m precision, whatever the zoom
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function fmtValue(value, field, S) {
+    if (value === null || value === undefined || value === "") return "";
+    if (typeof value === "boolean") return value ? S.yes : S.no;
+    if (typeof value === "number") {
+      var s = Number.isInteger(value) ? String(value) : value.toLocaleString(undefined, {maximumFractionDigits: 2});
+      return field && field.unit ? s + " " + field.unit : s;
+    }
+    if (typeof value === "object") return JSON.stringify(value);
+    return String(value) + (field && field.unit ? " " + field.unit : "");
+  }
+
+  function apiError(resp, body) {
+    var msg = (body && body.error) ? body.error : ("HTTP " + resp.status);
+    if (body && body.hint) msg += " — " + body.hint;
+    var err = new Error(msg);
+    err.status = resp.status;
+    return err;
+  }
+
+  function fetchJSON(url, opts) {
+    return fetch(url, opts).then(function (resp) {
+      return resp.text().then(function (text) {
+        var body = null;
+        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
+        if (!resp.ok) throw apiError(resp, body);
+        return body;
+      });
+    });
+  }
+
+  function withParams(url, params) {
+    var q = [];
+    Object.keys(params).forEach(function (k) {
+      if (params[k] !== null && params[k] !== undefined && params[k] !== "")
+        q.push(encodeURIComponent(k) + "=" + encodeURIComponent(params[k]));
+    });
+    return q.length ? url + (url.indexOf("?") >= 0 ? "&" : "?") + q.join("&") : url;
+  }
+
+  function Page(map, cfg) {
+    this.map = map;
+    this.cfg = cfg;
+    this.S = cfg.strings;
+    this.lang = cfg.lang;
+    this.layers = {};        // id -> {desc, container, features, leaflet: [], version}
+    this.order = [];
+    this.counts = {};
+    this.dynamic = {};       // page-made overlays kept in WGS 84 for datum switches
+    this.hooks = {styleFor: [], popupExtra: []};
+    var def = cfg.basemaps.filter(function (b) { return b.default; })[0] || cfg.basemaps[0];
+    this.datum = def ? def.datum : "wgs84";
+    // Panes keep polygons under lines under points whatever order the layers arrive in.
+    map.createPane("atlasPolygons").style.zIndex = 390;
+    map.createPane("atlasPoints").style.zIndex = 420;
+    // SVG for the reference layers (interactive, few features); large point layers on canvas.
+    this.canvas = L.canvas({pane: "atlasPoints", padding: 0.3});
+  }
+
+  var CANVAS_ABOVE = 3000;
+
+  Page.prototype.init = function () {
+    var self = this;
+    this.api = {
+      map: this.map, counts: this.counts, loaded: false, page: this.cfg.page,
+      lang: this.lang, datum: function () { return self.datum; },
+      layers: this.layers, self: this,
+      setBasemap: function (id) { return self.setBasemap(id); },
+      search: function (q) { return self.search(q); },
+    };
+    var ready = new Promise(function (resolve, reject) { self._resolve = resolve; self._reject = reject; });
+    this.api.ready = ready;
+    this.buildBasemaps();
+    this.measure = new L.Control.AtlasMeasure(this).addTo(this.map);
+    fetchJSON(withParams(this.cfg.api + "/layers", {lang: this.lang === "en" ? "en" : null}))
+      .then(function (body) { return self.setupLayers(body); })
+      .then(function () {
+        self.api.loaded = true;
+        document.body.setAttribute("data-atlas-ready", "1");
+        self._resolve(self.counts);
+      })
+      .catch(function (err) {
+        self.api.error = String(err.message || err);
+        self.notice(self.S.load_error + ": " + self.api.error);
+        self._reject(err);
+      });
+    ready.catch(function () {});  // reported on the page; no unhandled rejection
+    var hook = Atlas.pageHooks[this.cfg.page];
+    if (hook) hook(this);
+    return this.api;
+  };
+
+  Page.prototype.notice = function (text) {
+    var n = document.getElementById("atlas-notice");
+    if (!n) {
+      n = el("div", "atlas-notice");
+      n.id = "atlas-notice";
+      n.setAttribute("role", "alert");
+      document.body.appendChild(n);
+    }
+    n.textContent = text;
+  };
+
+  // -- basemaps --------------------------------------------------------------------------
+  Page.prototype.buildBasemaps = function () {
+    var self = this;
+    this.baseLayers = {};
+    this.basemapById = {};
+    this.cfg.basemaps.forEach(function (b) {
+      var opts = {attribution: b.attribution, maxZoom: 18, maxNativeZoom: b.max_zoom,
+                  subdomains: b.subdomains};
+      var layer = L.tileLayer(b.url, opts);
+      if (b.labels_url) layer = L.layerGroup([layer, L.tileLayer(b.labels_url, opts)]);
+      layer._atlasDatum = b.datum;
+      layer._atlasId = b.id;
+      self.baseLayers[b.title] = layer;
+      self.basemapById[b.id] = layer;
+      if (b.default) layer.addTo(self.map);
+    });
+    this.map.on("baselayerchange", function (e) {
+      var datum = e.layer._atlasDatum || "wgs84";
+      if (datum !== self.datum) {
+        self.datum = datum;
+        self.reloadAll();
+      }
+    });
+  };
+
+  Page.prototype.setBasemap = function (id) {
+    var target = this.basemapById[id];
+    if (!target) return false;
+    var self = this;
+    Object.keys(this.basemapById).forEach(function (k) {
+      if (k !== id && self.map.hasLayer(self.basemapById[k])) self.map.removeLayer(self.basemapById[k]);
+    });
+    if (!this.map.hasLayer(target)) {
+      target.addTo(this.map);
+      this.map.fire("baselayerchange", {layer: target, name: id});
+    }
+    return true;
+  };
+
+  // -- layers ----------------------------------------------------------------------------
+  Page.prototype.wanted = function (desc) {
+    var want = this.cfg.layers;
+    return want === "all" || want.indexOf(desc.id) >= 0;
+  };
+
+  Page.prototype.setupLayers = function (body) {
+    var self = this;
+    var descs = body.layers.filter(function (d) { return self.wanted(d); });
+    if (Array.isArray(this.cfg.layers)) {
+      descs.sort(function (a, b) { return self.cfg.layers.indexOf(a.id) - self.cfg.layers.indexOf(b.id); });
+    }
+    this.groups = body.groups;
+    var grouped = {};
+    body.groups.forEach(function (g) { grouped[g.title] = {}; });
+    var pending = [];
+    descs.forEach(function (desc) {
+      var entry = self.addLayer(desc);
+      var gt = desc.group_title;
+      grouped[gt] = grouped[gt] || {};
+      grouped[gt][desc.title] = entry.container;
+      if (desc.default_visible) {
+        entry.container.addTo(self.map);
+        pending.push(entry.loading);
+      }
+    });
+    Object.keys(grouped).forEach(function (k) { if (!Object.keys(grouped[k]).length) delete grouped[k]; });
+    this.grouped = grouped;
+    this.control = L.control.groupedLayers(this.baseLayers, grouped,
+      {collapsed: window.innerWidth < 900, groupCheckboxes: false}).addTo(this.map);
+    this.control._atlasGroups = grouped;
+    this.buildLegend();
+    this.buildProvenance();
+    this.bindSearch();
+    this.map.on("zoomend", function () { self.onZoom(); });
+    return Promise.all(pending);
+  };
+
+  Page.prototype.addLayer = function (desc, urlFn) {
+    var self = this;
+    var cluster = (this.cfg.cluster || []).indexOf(desc.id) >= 0 && L.markerClusterGroup;
+    var container;
+    if (cluster) {
+      container = L.markerClusterGroup({
+        chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45,
+        iconCreateFunction: function (c) { return self.clusterIcon(desc, c); },
+      });
+    } else {
+      container = L.featureGroup();
+    }
+    var entry = {desc: desc, container: container, features: [], leaflet: [], urlFn: urlFn,
+                 loadedKey: null, cluster: !!cluster};
+    this.layers[desc.id] = entry;
+    this.order.push(desc.id);
+    var resolveLoad;
+    entry.loading = new Promise(function (r) { resolveLoad = r; });
+    entry._resolveLoad = resolveLoad;
+    container.on("add", function () { self.load(desc.id); });
+    return entry;
+  };
+
+  /** Adds a layer served by the page's own API URL (e.g. kilometre posts). */
+  Page.prototype.addApiLayer = function (desc, urlFn, visible) {
+    var entry = this.addLayer(desc, urlFn);
+    var gt = desc.group_title;
+    if (this.control) this.control.addOverlay(entry.container, desc.title, gt);
+    if (visible !== false) entry.container.addTo(this.map);
+    return entry;
+  };
+
+  Page.prototype.zoomKey = function (desc) {
+    if (desc.geometry_type === "Point") return POINT_ZOOM;
+    return Math.max(0, Math.min(18, Math.round(this.map.getZoom())));
+  };
+
+  Page.prototype.load = function (id) {
+    var self = this, entry = this.layers[id], desc = entry.desc;
+    if (desc.tiles_url && L.vectorGrid) return this.loadTiles(entry);
+    var zoom = this.zoomKey(desc);
+    var key = zoom + "|" + this.datum;
+    if (entry.loadedKey === key || entry.inflight === key) return entry.loading;
+    entry.inflight = key;
+    var url = entry.urlFn ? entry.urlFn(this.datum, zoom)
+      : withParams(desc.features_url, {zoom: zoom, datum: this.datum});
+    return fetchJSON(url).then(function (fc) {
+      if (entry.inflight !== key) return;  // a newer request superseded this one
+      entry.inflight = null;
+      entry.loadedKey = key;
+      self.draw(entry, fc.features || []);
+      entry._resolveLoad(entry.features.length);
+    }).catch(function (err) {
+      entry.inflight = null;
+      self.notice(self.S.load_error + " " + desc.title + ": " + err.message);
+      entry._resolveLoad(0);
+    });
+  };
+
+  Page.prototype.loadTiles = function (entry) {
+    // Large point layers: vector tiles from /tiles/<layer>/{z}/{x}/{y}.mvt.
+    var self = this, desc = entry.desc;
+    if (entry.tiles) return entry.loading;
+    entry.tiles = L.vectorGrid.protobuf(desc.tiles_url, {
+      rendererFactory: L.canvas.tile, interactive: true,
+      vectorTileLayerStyles: {}, getFeatureId: function (f) { return f.id; },
+    });
+    entry.tiles.options.vectorTileLayerStyles[desc.id] = function (props) {
+      var st = self.pointStyle(desc, props);
+      return {radius: st.radius, fill: true, fillColor: st.fillColor, fillOpacity: st.fillOpacity,
+              color: st.color, weight: st.weight};
+    };
+    entry.tiles.on("click", function (e) {
+      L.popup().setLatLng(e.latlng).setContent(self.popupNode(desc, e.layer.properties || {})).openOn(self.map);
+    });
+    entry.container.addLayer(entry.tiles);
+    this.counts[desc.id] = desc.count;
+    entry._resolveLoad(desc.count);
+    return entry.loading;
+  };
+
+  Page.prototype.reloadAll = function () {
+    var self = this;
+    this.order.forEach(function (id) {
+      var entry = self.layers[id];
+      if (entry.loadedKey !== null && !entry.desc.tiles_url) {
+        entry.loading = new Promise(function (r) { entry._resolveLoad = r; });
+        self.load(id);
+      }
+    });
+    Object.keys(this.dynamic).forEach(function (id) { self.redrawDynamic(id); });
+  };
+
+  Page.prototype.onZoom = function () {
+    var self = this;
+    this.order.forEach(function (id) {
+      var entry = self.layers[id];
+      if (entry.desc.geometry_type !== "Point" && self.map.hasLayer(entry.container)) self.load(id);
+    });
+  };
+
+  // -- drawing ---------------------------------------------------------------------------
+  Page.prototype.categoryColor = function (desc, props) {
+    var f = desc.style.category_field;
+    if (!f) return null;
+    for (var i = 0; i < desc.legend.length; i++) {
+      if (desc.legend[i].value === props[f]) return desc.legend[i].color;
+    }
+    return null;
+  };
+
+  Page.prototype.pointStyle = function (desc, props) {
+    var st = desc.style;
+    var cat = this.categoryColor(desc, props);
+    var out = {
+      radius: st.radius, weight: cat ? 1 : Math.min(st.weight, 3), color: cat ? "#ffffff" : st.color,
+      fillColor: cat || st.fill_color || st.color, fillOpacity: st.fill_opacity > 0.3 ? st.fill_opacity : 0.85,
+      opacity: 1, pane: "atlasPoints",
+    };
+    if ((desc.count || 0) > CANVAS_ABOVE) out.renderer = this.canvas;
+    this.hooks.styleFor.forEach(function (h) { var o = h(desc, props); if (o) Object.assign(out, o); });
+    return out;
+  };
+
+  Page.prototype.pathStyle = function (desc, props) {
+    var st = desc.style;
+    var cat = this.categoryColor(desc, props);
+    var poly = desc.geometry_type === "Polygon";
+    var out = {
+      color: poly ? (cat && desc.id !== "basins" ? cat : st.color) : (cat || st.color),
+      weight: st.weight, opacity: st.opacity, dashArray: st.dash_array || null,
+      fillColor: poly ? (cat || st.fill_color || st.color) : null,
+      fillOpacity: poly ? st.fill_opacity : 0, pane: poly ? "atlasPolygons" : "overlayPane",
+    };
+    this.hooks.styleFor.forEach(function (h) { var o = h(desc, props); if (o) Object.assign(out, o); });
+    return out;
+  };
+
+  Page.prototype.nameOf = function (desc, props) {
+    var v = props[desc.name_field];
+    if (v === null || v === undefined || v === "") v = props.name_zh || props.name || props.id || "";
+    if (this.lang === "en" && props.name_en) return props.name_en + " (" + v + ")";
+    return String(v);
+  };
+
+  Page.prototype.popupNode = function (desc, props) {
+    var S = this.S;
+    var box = el("div", "atlas-popup");
+    box.appendChild(el("div", "atlas-popup-layer", desc.title));
+    box.appendChild(el("h4", null, this.nameOf(desc, props)));
+    var table = el("table");
+    desc.fields.forEach(function (f) {
+      if (!f.popup || f.name === desc.name_field) return;
+      var v = props[f.name];
+      if (v === null || v === undefined || v === "") return;
+      var tr = el("tr");
+      tr.appendChild(el("th", null, f.label));
+      tr.appendChild(el("td", null, fmtValue(v, f, S)));
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+    if (props.illustrative === true) box.appendChild(el("p", "atlas-badge", S.illustrative));
+    this.hooks.popupExtra.forEach(function (h) {
+      var extra = h(desc, props);
+      if (extra) box.appendChild(el("p", "atlas-flag", extra));
+    });
+    return box;
+  };
+
+  Page.prototype.tooltipNode = function (desc, props) {
+    var self = this, parts = [];
+    desc.fields.forEach(function (f) {
+      if (!f.tooltip) return;
+      var v = f.name === desc.name_field ? self.nameOf(desc, props) : fmtValue(props[f.name], f, self.S);
+      if (v) parts.push(v);
+    });
+    if (!parts.length) parts.push(this.nameOf(desc, props));
+    return el("span", null, parts.join(" · "));
+  };
+
+  Page.prototype.makeLayer = function (desc, feature) {
+    var self = this, props = feature.properties || {};
+    var layer = L.geoJSON(feature, {
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, self.pointStyle(desc, props)); },
+      style: function () { return self.pathStyle(desc, props); },
+    });
+    var inner = layer.getLayers();
+    var lyr = inner.length === 1 ? inner[0] : layer;
+    lyr.feature = feature;
+    lyr._atlasLayer = desc.id;
+    // Leaflet writes a string with innerHTML, so popups and tooltips get DOM nodes.
+    lyr.bindPopup(function () { return self.popupNode(desc, lyr.feature.properties || {}); }, {maxWidth: 340});
+    lyr.bindTooltip(function () { return self.tooltipNode(desc, lyr.feature.properties || {}); }, {sticky: desc.geometry_type !== "Point"});
+    return lyr;
+  };
+
+  Page.prototype.draw = function (entry, features) {
+    var self = this, desc = entry.desc;
+    var made = features.map(function (f) { return self.makeLayer(desc, f); });
+    entry.container.clearLayers();
+    if (entry.cluster) entry.container.addLayers(made);
+    else made.forEach(function (l) { entry.container.addLayer(l); });
+    entry.features = features;
+    entry.leaflet = made;
+    this.counts[desc.id] = made.length;
+    if (entry.onDraw) entry.onDraw(entry);
+  };
+
+  /** Resolves when the layer's first features are drawn (after the page's first load). */
+  Page.prototype.whenLayer = function (id) {
+    var self = this;
+    return this.api.ready.then(function () {
+      var entry = self.layers[id];
+      if (!entry) return null;
+      if (!self.map.hasLayer(entry.container)) entry.container.addTo(self.map);
+      return entry.loading.then(function () { return entry; });
+    });
+  };
+
+  /** Re-applies styles (after a page hook changed what styleFor says). */
+  Page.prototype.restyle = function (id) {
+    var self = this, entry = this.layers[id];
+    if (!entry) return;
+    entry.leaflet.forEach(function (l) {
+      var props = (l.feature && l.feature.properties) || {};
+      if (l.setStyle) l.setStyle(entry.desc.geometry_type === "Point" ? self.pointStyle(entry.desc, props) : self.pathStyle(entry.desc, props));
+    });
+    if (entry.cluster && entry.container.refreshClusters) entry.container.refreshClusters();
+  };
+
+  Page.prototype.clusterIcon = function (desc, cluster) {
+    var tally = {};
+    var self = this;
+    cluster.getAllChildMarkers().forEach(function (m) {
+      var c = self.categoryColor(desc, (m.feature && m.feature.properties) || {}) || desc.style.color;
+      tally[c] = (tally[c] || 0) + 1;
+    });
+    var best = Object.keys(tally).sort(function (a, b) { return tally[b] - tally[a]; })[0] || desc.style.color;
+    var n = cluster.getChildCount();
+    var node = el("div", "atlas-cluster", n);
+    node.style.background = best;
+    var size = n < 10 ? 30 : n < 50 ? 36 : 44;
+    return L.divIcon({html: node, className: "atlas-cluster-icon", iconSize: L.point(size, size)});
+  };
+
+  // -- page-made overlays (stages, uploads): kept in WGS 84, converted on datum switch ----
+  Page.prototype.addDynamic = function (id, desc, geojson, options) {
+    options = options || {};
+    var old = this.dynamic[id];
+    if (old) { this.map.removeLayer(old.container); if (this.control) this.control.removeLayer(old.container); }
+    var container = L.featureGroup();
+    var dyn = {id: id, desc: desc, source: geojson, container: container, options: options};
+    this.dynamic[id] = dyn;
+    container.addTo(this.map);
+    if (this.control && options.control !== false) this.control.addOverlay(container, desc.title, desc.group_title);
+    return this.redrawDynamic(id).then(function () { return dyn; });
+  };
+
+  Page.prototype.redrawDynamic = function (id) {
+    var self = this, dyn = this.dynamic[id];
+    var shown = this.datum === "wgs84" ? Promise.resolve(dyn.source)
+      : fetchJSON(withParams(this.cfg.api + "/convert", {from: "wgs84", to: this.datum}), {
+          method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(dyn.source)});
+    return shown.then(function (fc) {
+      if (self.dynamic[id] !== dyn) return;
+      dyn.container.clearLayers();
+      dyn.leaflet = (fc.features || []).map(function (f) {
+        var l = self.makeLayer(dyn.desc, f);
+        if (dyn.options.style && l.setStyle) l.setStyle(dyn.options.style(f.properties || {}));
+        dyn.container.addLayer(l);
+        return l;
+      });
+      self.counts[id] = dyn.leaflet.length;
+    });
+  };
+
+  // -- legend, provenance, search --------------------------------------------------------
+  Page.prototype.buildLegend = function () {
+    var body = document.getElementById("atlas-legend-body");
+    if (!body) return;
+    var self = this;
+    body.textContent = "";
+    this.order.forEach(function (id) {
+      var desc = self.layers[id].desc;
+      var sec = el("div", "atlas-legend-layer");
+      sec.setAttribute("data-layer", id);
+      sec.appendChild(el("div", "atlas-legend-title", desc.title));
+      var ul = el("ul");
+      desc.legend.forEach(function (item) {
+        var li = el("li");
+        var sw = el("i", "atlas-swatch atlas-swatch-" + desc.geometry_type.toLowerCase());
+        sw.style.background = item.color;
+        li.appendChild(sw);
+        li.appendChild(el("span", null, item.label));
+        ul.appendChild(li);
+      });
+      sec.appendChild(ul);
+      body.appendChild(sec);
+    });
+  };
+
+  Page.prototype.buildProvenance = function () {
+    var body = document.getElementById("atlas-provenance-body");
+    if (!body) return;
+    var self = this, S = this.S;
+    body.textContent = "";
+    this.order.forEach(function (id) {
+      var desc = self.layers[id].desc, p = desc.provenance;
+      var det = el("details", "atlas-prov-layer");
+      det.setAttribute("data-layer", id);
+      var sum = el("summary", null, desc.title);
+      if (p.illustrative) sum.appendChild(el("span", "atlas-badge", S.illustrative));
+      det.appendChild(sum);
+      var dl = el("dl");
+      [["source", p.source], ["licence", p.licence], ["datum", p.datum],
+       ["accuracy", p.accuracy], ["date", p.date], ["features", desc.count]].forEach(function (kv) {
+        if (kv[1] === null || kv[1] === undefined || kv[1] === "") return;
+        dl.appendChild(el("dt", null, S[kv[0]]));
+        dl.appendChild(el("dd", null, kv[1]));
+      });
+      det.appendChild(dl);
+      if (p.illustrative) det.appendChild(el("p", "atlas-note", S.illustrative_note));
+      body.appendChild(det);
+    });
+  };
+
+  Page.prototype.search = function (query) {
+    var q = String(query || "").trim().toLowerCase();
+    var out = [];
+    if (!q) return out;
+    var self = this;
+    this.order.forEach(function (id) {
+      var entry = self.layers[id], desc = entry.desc;
+      entry.leaflet.forEach(function (l) {
+        var p = (l.feature && l.feature.properties) || {};
+        var hay = [p[desc.name_field], p.name_zh, p.name_en, p.name].filter(Boolean).join(" ").toLowerCase();
+        if (hay.indexOf(q) >= 0 && out.length < 30) out.push({layer: id, name: self.nameOf(desc, p), title: desc.title, leaflet: l});
+      });
+    });
+    return out;
+  };
+
+  Page.prototype.bindSearch = function () {
+    var input = document.getElementById("atlas-search-input");
+    var list = document.getElementById("atlas-search-results");
+    if (!input || !list) return;
+    var self = this;
+    input.addEventListener("input", function () {
+      list.textContent = "";
+      var hits = self.search(input.value);
+      if (input.value.trim() && !hits.length) list.appendChild(el("li", "atlas-note", self.S.no_results));
+      hits.forEach(function (h) {
+        var li = el("li", "atlas-hit");
+        li.appendChild(el("span", null, h.name));
+        li.appendChild(el("small", null, " · " + h.title));
+        li.addEventListener("click", function () { self.focus(h.layer, h.leaflet); });
+        list.appendChild(li);
+      });
+    });
+  };
+
+  Page.prototype.focus = function (id, layer) {
+    var entry = this.layers[id], map = this.map;
+    if (!map.hasLayer(entry.container)) entry.container.addTo(map);
+    if (entry.cluster) {
+      entry.container.zoomToShowLayer(layer, function () { layer.openPopup(); });
+    } else if (layer.getLatLng) {
+      map.setView(layer.getLatLng(), Math.max(map.getZoom(), 10));
+      layer.openPopup();
+    } else {
+      map.fitBounds(layer.getBounds(), {maxZoom: 11});
+      layer.openPopup(layer.getBounds().getCenter());
+    }
+  };
+
+  window.Atlas = {
+    pageHooks: {},
+    start: function (map, cfg) { return new Page(map, cfg).init(); },
+    util: {el: el, fmtValue: fmtValue, fetchJSON: fetchJSON, withParams: withParams},
+  };
+})();
+
+/* Measure tool: click points on the map; the server measures them in a metric CRS
+ * (POST /api/measure), so the page never computes lengths in degrees. */
+(function () {
+  "use strict";
+  var U = null;
+  L.Control.AtlasMeasure = L.Control.extend({
+    options: {position: "topleft"},
+    initialize: function (page, options) { L.setOptions(this, options); this.page = page; },
+    onAdd: function (map) {
+      U = window.Atlas.util;
+      var S = this.page.S, self = this;
+      var box = L.DomUtil.create("div", "leaflet-bar atlas-measure");
+      var btn = L.DomUtil.create("a", "atlas-measure-btn", box);
+      btn.href = "#";
+      btn.title = S.measure;
+      btn.setAttribute("role", "button");
+      btn.appendChild(U.el("i", "fa-solid fa-ruler"));
+      this.out = L.DomUtil.create("div", "atlas-measure-out", box);
+      this.out.hidden = true;
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.on(btn, "click", function (e) { L.DomEvent.preventDefault(e); self.toggle(); });
+      this.map = map;
+      return box;
+    },
+    toggle: function () {
+      if (this.active) return this.stop();
+      this.active = true;
+      this.points = [];
+      this.line = L.polyline([], {color: "#111", weight: 2, dashArray: "4 4", interactive: false}).addTo(this.map);
+      this.map.on("click", this.addPoint, this);
+      this.map.getContainer().style.cursor = "crosshair";
+      this.out.hidden = false;
+      this.out.textContent = this.page.S.measure_hint;
+    },
+    stop: function () {
+      this.active = false;
+      this.map.off("click", this.addPoint, this);
+      this.map.getContainer().style.cursor = "";
+      if (this.line) this.map.removeLayer(this.line);
+      this.out.hidden = true;
+    },
+    addPoint: function (e) {
+      var S = this.page.S, out = this.out;
+      this.points.push([e.latlng.lng, e.latlng.lat]);
+      this.line.addLatLng(e.latlng);
+      if (this.points.length < 2) return;
+      var seq = this.seq = (this.seq || 0) + 1, self = this;
+      U.fetchJSON(U.withParams("/api/measure", {datum: this.page.datum}), {
+        method: "POST", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({coordinates: this.points}),
+      }).then(function (m) {
+        if (seq !== self.seq) return;
+        var text = S.length + " " + m.length_km.toFixed(2) + " km";
+        if (m.area_km2 !== undefined) text += " · " + S.area + " " + m.area_km2.toFixed(1) + " km²";
+        out.textContent = text;
+      }).catch(function (err) { out.textContent = err.message; });
+    },
+  });
+})();
