@@ -8,7 +8,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export ATLAS_STORE ?= $(CURDIR)/var/atlas.gpkg
 
-.PHONY: run dev test lint bench screenshots build-data store clean browser
+.PHONY: run dev test lint bench screenshots build-data store clean browser postgis
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,20 @@ browser:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; \
 	fi
 
+# Debian's PostgreSQL + PostGIS for the PostGIS backend tests: the suite starts its own
+# throwaway cluster on a loopback port (tests/pg.py), so no service is configured here.
+PG_MAJOR ?= 15
+postgis:
+	@if [ ! -x /usr/lib/postgresql/$(PG_MAJOR)/bin/initdb ] || \
+	    [ ! -f /usr/share/postgresql/$(PG_MAJOR)/extension/postgis.control ]; then \
+	  echo "Installing Debian's postgresql and postgresql-$(PG_MAJOR)-postgis-3 for the PostGIS tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
+	    --no-install-recommends postgresql postgresql-$(PG_MAJOR)-postgis-3; \
+	fi
+
 ## make test: install what the tests need and run the whole suite.
-test: $(VENV)/.dev browser
+test: $(VENV)/.dev browser postgis
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 

@@ -242,7 +242,8 @@ class GeoPackageStore(Store):
         fids = frame.pop("fid").astype("int64").to_numpy()
         for name in frame.columns:
             if types[name] == "BOOLEAN":
-                frame[name] = frame[name].map(lambda v: None if v is None else bool(v)).astype(
+                # A missing boolean comes back as NaN (0/1 and None read as floats): keep it None.
+                frame[name] = frame[name].map(lambda v: None if pd.isna(v) else bool(v)).astype(
                     "object" if frame[name].isna().any() else "bool")
         gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=4326))
         gdf.index = pd.Index(fids, name="fid")

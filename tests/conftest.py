@@ -19,6 +19,20 @@ import pytest
 
 from layers.prepare import prepare_store
 from layers.store import open_store
+from tests.pg import (  # noqa: F401  PostgreSQL/PostGIS fixtures, see tests/pg.py
+    TEST_BACKEND,
+    any_app,
+    any_client,
+    backend,
+    backend_ref_url,
+    backend_store_url,
+    gpkg_ref_path,
+    pg_cluster,
+    pg_empty_url,
+    pg_ref_template,
+    pg_ref_url,
+    pg_store_url,
+)
 from webmap import create_app
 
 CHROMIUM = os.environ.get("ATLAS_CHROMIUM", "/usr/bin/chromium")
@@ -34,16 +48,23 @@ TILE_PNG = base64.b64decode(
 
 
 @pytest.fixture(scope="session")
-def ref_store_path(tmp_path_factory) -> str:
-    """A GeoPackage holding every catalog layer, built once per test session (worker)."""
+def ref_store_path(tmp_path_factory, request) -> str:
+    """A GeoPackage holding every catalog layer, built once per test session (worker).
+
+    With ``ATLAS_TEST_BACKEND=postgis``: the URL of a PostGIS database holding them.
+    """
+    if TEST_BACKEND == "postgis":
+        return request.getfixturevalue("pg_ref_url")
     path = str(tmp_path_factory.mktemp("store") / "atlas.gpkg")
     prepare_store(open_store(path))
     return path
 
 
 @pytest.fixture()
-def store_path(ref_store_path, tmp_path) -> str:
-    """A private copy of the reference store for a test that writes."""
+def store_path(ref_store_path, tmp_path, request) -> str:
+    """A private copy of the reference store for a test that writes (PostGIS: a URL)."""
+    if TEST_BACKEND == "postgis":
+        return request.getfixturevalue("pg_store_url")
     path = str(tmp_path / "atlas.gpkg")
     shutil.copy(ref_store_path, path)
     return path
