@@ -21,6 +21,7 @@ import json
 from typing import Any
 
 from ..errors import GeoInputError
+from .finish import parse_crs
 
 _GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
                    "MultiPolygon", "GeometryCollection"}
@@ -50,6 +51,26 @@ def check_geojson(data: bytes) -> Any:
             hint=_HINT, status=400) from e
 
 
+def check_crs_member(doc: dict) -> None:
+    """Refuse an old-style ``crs`` member naming a CRS that does not exist.
+
+    GDAL ignores a ``crs`` it cannot resolve and reads the coordinates as
+    degrees, which would turn "unknown EPSG code" into "coordinates out of range".
+
+    Examples
+    --------
+    >>> check_crs_member({"crs": {"type": "name", "properties": {"name": "EPSG:999999"}}})
+    Traceback (most recent call last):
+    ...
+    geo.errors.GeoInputError: unknown CRS 'EPSG:999999'
+    """
+    crs = doc.get("crs")
+    props = crs.get("properties") if isinstance(crs, dict) else None
+    name = props.get("name") if isinstance(props, dict) else None
+    if isinstance(name, str):
+        parse_crs(name)
+
+
 def prepare_geojson(data: bytes) -> tuple[bytes, int, list[bool]]:
     """GeoJSON bytes GDAL can read, the feature count and which features have a geometry.
 
@@ -68,6 +89,7 @@ def prepare_geojson(data: bytes) -> tuple[bytes, int, list[bool]]:
         data = json.dumps({"type": "FeatureCollection", "features": doc},
                           ensure_ascii=False, allow_nan=True).encode()
     elif isinstance(doc, dict):
+        check_crs_member(doc)
         kind = doc.get("type")
         if kind == "FeatureCollection":
             features = doc.get("features")

@@ -121,7 +121,8 @@ def read_xlsx(data: bytes, *, sheet: str | None, report: Report) -> gpd.GeoDataF
 
 def _blank(frame: pd.DataFrame) -> pd.DataFrame:
     """Cell-wise: empty or whitespace-only (or missing)."""
-    return frame.isna() | frame.astype("string").apply(lambda s: s.str.strip() == "")
+    stripped = frame.astype("string").apply(lambda s: s.str.strip())
+    return (stripped.isna() | (stripped == "")).fillna(True).astype(bool)
 
 
 def table_to_geodataframe(frame: pd.DataFrame, *, report: Report, first_row: int,

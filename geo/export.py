@@ -1,0 +1,297 @@
+"""Write a layer as GeoJSON, CSV, GPX, KML or GeoPackage bytes, ready to download.
+
+:func:`to_bytes` is the one entry point; the web export endpoint and the
+``flask atlas export`` command both call it.  Every format is written from a
+copy of the features in EPSG:4326.  A :class:`~layers.spec.LayerSpec` (any object
+with ``fields`` of ``name``/``label_zh``/``label_en`` and a ``name_field``) may be
+passed to name the features and label the fields; ``geo`` does not import
+``layers``, it only reads those attributes.
+
+Examples
+--------
+>>> import geopandas as gpd, shapely
+>>> gdf = gpd.GeoDataFrame({"name_zh": ["锡林浩特"], "name_en": ["Xilinhot"]},
+...                        geometry=[shapely.Point(116.0861234567, 43.9334)], crs=4326)
+>>> data, mimetype, filename = to_bytes(gdf, "csv", name="towns")
+>>> data.decode("utf-8-sig").splitlines()[1], mimetype, filename
+('116.086123,43.9334,锡林浩特,Xilinhot', 'text/csv; charset=utf-8', 'towns.csv')
+>>> to_bytes(gdf, "gpx")[0].count(b"<wpt ")
+1
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+import re
+import tempfile
+from typing import Any
+from xml.sax.saxutils import escape
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from .errors import GeoInputError
+from .geojson import encode_features, feature_collection
+
+#: Format → (extension, MIME type).
+FORMATS: dict[str, tuple[str, str]] = {
+    "geojson": ("geojson", "application/geo+json"),
+    "csv": ("csv", "text/csv; charset=utf-8"),
+    "gpx": ("gpx", "application/gpx+xml"),
+    "kml": ("kml", "application/vnd.google-earth.kml+xml"),
+    "gpkg": ("gpkg", "application/geopackage+sqlite3"),
+}
+
+#: Coordinate decimals written: 6 decimals are about 0.1 m, finer than any source here.
+PRECISION = 6
+
+_NAME_CANDIDATES = ("name_zh", "name_en", "name", "Name", "NAME", "名称", "title")
+# Characters XML 1.0 forbids even escaped; property text may carry them.
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any = None
+             ) -> tuple[bytes, str, str]:
+    """Encode ``gdf`` in ``fmt``.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features (any CRS; written in EPSG:4326).
+    fmt : {"geojson", "csv", "gpx", "kml", "gpkg"}
+        Output format.
+    name : str
+        Layer name: the file name stem and the layer/document name inside.
+    spec : LayerSpec, optional
+        Field order and labels, and the field that names features.
+
+    Returns
+    -------
+    (bytes, str, str)
+        The file content, its MIME type and a file name.
+
+    Raises
+    ------
+    GeoInputError
+        For an unknown format (400).
+    """
+    key = str(fmt).lower().lstrip(".")
+    if key not in FORMATS:
+        raise GeoInputError(f"unknown export format {fmt!r}",
+                            hint="formats: " + ", ".join(FORMATS), status=400)
+    ext, mimetype = FORMATS[key]
+    gdf = _prepare(gdf, spec)
+    writer = {"geojson": _geojson, "csv": _csv, "gpx": _gpx, "kml": _kml, "gpkg": _gpkg}[key]
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "layer"
+    return writer(gdf, safe, spec), mimetype, f"{safe}.{ext}"
+
+
+def _prepare(gdf: gpd.GeoDataFrame, spec: Any) -> gpd.GeoDataFrame:
+    """A copy in EPSG:4326 with spec fields first and geometry last."""
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs(4326)
+    elif gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    geom = gdf.geometry.name
+    props = [c for c in gdf.columns if c != geom]
+    if spec is not None:
+        declared = [f.name for f in getattr(spec, "fields", ()) if f.name in props]
+        props = declared + [c for c in props if c not in declared]
+    out = gdf[props + [geom]].copy()
+    if geom != "geometry":
+        out = out.rename_geometry("geometry")
+    return out
+
+
+def _props(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    return pd.DataFrame(gdf.drop(columns="geometry"))
+
+
+def _labels(spec: Any, lang: str = "zh") -> dict[str, str]:
+    if spec is None:
+        return {}
+    return {f.name: (f.label_en if lang == "en" else f.label_zh) for f in spec.fields}
+
+
+def feature_names(gdf: gpd.GeoDataFrame, spec: Any = None) -> list[str]:
+    """A display name per feature: the spec's name field, else name_zh (+ name_en), else id.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> g = gpd.GeoDataFrame({"name_zh": ["多伦", None], "name_en": ["Duolun", "Zhenglan"]},
+    ...                      geometry=[shapely.Point(0, 0)] * 2)
+    >>> feature_names(g)
+    ['多伦 / Duolun', 'Zhenglan']
+    """
+    cols = list(gdf.columns)
+    primary = getattr(spec, "name_field", None) if spec is not None else None
+    if primary not in cols:
+        primary = next((c for c in _NAME_CANDIDATES if c in cols), None)
+    if primary is None:
+        return [f"{i}" for i in gdf.index]
+    first = gdf[primary].astype("string").fillna("").str.strip()
+    if primary == "name_zh" and "name_en" in cols:
+        second = gdf["name_en"].astype("string").fillna("").str.strip()
+        both = (first != "") & (second != "") & (first != second)
+        first = first.where(~both, first + " / " + second).where(first != "", second)
+    names = first.where(first != "", pd.Series([str(i) for i in gdf.index], index=gdf.index))
+    return names.tolist()
+
+
+def _plain_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dicts and lists as JSON text, so every writer sees scalars."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
+    return out
+
+
+# -- GeoJSON ----------------------------------------------------------------------------------
+def _geojson(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+    # RFC 7946: WGS 84 lon/lat, no "crs" member; 6 decimals.
+    return feature_collection(encode_features(gdf, precision=PRECISION), {"name": name})
+
+
+# -- CSV --------------------------------------------------------------------------------------
+def _csv(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+    props = _plain_values(_props(gdf))
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    types = shapely.get_type_id(geoms)
+    if len(geoms) and (types == shapely.GeometryType.POINT).all():
+        coords = np.round(shapely.get_coordinates(geoms), PRECISION)
+        lead = pd.DataFrame({"lon": coords[:, 0], "lat": coords[:, 1]}, index=props.index)
+    else:
+        lead = pd.DataFrame({"wkt": shapely.to_wkt(geoms, rounding_precision=PRECISION,
+                                                   trim=True)}, index=props.index)
+    table = pd.concat([lead, props.drop(columns=[c for c in lead.columns if c in props])],
+                      axis=1)
+    buf = io.StringIO()
+    table.to_csv(buf, index=False, lineterminator="\r\n", float_format=None)
+    # UTF-8 with a byte-order mark: Excel opens a BOM-less CSV in the system code page
+    # (GBK on Chinese Windows) and garbles UTF-8 Chinese; with the BOM it reads UTF-8.
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+
+# -- GPX --------------------------------------------------------------------------------------
+def _x(value: Any) -> str:
+    return escape(_XML_BAD.sub("", str(value)))
+
+
+def _describe(row: dict[str, Any], labels: dict[str, str], skip: set[str]) -> str:
+    lines = []
+    for key, value in row.items():
+        if key in skip or value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        if value is pd.NA or (isinstance(value, str) and not value.strip()):
+            continue
+        lines.append(f"{labels.get(key, key)}: {value}")
+    return "\n".join(lines)
+
+
+def _gpx(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+    """GPX 1.1: points as waypoints, lines (and polygon outlines) as tracks.
+
+    Car navigation apps (OsmAnd, Organic Maps, Garmin, 高德/百度 import) take
+    waypoints and tracks; a track keeps every vertex of the road, which a route's
+    handful of via points would not.
+    """
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    names = feature_names(gdf, spec)
+    labels = _labels(spec)
+    records = _plain_values(_props(gdf)).to_dict("records")
+    name_cols = {getattr(spec, "name_field", None), "name_zh", "name_en"}
+    # Lines from everything that is not a point: polygons contribute their outlines.
+    kind = shapely.get_type_id(geoms)
+    is_point = np.isin(kind, [shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT])
+    point_parts, point_owner = shapely.get_parts(geoms[is_point], return_index=True)
+    point_xy = shapely.get_coordinates(point_parts)
+    point_rows = np.flatnonzero(is_point)[point_owner]
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<gpx version="1.1" creator="Xilingol Grassland Atlas" '
+           'xmlns="http://www.topografix.com/GPX/1/1" '
+           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+           'xsi:schemaLocation="http://www.topografix.com/GPX/1/1 '
+           'http://www.topografix.com/GPX/1/1/gpx.xsd">',
+           f"<metadata><name>{_x(name)}</name></metadata>"]
+    for (lon, lat), row in zip(point_xy, point_rows, strict=True):
+        desc = _describe(records[row], labels, name_cols)
+        out.append(f'<wpt lat="{lat:.{PRECISION}f}" lon="{lon:.{PRECISION}f}">'
+                   f"<name>{_x(names[row])}</name>"
+                   + (f"<desc>{_x(desc)}</desc>" if desc else "") + "</wpt>")
+    lines = np.flatnonzero(~is_point & ~shapely.is_missing(geoms))
+    if len(lines):
+        boundary = shapely.boundary(geoms[lines])  # polygons → rings; lines → end points
+        is_polygonal = shapely.get_dimensions(geoms[lines]) == 2
+        linework = np.where(is_polygonal, boundary, geoms[lines])
+        parts, owner = shapely.get_parts(linework, return_index=True)
+        coords, cidx = shapely.get_coordinates(parts, return_index=True)
+        splits = np.searchsorted(cidx, np.arange(1, len(parts)))
+        per_part = np.split(coords, splits)
+        by_feature: dict[int, list[np.ndarray]] = {}
+        for part_xy, o in zip(per_part, owner, strict=True):
+            by_feature.setdefault(int(lines[o]), []).append(part_xy)
+        for row, segs in by_feature.items():
+            desc = _describe(records[row], labels, name_cols)
+            body = "".join(
+                "<trkseg>" + "".join(f'<trkpt lat="{y:.{PRECISION}f}" lon="{x:.{PRECISION}f}"/>'
+                                     for x, y in seg) + "</trkseg>"
+                for seg in segs if len(seg))
+            out.append(f"<trk><name>{_x(names[row])}</name>"
+                       + (f"<desc>{_x(desc)}</desc>" if desc else "") + body + "</trk>")
+    out.append("</gpx>\n")
+    return "\n".join(out).encode("utf-8")
+
+
+# -- KML --------------------------------------------------------------------------------------
+def _description_html(records: list[dict[str, Any]], labels: dict[str, str]) -> list[str]:
+    """An HTML table per feature; values escaped, since KML viewers render it as HTML."""
+    out = []
+    for row in records:
+        cells = "".join(
+            f"<tr><th>{html.escape(str(labels.get(k, k)))}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in row.items()
+            if v is not None and v is not pd.NA and not (isinstance(v, float) and np.isnan(v)))
+        out.append(_XML_BAD.sub("", f"<table>{cells}</table>"))
+    return out
+
+
+def _kml(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+    props = _plain_values(_props(gdf))
+    records = props.to_dict("records")
+    keep = [c for c in props.columns if str(c).lower() not in ("name", "description")]
+    table = props[keep].copy()
+    for col in table.columns:
+        if table[col].dtype == object:
+            table[col] = table[col].map(lambda v: v if v is None else _XML_BAD.sub("", str(v)))
+    table.insert(0, "Name", [_XML_BAD.sub("", n) for n in feature_names(gdf, spec)])
+    table.insert(1, "Description", _description_html(records, _labels(spec)))
+    out = gpd.GeoDataFrame(table, geometry=gdf.geometry.values, crs=4326)
+    return _via_gdal(out, name, "KML", ".kml", geometry_type="Unknown")
+
+
+# -- GeoPackage -------------------------------------------------------------------------------
+def _gpkg(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+    # A copy written with GDAL to a temporary file: never the live store.
+    out = gpd.GeoDataFrame(_plain_values(_props(gdf)), geometry=gdf.geometry.values, crs=4326)
+    types = set(out.geom_type.dropna())
+    geometry_type = types.pop() if len(types) == 1 else "Unknown"
+    return _via_gdal(out, name, "GPKG", ".gpkg", geometry_type=geometry_type)
+
+
+def _via_gdal(gdf: gpd.GeoDataFrame, layer: str, driver: str, suffix: str,
+              geometry_type: str) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="atlas-export-") as tmp:
+        path = os.path.join(tmp, f"{layer}{suffix}")
+        pyogrio.write_dataframe(gdf, path, layer=layer, driver=driver,
+                                geometry_type=geometry_type)
+        with open(path, "rb") as fh:
+            return fh.read()
