@@ -14,13 +14,20 @@ from .admin import Admin
 from .rivers import Rivers
 from .sources import load
 
+#: About 2 km: how far (in degrees along the line) a section stays from a river's ends.
+END_MARGIN_DEG = 0.02
+
 
 def build_sections(admin: Admin, rivers: Rivers) -> tuple[list[dict], np.ndarray]:
     """Records and points of the sections, in the order of ``sections.json``."""
     spec = load("sections")["sections"]
     lines = np.asarray([rivers.by_id(s["river_id"]) for s in spec], dtype=object)
     near = shapely.points([s["near"] for s in spec])
-    points = shapely.line_interpolate_point(lines, shapely.line_locate_point(lines, near))
+    # Keep sections off the very ends of a clipped river (the League border), where
+    # the county lookup would be ambiguous: at least END_MARGIN_DEG from either end.
+    along = np.clip(shapely.line_locate_point(lines, near), END_MARGIN_DEG,
+                    shapely.length(lines) - END_MARGIN_DEG)
+    points = shapely.line_interpolate_point(lines, along)
     counties = admin.county_of(points)
     by_id = {r["id"]: r for r in rivers.records}
     records = []
