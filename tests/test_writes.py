@@ -1,0 +1,273 @@
+"""Saved user layers through the write API, the write key, size limits and security headers.
+
+Everything goes through real HTTP (Flask's test client) into a real GeoPackage
+store copy; the store is opened afterwards to check what was (not) written.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+import secrets
+import subprocess
+from pathlib import Path
+
+import pytest
+import shapely
+from flask import Response
+
+from layers.catalog import layer_ids
+from layers.store import open_store
+from webmap import security
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def feature_collection(n: int = 3, lon: float = 116.07, lat: float = 43.95,
+                       name: str = "站点") -> bytes:
+    """A small GeoJSON FeatureCollection of points near Xilinhot."""
+    feats = [{"type": "Feature",
+              "properties": {"name_zh": f"{name}{i}", "seq": i},
+              "geometry": {"type": "Point", "coordinates": [lon + i * 0.01, lat + i * 0.01]}}
+             for i in range(n)]
+    return json.dumps({"type": "FeatureCollection", "features": feats},
+                      ensure_ascii=False).encode()
+
+
+@pytest.fixture()
+def token() -> str:
+    # Made at run time: no token is ever written into the repository.
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture()
+def wapp(make_app, token):
+    """An app with writes enabled, on its own store copy."""
+    return make_app(ATLAS_WRITE_TOKEN=token)
+
+
+@pytest.fixture()
+def wclient(wapp):
+    return wapp.test_client()
+
+
+@pytest.fixture()
+def auth(token) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _store(app):
+    return open_store(app.config["ATLAS_STORE"])
+
+
+# -- the write key ------------------------------------------------------------------------
+
+def test_writes_refused_with_hint_when_no_token_is_configured(make_app):
+    app = make_app(ATLAS_WRITE_TOKEN=None)
+    c = app.test_client()
+    before = [i.name for i in _store(app).list_layers()]
+    for method, url in (("put", "/api/layers/sites"), ("post", "/api/layers?name=sites"),
+                        ("delete", "/api/layers/sites")):
+        r = getattr(c, method)(url, data=feature_collection(), content_type="application/json",
+                               headers={"Authorization": "Bearer anything"})
+        assert r.status_code == 403, (method, r.data)
+        assert "ATLAS_WRITE_TOKEN" in r.json["hint"]
+        assert "Authorization: Bearer" in r.json["hint"]
+    assert [i.name for i in _store(app).list_layers()] == before
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token", "Basic dXNlcjpwYXNz",
+                                    "Bearer", "Bearer 口令🌾", "bearer  "])
+def test_missing_or_wrong_token_is_401_with_challenge(wclient, wapp, header):
+    headers = {"Authorization": header} if header is not None else {}
+    r = wclient.put("/api/layers/sites", data=feature_collection(),
+                    content_type="application/json", headers=headers)
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert r.json["error"] and "ATLAS_WRITE_TOKEN" in r.json["hint"]
+    assert not _store(wapp).exists("sites")
+
+
+def test_token_is_compared_in_constant_time(wclient, auth, token, monkeypatch):
+    calls = []
+    real = security.hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(security.hmac, "compare_digest", spy)
+    r = wclient.delete("/api/layers/nothing_here", headers=auth)
+    assert r.status_code == 404
+    assert calls == [(token.encode(), token.encode())]
+
+
+def test_reads_stay_public(wclient):
+    assert wclient.get("/healthz").status_code == 200
+    r = wclient.get("/api/layers")
+    assert r.status_code in (200, 404)  # 404 only until the listing module exists
+    assert r.status_code != 401 and r.status_code != 403
+
+
+def test_no_secret_in_the_repository():
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    assignment = re.compile(r"ATLAS_WRITE_TOKEN\s*[=:]\s*['\"]?([A-Za-z0-9_\-+/]{12,})")
+    private_key = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+    found = []
+    for name in files:
+        path = ROOT / name
+        if not name or not path.is_file() or path.stat().st_size > 2_000_000:
+            continue
+        text = path.read_text("utf-8", errors="ignore")
+        found += [f"{name}: {m.group(0)}" for m in assignment.finditer(text)]
+        found += [name for _ in private_key.finditer(text)]
+    assert found == []
+
+
+# -- saving, replacing, deleting ----------------------------------------------------------
+
+def test_put_creates_then_replaces_then_delete_removes(wclient, wapp, auth):
+    r = wclient.put("/api/layers/my_sites?title=我的站点", data=feature_collection(3),
+                    content_type="application/geo+json", headers=auth)
+    assert r.status_code == 201, r.json
+    body = r.json
+    assert body["name"] == "my_sites" and body["created"] is True and body["count"] == 3
+    assert body["title"] == "我的站点"
+    assert body["provenance"]["source"] == "user upload"
+    assert set(body["report"]) >= {"warnings", "repairs", "dropped", "counts"}
+    assert r.headers["Location"].endswith("/api/layers/my_sites")
+
+    info = _store(wapp).info("my_sites")
+    assert info.count == 3 and info.user_layer
+    assert info.meta["provenance"]["source"] == "user upload"
+    assert info.meta["uploaded"] and info.meta["title"] == "我的站点"
+    assert sorted(_store(wapp).get("my_sites")["name_zh"]) == ["站点0", "站点1", "站点2"]
+
+    r = wclient.put("/api/layers/my_sites", data=feature_collection(5, name="新"),
+                    content_type="application/json", headers=auth)
+    assert r.status_code == 200 and r.json["created"] is False and r.json["count"] == 5
+    assert _store(wapp).info("my_sites").version != info.version
+    assert _store(wapp).get("my_sites")["name_zh"].str.startswith("新").all()
+    assert _store(wapp).check() == []
+
+    r = wclient.delete("/api/layers/my_sites", headers=auth)
+    assert r.status_code == 200 and r.json == {"deleted": "my_sites"}
+    assert not _store(wapp).exists("my_sites")
+    r = wclient.delete("/api/layers/my_sites", headers=auth)
+    assert r.status_code == 404 and r.json["hint"]
+
+
+def test_post_multipart_with_name_title_and_gcj02_datum(wclient, wapp, auth):
+    data = {"file": (io.BytesIO(feature_collection(2)), "gaode_sites.geojson"),
+            "name": "gaode_sites", "title": "高德坐标站点", "datum": "gcj02"}
+    r = wclient.post("/api/layers", data=data, content_type="multipart/form-data",
+                     headers=auth)
+    assert r.status_code == 201, r.json
+    assert r.json["filename"] == "gaode_sites.geojson"
+    assert "gcj02" in r.json["provenance"]["datum"].lower()
+    gdf = _store(wapp).get("gaode_sites")
+    # GCJ-02 → WGS 84 moves points here by a few hundred metres, south-west.
+    moved = shapely.Point(116.07, 43.95).distance(gdf.geometry.iloc[0])
+    assert 0.001 < moved < 0.01
+
+
+def test_post_needs_a_name_and_refuses_to_overwrite(wclient, wapp, auth):
+    r = wclient.post("/api/layers", data=feature_collection(), content_type="application/json",
+                     headers=auth)
+    assert r.status_code == 400 and "name" in r.json["hint"]
+    r = wclient.post("/api/layers?name=once", data=feature_collection(1),
+                     content_type="application/json", headers=auth)
+    assert r.status_code == 201
+    r = wclient.post("/api/layers?name=once", data=feature_collection(4),
+                     content_type="application/json", headers=auth)
+    assert r.status_code == 409 and "PUT /api/layers/once" in r.json["hint"]
+    assert _store(wapp).info("once").count == 1
+
+
+@pytest.mark.parametrize("name", ["admin", "rivers", "projects"])
+def test_catalog_layers_cannot_be_replaced_or_deleted(wclient, wapp, auth, name):
+    assert name in layer_ids()
+    store = _store(wapp)
+    before = store.info(name).version if store.exists(name) else None
+    r = wclient.put(f"/api/layers/{name}", data=feature_collection(),
+                    content_type="application/json", headers=auth)
+    assert r.status_code == 409 and f"{name}_mine" in r.json["hint"]
+    r = wclient.delete(f"/api/layers/{name}", headers=auth)
+    assert r.status_code == 409
+    after = store.info(name).version if store.exists(name) else None
+    assert after == before
+
+
+def test_upload_over_the_size_limit_is_413_json(make_app, token, auth):
+    app = make_app(ATLAS_WRITE_TOKEN=token, MAX_CONTENT_LENGTH=64 * 1024)
+    c = app.test_client()
+    big = feature_collection(2000)
+    assert len(big) > 64 * 1024
+    r = c.put("/api/layers/big", data=big, content_type="application/json", headers=auth)
+    assert r.status_code == 413
+    assert "ATLAS_MAX_UPLOAD_MB" in r.json["hint"]
+    files = {"file": (io.BytesIO(big), "big.geojson"), "name": "big"}
+    r = c.post("/api/layers", data=files, content_type="multipart/form-data", headers=auth)
+    assert r.status_code == 413 and r.json["error"]
+    assert not _store(app).exists("big")
+
+
+def test_max_upload_mb_comes_from_the_environment(monkeypatch, make_app):
+    monkeypatch.setenv("ATLAS_MAX_UPLOAD_MB", "3")
+    from webmap.config import from_env
+
+    assert from_env()["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
+    assert from_env({})["MAX_CONTENT_LENGTH"] == 50 * 1024 * 1024
+
+
+# -- security headers ---------------------------------------------------------------------
+
+def _csp(resp) -> dict[str, list[str]]:
+    out = {}
+    for part in resp.headers["Content-Security-Policy"].split(";"):
+        words = part.split()
+        if words:
+            out[words[0]] = words[1:]
+    return out
+
+
+def test_every_response_carries_the_security_headers(client):
+    for url in ("/healthz", "/api/no-such-thing"):
+        r = client.get(url)
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+        assert _csp(r)["default-src"] == ["'none'"]
+
+
+def test_html_pages_allow_only_their_own_inline_scripts_and_the_tile_hosts(make_app):
+    app = make_app(ATLAS_TILE_URL="https://tiles.intranet.example/{z}/{x}/{y}.png")
+    script = "\n  var map = L.map('m');\r\n  console.log('<b>');\n"
+
+    @app.get("/csp-probe")
+    def probe():
+        html = (f"<!doctype html><html><head><script src='/static/x.js'></script>"
+                f"<script>{script}</script></head><body>"
+                "<button onclick=\"go(&quot;a&quot;)\">go</button></body></html>")
+        return Response(html, mimetype="text/html")
+
+    r = app.test_client().get("/csp-probe")
+    csp = _csp(r)
+    normalised = script.replace("\r\n", "\n").encode()
+    want = "'sha256-" + base64.b64encode(hashlib.sha256(normalised).digest()).decode() + "'"
+    handler = "'sha256-" + base64.b64encode(hashlib.sha256(b'go("a")').digest()).decode() + "'"
+    assert want in csp["script-src"] and handler in csp["script-src"]
+    assert "'unsafe-hashes'" in csp["script-src"]
+    assert csp["default-src"] == ["'self'"]
+    assert csp["connect-src"] == ["'self'"]
+    assert csp["object-src"] == ["'none'"]
+    assert csp["frame-ancestors"] == ["'self'"]
+    img = csp["img-src"]
+    assert "https://tiles.intranet.example" in img
+    assert "https://*.tile.openstreetmap.org" in img and "https://*.tianditu.gov.cn" in img
+    assert "https://server.arcgisonline.com" in img and "https://*.is.autonavi.com" in img
+    assert not any(h in ("*", "https:", "http:") for v in csp.values() for h in v)
