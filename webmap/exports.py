@@ -1,0 +1,108 @@
+"""Downloads: ``GET /api/export/<layer>.<fmt>`` for every layer in the store.
+
+=====================================================  ========================================
+``GET /api/export/<layer>.geojson``                     RFC 7946 GeoJSON, 6 decimals
+``GET /api/export/<layer>.csv``                         lon/lat (points) or WKT, UTF-8 with BOM
+``GET /api/export/<layer>.gpx``                         waypoints + tracks, for car navigation
+``GET /api/export/<layer>.kml``                         names and descriptions, for Google Earth
+``GET /api/export/<layer>.gpkg``                        a GeoPackage copy, for QGIS
+=====================================================  ========================================
+
+Optional query parameters: ``bbox=minx,miny,maxx,maxy`` and property filters
+(``?category=energy``), as in the items API, answered through
+:meth:`layers.store.Store.query`; ``datum=gcj02`` (or ``bd09``) writes the
+coordinates in that datum for Chinese navigation apps (AMap/Gaode, Baidu), which
+expect it.  The work is :func:`geo.export.to_bytes`; this module only parses the
+request and names the attachment.
+
+Examples
+--------
+>>> split_target("scenic_road.gpx")
+('scenic_road', 'gpx')
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from geo.crs import normalise_datum, transform_geometries
+from geo.export import FORMATS, to_bytes
+from layers.catalog import get_spec
+from layers.store import parse_bbox, validate_layer_name
+
+from . import get_store
+from .errors import ApiError
+from .http import cached_response, make_etag
+
+bp = Blueprint("exports", __name__)
+
+#: Query parameters that are not property filters.
+RESERVED = frozenset({"bbox", "datum", "lang", "f"})
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """``"<layer>.<fmt>"`` → ``(layer, fmt)``; layer names never contain a dot."""
+    layer, dot, fmt = target.rpartition(".")
+    if not dot or not layer:
+        raise ApiError(f"no format in {target!r}", 400,
+                       hint="ask for /api/export/<layer>.<format>, format one of "
+                       + ", ".join(FORMATS))
+    return layer, fmt.lower()
+
+
+def _spec(store, name: str):
+    """Catalog spec, or the spec the layers API makes for a user layer (None if unavailable)."""
+    try:
+        return get_spec(name)
+    except KeyError:
+        pass
+    try:
+        from .layers_api import spec_for  # the pages' description of user layers
+
+        return spec_for(store, store.info(name))
+    except ImportError:
+        return None
+
+
+@bp.get("/api/export/<path:target>")
+def export_layer(target: str):
+    """A layer (or the part matching bbox/filters) as a downloadable file."""
+    name, fmt = split_target(target)
+    if fmt not in FORMATS:
+        raise ApiError(f"unknown export format {fmt!r}", 400,
+                       hint="formats: " + ", ".join(FORMATS))
+    validate_layer_name(name)
+    store = get_store()
+    info = store.info(name)  # LayerNotFound → 404 JSON
+    bbox = parse_bbox(request.args.get("bbox"))
+    filters = {k: v for k, v in request.args.items() if k not in RESERVED}
+    raw_datum = request.args.get("datum") or "wgs84"
+    try:
+        datum = normalise_datum(raw_datum)
+    except ValueError as e:
+        raise ApiError(str(e), 400, hint="datum=wgs84 (default), gcj02 or bd09") from None
+    key = make_etag("export", info.version, fmt, bbox, sorted(filters.items()), datum)
+    holder: dict[str, str] = {}
+
+    def produce() -> bytes:
+        if bbox is None and not filters:
+            gdf = store.get(name)
+        else:
+            gdf = store.query(name, bbox=bbox, filters=filters).features
+        if datum in ("gcj02", "bd09"):
+            gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", datum),
+                                   crs=gdf.crs)
+        data, _mimetype, filename = to_bytes(gdf, fmt, name=name, spec=_spec(store, name))
+        holder["filename"] = filename
+        return data
+
+    # Filters are checked before the body is produced so a bad one answers 400, not 304.
+    if filters:
+        store.query(name, filters=filters, limit=0)
+    mimetype = FORMATS[fmt][1]
+    resp = cached_response(key, produce, mimetype, max_age=60, compress=fmt != "gpkg")
+    suffix = "" if datum in ("wgs84", "cgcs2000") else f"_{datum}"
+    filename = holder.get("filename", f"{name}.{FORMATS[fmt][0]}")
+    stem, _, ext = filename.rpartition(".")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{stem}{suffix}.{ext}"'
+    return resp
