@@ -1,7 +1,8 @@
 """The map every page starts from: Folium map, controls, page chrome and the layer loader.
 
-A page is a :class:`folium.Map` with Folium's fullscreen, minimap, measure and
-scale controls, a header (title, page links, language switch) and an
+A page is a :class:`folium.Map` with Folium's fullscreen and minimap controls
+(the loader adds a metric scale bar and a measure tool), a header (title, page
+links, language switch) and an
 :class:`AtlasPage` element that starts the atlas loader (``static/atlas/atlas.js``)
 with a small JSON configuration.  The loader fetches the layers from
 ``/api/layers`` and their features from ``/api/layers/<id>/features``: no layer
@@ -122,7 +123,7 @@ def build_map(
     """
     bms: list[Basemap] = basemaps(config)
     default = next(b for b in bms if b.default)
-    m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=True,
+    m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=False,
                    min_zoom=3, max_zoom=18)
     m.get_root().title = f'{t("page_" + page, lang)} · {t("app_title", lang)}'
     Fullscreen(position="topleft", title=t("app_title", lang)).add_to(m)

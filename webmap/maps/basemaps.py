@@ -114,7 +114,10 @@ def basemaps(config: Mapping[str, Any]) -> list[Basemap]:
             bm = _from_provider(id_, _tianditu(base, key))
             out.append(Basemap(**{**asdict(bm), "labels_url":
                                   _tianditu(labels, key).build_url(fill_subdomain=False)}))
-    out.append(_from_provider("gaode_vec", xyz.Gaode.Normal, datum="gcj02", subdomains="1234"))
-    out.append(_from_provider("gaode_img", xyz.Gaode.Satellite, datum="gcj02",
-                              subdomains="1234"))
+    for id_, provider in (("gaode_vec", xyz.Gaode.Normal), ("gaode_img", xyz.Gaode.Satellite)):
+        bm = _from_provider(id_, provider, datum="gcj02", subdomains="1234")
+        # AMap serves the same tiles over HTTPS from webrd01–04 / webst01–04; the pages'
+        # CSP and mixed-content rules only let HTTPS tiles in.
+        url = re.sub(r"^http://(web(?:rd|st))0\d", r"https://\g<1>0{s}", bm.url)
+        out.append(Basemap(**{**asdict(bm), "url": url}))
     return out

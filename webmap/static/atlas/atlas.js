@@ -25,6 +25,13 @@
     return e;
   }
 
+  // For the few Leaflet APIs that insert strings as HTML (layer control labels,
+  // attribution): the text is escaped so that it shows as text.
+  function esc(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
   function fmtValue(value, field, S) {
     if (value === null || value === undefined || value === "") return "";
     if (typeof value === "boolean") return value ? S.yes : S.no;
@@ -98,6 +105,7 @@
     this.api.ready = ready;
     this.buildBasemaps();
     this.measure = new L.Control.AtlasMeasure(this).addTo(this.map);
+    L.control.scale({imperial: false, position: "bottomleft"}).addTo(this.map);
     fetchJSON(withParams(this.cfg.api + "/layers", {lang: this.lang === "en" ? "en" : null}))
       .then(function (body) { return self.setupLayers(body); })
       .then(function () {
@@ -133,13 +141,13 @@
     this.baseLayers = {};
     this.basemapById = {};
     this.cfg.basemaps.forEach(function (b) {
-      var opts = {attribution: b.attribution, maxZoom: 18, maxNativeZoom: b.max_zoom,
+      var opts = {attribution: esc(b.attribution), maxZoom: 18, maxNativeZoom: b.max_zoom,
                   subdomains: b.subdomains};
       var layer = L.tileLayer(b.url, opts);
       if (b.labels_url) layer = L.layerGroup([layer, L.tileLayer(b.labels_url, opts)]);
       layer._atlasDatum = b.datum;
       layer._atlasId = b.id;
-      self.baseLayers[b.title] = layer;
+      self.baseLayers[esc(b.title)] = layer;
       self.basemapById[b.id] = layer;
       if (b.default) layer.addTo(self.map);
     });
@@ -180,13 +188,13 @@
     }
     this.groups = body.groups;
     var grouped = {};
-    body.groups.forEach(function (g) { grouped[g.title] = {}; });
+    body.groups.forEach(function (g) { grouped[esc(g.title)] = {}; });
     var pending = [];
     descs.forEach(function (desc) {
       var entry = self.addLayer(desc);
-      var gt = desc.group_title;
+      var gt = esc(desc.group_title);
       grouped[gt] = grouped[gt] || {};
-      grouped[gt][desc.title] = entry.container;
+      grouped[gt][esc(desc.title)] = entry.container;
       if (desc.default_visible) {
         entry.container.addTo(self.map);
         pending.push(entry.loading);
@@ -230,8 +238,7 @@
   /** Adds a layer served by the page's own API URL (e.g. kilometre posts). */
   Page.prototype.addApiLayer = function (desc, urlFn, visible) {
     var entry = this.addLayer(desc, urlFn);
-    var gt = desc.group_title;
-    if (this.control) this.control.addOverlay(entry.container, desc.title, gt);
+    if (this.control) this.control.addOverlay(entry.container, esc(desc.title), esc(desc.group_title));
     if (visible !== false) entry.container.addTo(this.map);
     return entry;
   };
@@ -332,10 +339,12 @@
     var st = desc.style;
     var cat = this.categoryColor(desc, props);
     var poly = desc.geometry_type === "Polygon";
+    // Polygons with a fill colour of their own take category colours on the outline
+    // (admin levels); otherwise the category fills the polygon (basins).
     var out = {
-      color: poly ? (cat && desc.id !== "basins" ? cat : st.color) : (cat || st.color),
+      color: poly ? (st.fill_color ? (cat || st.color) : st.color) : (cat || st.color),
       weight: st.weight, opacity: st.opacity, dashArray: st.dash_array || null,
-      fillColor: poly ? (cat || st.fill_color || st.color) : null,
+      fillColor: poly ? (st.fill_color || cat || st.color) : null,
       fillOpacity: poly ? st.fill_opacity : 0, pane: poly ? "atlasPolygons" : "overlayPane",
     };
     this.hooks.styleFor.forEach(function (h) { var o = h(desc, props); if (o) Object.assign(out, o); });
@@ -388,7 +397,8 @@
     var self = this, props = feature.properties || {};
     var layer = L.geoJSON(feature, {
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, self.pointStyle(desc, props)); },
-      style: function () { return self.pathStyle(desc, props); },
+      // L.geoJSON would apply `style` to circle markers too: points keep their own.
+      style: desc.geometry_type === "Point" ? undefined : function () { return self.pathStyle(desc, props); },
     });
     var inner = layer.getLayers();
     var lyr = inner.length === 1 ? inner[0] : layer;
@@ -458,7 +468,7 @@
     var dyn = {id: id, desc: desc, source: geojson, container: container, options: options};
     this.dynamic[id] = dyn;
     container.addTo(this.map);
-    if (this.control && options.control !== false) this.control.addOverlay(container, desc.title, desc.group_title);
+    if (this.control && options.control !== false) this.control.addOverlay(container, esc(desc.title), esc(desc.group_title));
     return this.redrawDynamic(id).then(function () { return dyn; });
   };
 
@@ -582,7 +592,7 @@
   window.Atlas = {
     pageHooks: {},
     start: function (map, cfg) { return new Page(map, cfg).init(); },
-    util: {el: el, fmtValue: fmtValue, fetchJSON: fetchJSON, withParams: withParams},
+    util: {el: el, esc: esc, fmtValue: fmtValue, fetchJSON: fetchJSON, withParams: withParams},
   };
 })();
 

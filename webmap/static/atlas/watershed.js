@@ -1,0 +1,307 @@
+/* /watershed — basins, rivers, sections and projects for ecology staff.
+ * Projects are coloured by basin (POST /api/overlay tells each project's basin);
+ * picking a basin zooms to it and shows GET /api/stats/projects?basin= as a chart and
+ * a table; an uploaded file of sites goes to POST /api/overlay and comes back as a
+ * report, a table, markers and CSV/GeoJSON downloads.  Data reaches the page only
+ * through textContent. */
+(function () {
+  "use strict";
+
+  window.Atlas.pageHooks.watershed = function (page) {
+    var U = window.Atlas.util, S = page.S, cfg = page.cfg, el = U.el;
+    var api = page.api;
+    var basinOf = {};          // project id -> basin id
+    var basinColor = {};       // basin id -> colour (catalog legend)
+    var chart = null;
+    api.summary = null;
+    api.upload = null;
+
+    function cell(tr, text, tag, cls) { tr.appendChild(el(tag || "td", cls || null, text)); }
+
+    function fillTable(table, caption, head, rows, numeric) {
+      table.textContent = "";
+      if (caption) table.appendChild(el("caption", null, caption));
+      var thead = el("thead"), tr = el("tr");
+      head.forEach(function (h, i) { cell(tr, h, "th", numeric && numeric[i] ? "num" : null); });
+      thead.appendChild(tr);
+      table.appendChild(thead);
+      var tbody = el("tbody");
+      rows.forEach(function (r) {
+        var row = el("tr");
+        r.forEach(function (v, i) { cell(row, v, "td", numeric && numeric[i] ? "num" : null); });
+        tbody.appendChild(row);
+      });
+      table.appendChild(tbody);
+    }
+
+    // -- basin picking --------------------------------------------------------------------
+    function basinEntries() {
+      var entry = page.layers.basins;
+      return entry ? entry.leaflet : [];
+    }
+
+    function pickBasin(id) {
+      var select = document.getElementById("atlas-basin-select");
+      if (select && select.value !== (id || "")) select.value = id || "";
+      var target = null;
+      basinEntries().forEach(function (l) {
+        var p = l.feature.properties || {};
+        var on = id && p.id === id;
+        if (on) target = l;
+        l.setStyle({weight: on ? 3 : page.layers.basins.desc.style.weight,
+                    fillOpacity: on ? 0.45 : page.layers.basins.desc.style.fill_opacity});
+      });
+      if (target) page.map.fitBounds(target.getBounds(), {padding: [10, 10]});
+      else if (!id && basinEntries().length) page.map.fitBounds(page.layers.basins.container.getBounds());
+      return showSummary(id);
+    }
+
+    function showSummary(id) {
+      var url = U.withParams(cfg.api + "/stats/projects", {basin: id || null, lang: page.lang});
+      return U.fetchJSON(url).then(function (stats) {
+        var cats = stats.by_category || [];
+        var label = function (c) { return page.lang === "en" ? (c.label_en || c.category) : (c.label_zh || c.category); };
+        var rows = cats.map(function (c) {
+          return [label(c), c.count, Number(c.plan_2023_yi || 0).toFixed(1), Number(c.total_investment_yi || 0).toFixed(1)];
+        });
+        var tot = stats.total || {};
+        rows.push([S.total, tot.count !== undefined ? tot.count : cats.reduce(function (a, c) { return a + c.count; }, 0),
+                   Number(tot.plan_2023_yi || 0).toFixed(1), Number(tot.total_investment_yi || 0).toFixed(1)]);
+        var table = document.getElementById("atlas-basin-table");
+        if (table) fillTable(table, null, [S.category, S.count, S.plan_2023, S.total_investment], rows, [false, true, true, true]);
+        drawChart(cats, label);
+        api.summary = {basin: id || null, stats: stats};
+      }).catch(function (err) {
+        var table = document.getElementById("atlas-basin-table");
+        if (table) { table.textContent = ""; table.appendChild(el("caption", null, S.error + ": " + err.message)); }
+        api.summary = {basin: id || null, error: err.message};
+      });
+    }
+
+    function drawChart(cats, label) {
+      var canvas = document.getElementById("atlas-basin-chart");
+      if (!canvas || !window.Chart) return;
+      var data = {
+        labels: cats.map(label),
+        datasets: [
+          {label: S.count, data: cats.map(function (c) { return c.count; }),
+           backgroundColor: cats.map(function (c) { return c.color || "#3182bd"; }), yAxisID: "y"},
+          {label: S.plan_2023, data: cats.map(function (c) { return c.plan_2023_yi; }),
+           backgroundColor: "rgba(80,80,80,0.35)", yAxisID: "y1"},
+        ],
+      };
+      if (chart) { chart.data = data; chart.update(); return; }
+      chart = new window.Chart(canvas, {
+        type: "bar", data: data,
+        options: {animation: false, responsive: true, maintainAspectRatio: false,
+                  plugins: {legend: {labels: {boxWidth: 10, font: {size: 10}}}},
+                  scales: {x: {ticks: {font: {size: 10}}},
+                           y: {beginAtZero: true, position: "left", ticks: {precision: 0}},
+                           y1: {beginAtZero: true, position: "right", grid: {drawOnChartArea: false}}}},
+      });
+      api.chart = chart;
+    }
+
+    function setupBasins(entry) {
+      var select = document.getElementById("atlas-basin-select");
+      entry.desc.legend.forEach(function (item) { basinColor[item.value] = item.color; });
+      entry.leaflet.forEach(function (l) {
+        var p = l.feature.properties || {};
+        if (select) {
+          var opt = el("option", null, page.nameOf(entry.desc, p));
+          opt.value = p.id;
+          select.appendChild(opt);
+        }
+        l.on("click", function () { pickBasin(p.id); });
+      });
+      if (select) select.addEventListener("change", function () { pickBasin(select.value); });
+      return pickBasin(cfg.basin || "");
+    }
+
+    // -- projects by basin, filters -------------------------------------------------------
+    function colourByBasin(entry) {
+      return U.fetchJSON(U.withParams(entry.desc.features_url, {zoom: 14, datum: "wgs84"}))
+        .then(function (fc) {
+          return U.fetchJSON(cfg.api + "/overlay", {
+            method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(fc),
+          }).then(function (res) {
+            (res.rows || []).forEach(function (row, i) {
+              var id = row.id !== undefined && row.id !== null ? row.id : (fc.features[i].properties || {}).id;
+              basinOf[id] = row.basin_id;
+            });
+            page.hooks.styleFor.push(function (desc, props) {
+              if (desc.id !== "projects") return null;
+              var c = basinColor[basinOf[props.id]];
+              return c ? {fillColor: c, color: "#333333", weight: 1} : null;
+            });
+            page.restyle("projects");
+            api.projectBasins = basinOf;
+          });
+        }).catch(function (err) { api.projectBasins = {error: err.message}; });
+    }
+
+    function applyFilters() {
+      var entry = page.layers.projects;
+      if (!entry) return;
+      var cats = {};
+      document.querySelectorAll('#atlas-filter-form input[name="category"]').forEach(function (b) { cats[b.value] = b.checked; });
+      var status = (document.getElementById("atlas-status-filter") || {}).value || "";
+      var shown = 0;
+      entry.leaflet.forEach(function (l) {
+        var p = l.feature.properties || {};
+        var ok = cats[p.category] !== false && (!status || p.status === status);
+        var has = entry.container.hasLayer(l);
+        if (ok && !has) entry.container.addLayer(l);
+        if (!ok && has) entry.container.removeLayer(l);
+        if (ok) shown += 1;
+      });
+      api.counts.projects_shown = shown;
+    }
+
+    // -- upload → overlay report ----------------------------------------------------------
+    var COLUMNS = [["name", "name"], ["basin_zh", "basin"], ["county", "county"], ["river_zh", "river"],
+                   ["river_distance_m", "river_distance"], ["section_zh", "section"],
+                   ["upstream_sections", "upstream_of"], ["road_distance_m", "road_distance"]];
+
+    function siteName(row, i) {
+      return row.name_zh || row.name || row["名称"] || row.title || row.id || String(i + 1);
+    }
+
+    function fmt(v) {
+      if (v === null || v === undefined) return "";
+      if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(0);
+      if (typeof v === "boolean") return v ? S.yes : S.no;
+      return String(v);
+    }
+
+    function csvOf(rows) {
+      if (!rows.length) return "";
+      var cols = [];
+      rows.forEach(function (r) { Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0) cols.push(k); }); });
+      var q = function (v) {
+        var s = v === null || v === undefined ? "" : (typeof v === "object" ? JSON.stringify(v) : String(v));
+        // A leading = + - @ would be a formula in a spreadsheet: keep it text.
+        if (/^[=+\-@]/.test(s) && !/^-?\d/.test(s)) s = "'" + s;
+        return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+      };
+      return "\ufeff" + [cols.map(q).join(",")].concat(rows.map(function (r) {
+        return cols.map(function (c) { return q(r[c]); }).join(",");
+      })).join("\r\n") + "\r\n";
+    }
+
+    function setDownload(id, text, type) {
+      var a = document.getElementById(id);
+      if (!a) return;
+      if (a.href && a.href.indexOf("blob:") === 0) URL.revokeObjectURL(a.href);
+      a.href = URL.createObjectURL(new Blob([text], {type: type}));
+    }
+
+    function reportRows(report) {
+      var rows = [];
+      Object.keys(report || {}).forEach(function (kind) {
+        var v = report[kind];
+        if (Array.isArray(v)) {
+          v.forEach(function (item) {
+            var msg = typeof item === "string" ? item : (item && (item.message || item.reason)) || JSON.stringify(item);
+            var where = item && typeof item === "object" && (item.row !== undefined ? item.row : item.feature);
+            rows.push([kind, where === undefined || where === null ? "" : String(where), msg]);
+          });
+        } else if (v !== null && typeof v !== "object") {
+          rows.push([kind, "", String(v)]);
+        }
+      });
+      return rows;
+    }
+
+    function showResult(res) {
+      var rows = res.rows || [];
+      fillTable(document.getElementById("atlas-report-table"), S.report + " · " + S.warnings,
+                ["", "#", ""], reportRows(res.report), null);
+      fillTable(document.getElementById("atlas-sites-table"), S.sites + " (" + (res.count !== undefined ? res.count : rows.length) + ")",
+                COLUMNS.map(function (c) { return S[c[1]]; }),
+                rows.map(function (r, i) {
+                  return COLUMNS.map(function (c) { return c[0] === "name" ? siteName(r, i) : fmt(r[c[0]]); });
+                }), [false, false, false, false, true, false, false, true]);
+      setDownload("atlas-download-csv", csvOf(rows), "text/csv;charset=utf-8");
+      setDownload("atlas-download-geojson", JSON.stringify(res.geojson || {type: "FeatureCollection", features: []}),
+                  "application/geo+json");
+      document.getElementById("atlas-upload-downloads").hidden = false;
+      var fields = [{name: "basin_zh", label: S.basin, popup: true}, {name: "county", label: S.county, popup: true},
+                    {name: "river_zh", label: S.river, popup: true},
+                    {name: "river_distance_m", label: S.river_distance, popup: true, kind: "float"},
+                    {name: "section_zh", label: S.section, popup: true},
+                    {name: "upstream_sections", label: S.upstream_of, popup: true},
+                    {name: "road_distance_m", label: S.road_distance, popup: true, kind: "float"}];
+      var desc = {id: "upload", title: S.sites, geometry_type: "Point", group_title: S.upload,
+                  name_field: "name", legend: [], fields: fields, provenance: {},
+                  style: {color: "#000000", weight: 2, opacity: 1, fill_color: "#ffd400", fill_opacity: 0.95,
+                          radius: 7, category_field: null}};
+      var fc = res.geojson || {type: "FeatureCollection", features: []};
+      fc.features.forEach(function (f, i) {
+        f.properties = f.properties || {};
+        if (!f.properties.name) f.properties.name = siteName(f.properties, i);
+      });
+      return page.addDynamic("upload", desc, fc).then(function (dyn) {
+        if (dyn.container.getLayers().length) page.map.fitBounds(dyn.container.getBounds(), {maxZoom: 9, padding: [20, 20]});
+        api.upload = {count: rows.length, rows: rows, report: res.report};
+      });
+    }
+
+    function setupUpload() {
+      var form = document.getElementById("atlas-upload-form");
+      if (!form) return;
+      var progress = document.getElementById("atlas-upload-progress");
+      var status = document.getElementById("atlas-upload-status");
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var file = document.getElementById("atlas-upload-file").files[0];
+        if (!file) { status.textContent = S.upload_hint; return; }
+        var data = new FormData();
+        data.append("file", file, file.name);
+        data.append("datum", document.getElementById("atlas-upload-datum").value);
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", cfg.api + "/overlay");
+        progress.hidden = false;
+        progress.removeAttribute("value");
+        status.textContent = S.running;
+        api.upload = {running: true};
+        xhr.upload.onprogress = function (e) {
+          if (e.lengthComputable) { progress.max = e.total; progress.value = e.loaded; }
+          if (e.lengthComputable && e.loaded >= e.total) progress.removeAttribute("value");
+        };
+        xhr.onload = function () {
+          progress.hidden = true;
+          var body = null;
+          try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+          if (xhr.status >= 400 || !body) {
+            var msg = body && body.error ? body.error + (body.hint ? " — " + body.hint : "") : "HTTP " + xhr.status;
+            status.textContent = S.error + ": " + msg;
+            api.upload = {error: msg, status: xhr.status};
+            return;
+          }
+          status.textContent = "";
+          showResult(body);
+        };
+        xhr.onerror = function () {
+          progress.hidden = true;
+          status.textContent = S.error;
+          api.upload = {error: "network"};
+        };
+        xhr.send(data);
+      });
+    }
+
+    setupUpload();
+    var filterForm = document.getElementById("atlas-filter-form");
+    if (filterForm) filterForm.addEventListener("change", applyFilters);
+    api.pickBasin = pickBasin;
+    api.ready.then(function () {
+      if (page.layers.basins) page.whenLayer("basins").then(setupBasins);
+      if (page.layers.projects) page.whenLayer("projects").then(function (entry) {
+        entry.onDraw = applyFilters;
+        applyFilters();
+        return colourByBasin(entry);
+      });
+    }).catch(function () {});
+  };
+})();
