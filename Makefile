@@ -68,7 +68,12 @@ lint: $(VENV)/.dev
 build-data: $(VENV)/.build
 	$(PY) -m data.build
 
+# A CJK font so that Chromium draws the pages' Chinese (Debian's fonts-wqy-microhei, 5 MB).
 screenshots: $(VENV)/.dev browser store
+	@if [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q fonts-wqy-microhei; \
+	fi
 	$(PY) -m webmap.screenshots docs/screenshots
 
 bench: $(VENV)/.dev browser

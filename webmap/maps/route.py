@@ -20,6 +20,8 @@ from typing import Any
 import folium
 from markupsafe import escape
 
+from layers.catalog import get_spec
+
 from .base import build_map
 from .i18n import t
 from .panels import box, legend_box, provenance_box, side
@@ -58,7 +60,7 @@ def _planner_html(lang: str, max_km: float | str | None) -> str:
 def _downloads_html(lang: str) -> str:
     items = "".join(
         f'<li><a class="atlas-download" href="/api/export/{layer}.{fmt}" download>'
-        f'{escape(t("page_route", lang) if layer == "scenic_road" else layer)} · '
+        f'{escape(get_spec(layer).title(lang))} · '
         f'{escape(t(key, lang))}</a></li>'
         for layer, fmt, key in DOWNLOADS)
     return box("atlas-downloads", "downloads", f'<ul class="atlas-list">{items}</ul>', lang)
