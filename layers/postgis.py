@@ -27,7 +27,10 @@ switches the registry row and drops the old table, all in one transaction:
 readers see the old version or the new one, never a mix, and two writers to the
 same layer end with one whole version.  Reads hit SQL every time (bbox and
 property filters, counts, limit/offset run in the database); only :meth:`get`
-keeps whole layers in memory, per version, like the GeoPackage store.
+keeps whole layers in memory, per version, like the GeoPackage store.  There is no
+``loaded()`` (the GeoPackage store's in-memory layer with its STRtree): the web
+modules then leave queries to the database instead of holding every layer in
+every app server.
 
 Examples
 --------
@@ -382,8 +385,13 @@ class PostGISStore(Store):
             return _frame(rows, columns, total), int(matched), row
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def loaded(self, name: str) -> LoadedLayer:
-        """The current version of a layer in memory, with a spatial index (as in GeoPackage)."""
+    def _layer(self, name: str) -> LoadedLayer:
+        """The current version of a layer in memory, loaded once per version.
+
+        Deliberately not public as ``loaded()`` (the GeoPackage store's warm copy):
+        the web modules use ``loaded()`` when a store offers it, which would pull
+        whole layers into every app server; without it they query SQL per request.
+        """
         try:
             info = self.info(name)
         except LayerNotFound:
@@ -403,7 +411,7 @@ class PostGISStore(Store):
         return loaded
 
     def get(self, name: str) -> gpd.GeoDataFrame:
-        return self.loaded(name).gdf
+        return self._layer(name).gdf
 
     def get_feature(self, name: str, fid: int) -> gpd.GeoDataFrame | None:
         try:

@@ -20,10 +20,12 @@ import argparse
 import hashlib
 import os
 import sys
+from collections.abc import Callable, Iterable
 
 import pyogrio
 
 from .catalog import CATALOG
+from .spec import LayerSpec
 from .store import Store, open_store
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -40,7 +42,9 @@ def _sha256(path: str) -> str:
         return hashlib.sha256(fh.read()).hexdigest()
 
 
-def prepare_store(store: Store, force: bool = False) -> list[str]:
+def prepare_store(store: Store, force: bool = False,
+                  progress: Callable[[Iterable[LayerSpec]], Iterable[LayerSpec]] | None = None
+                  ) -> list[str]:
     """Load every catalog layer whose file is new or changed; return the ids loaded.
 
     Parameters
@@ -49,9 +53,11 @@ def prepare_store(store: Store, force: bool = False) -> list[str]:
         Destination store.
     force : bool
         Reload every layer even if unchanged.
+    progress : callable, optional
+        Wraps the iteration over the catalog, e.g. ``tqdm`` for a progress bar.
     """
     loaded: list[str] = []
-    for spec in CATALOG:
+    for spec in (CATALOG if progress is None else progress(CATALOG)):
         path = layer_path(spec.id)
         if not os.path.exists(path):
             continue
