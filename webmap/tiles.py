@@ -1,0 +1,200 @@
+"""Vector tiles of every layer: ``GET /tiles/<layer>/<z>/<x>/<y>.mvt``.
+
+Mapbox Vector Tiles (XYZ scheme, Web Mercator) made by
+:class:`geo.vector_tiles.TileSource` from the layer's warm in-memory copy and
+STRtree (``store.loaded(name)``): geometries clipped to the tile plus a buffer,
+lines and polygons simplified per zoom, points thinned in large layers.  Each
+feature carries its fid as the tile feature id and at most three properties,
+``id``, ``name`` and ``category`` (the catalog's name and category fields), so a
+tile of a million-point layer stays small; popups fetch the rest from the API.
+
+Tiles are cached per (layer version, z, x, y) in an LRU bounded in bytes
+(``ATLAS_TILE_CACHE_MB``, default 64) and answered through
+:func:`webmap.http.cached_response`: strong ETag, 304 on revalidation, gzip.
+An empty tile is ``204 No Content``; a bad address is a 400 JSON error.
+
+Examples
+--------
+>>> import tempfile, os
+>>> from webmap import create_app
+>>> app = create_app({"ATLAS_STORE": os.path.join(tempfile.mkdtemp(), "a.gpkg")})
+>>> client = app.test_client()
+>>> client.get("/tiles/stations/5/26/11.mvt").status_code in (200, 204)
+True
+>>> client.get("/tiles/stations/3/9/0.mvt").json["error"]
+'at zoom 3, x and y must lie in 0..7'
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import geopandas as gpd
+import pandas as pd
+from flask import Blueprint, Flask, Response, current_app
+
+from geo.vector_tiles import MAX_ZOOM, TileError, TileSource, check_tile
+from layers.catalog import get_spec, layer_ids
+from layers.store import Store, validate_layer_name
+
+from .errors import ApiError
+from .http import cached_response, make_etag, not_modified
+
+bp = Blueprint("tiles", __name__)
+
+MIMETYPE = "application/vnd.mapbox-vector-tile"
+#: Bump when the tile contents change for the same layer version (ETags follow).
+TILE_SCHEMA = "mvt1"
+_NAME_COLUMNS = ("name_zh", "name", "name_en", "NAME", "名称")
+_CATEGORY_COLUMNS = ("category", "type", "level")
+
+
+class TileCache:
+    """A thread-safe LRU of encoded tiles, bounded by total bytes.
+
+    Examples
+    --------
+    >>> cache = TileCache(max_bytes=150)
+    >>> cache.put(("v1", 0, 0, 0), b"a" * 100)
+    >>> cache.put(("v1", 1, 0, 0), b"b" * 100)  # evicts the first
+    >>> cache.get(("v1", 0, 0, 0)) is None, len(cache.get(("v1", 1, 0, 0)))
+    (True, 100)
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        """The cached tile, marked as recently used, or None."""
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        """Keep ``body``, evicting the least recently used tiles beyond the budget."""
+        size = max(len(body), 64)  # an empty tile still costs its key
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.bytes -= max(len(old), 64)
+            self._items[key] = body
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, evicted = self._items.popitem(last=False)
+                self.bytes -= max(len(evicted), 64)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def tile_properties(name: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The properties a tile carries: ``id``, ``name`` and ``category`` where the layer has them.
+
+    The catalog says which field is a layer's name and which its category; user
+    layers are matched by common column names.
+    """
+    spec = get_spec(name) if name in layer_ids() else None
+    columns = set(gdf.columns) - {gdf.geometry.name}
+    out: dict[str, pd.Series] = {}
+    if "id" in columns:
+        out["id"] = gdf["id"]
+    name_col = spec.name_field if spec and spec.name_field in columns else next(
+        (c for c in _NAME_COLUMNS if c in columns), None)
+    if name_col:
+        out["name"] = gdf[name_col]
+    cat_col = (spec.style.category_field if spec and spec.style.category_field in columns
+               else next((c for c in _CATEGORY_COLUMNS if c in columns), None))
+    if cat_col:
+        out["category"] = gdf[cat_col]
+    return pd.DataFrame(out, index=gdf.index)
+
+
+def _build_source(name: str, gdf: gpd.GeoDataFrame, tree=None) -> TileSource:
+    return TileSource(name, gdf.geometry.values, tile_properties(name, gdf),
+                      ids=gdf.index.to_numpy(), tree=tree)
+
+
+_build_lock = threading.Lock()
+
+
+def tile_source(store: Store, name: str) -> TileSource:
+    """The :class:`TileSource` of the current version of ``name``, built once per version.
+
+    It lives in the layer's per-version cache, so it goes when the layer changes.
+    Stores without a warm in-memory copy (PostGIS) keep a few in the app instead.
+    """
+    loaded = getattr(store, "loaded", None)
+    if loaded is not None:
+        layer = loaded(name)
+        src = layer.cache.get("tile_source")
+        if src is None:
+            with _build_lock:  # a cold layer is built once, not once per waiting thread
+                src = layer.cache.get("tile_source")
+                if src is None:
+                    src = _build_source(name, layer.gdf, layer.tree)
+                    layer.cache["tile_source"] = src
+        return src
+    version = store.info(name).version
+    sources: OrderedDict = current_app.extensions["atlas_tiles"]["sources"]
+    with _build_lock:
+        src = sources.get(version)
+        if src is None:
+            src = _build_source(name, store.get(name))
+            sources[version] = src
+            while len(sources) > 4:
+                sources.popitem(last=False)
+    return src
+
+
+def _address(z: str, x: str, y: str) -> tuple[int, int, int]:
+    try:
+        zi, xi, yi = int(z), int(x), int(y)
+    except ValueError:
+        raise ApiError(f"tile address {z}/{x}/{y} is not three integers", 400,
+                       hint=f"use /tiles/<layer>/<z>/<x>/<y>.mvt with 0 <= z <= {MAX_ZOOM}"
+                       " and 0 <= x, y < 2^z") from None
+    try:
+        check_tile(zi, xi, yi)
+    except TileError as e:
+        raise ApiError(str(e), 400, hint="XYZ tiles: 0 <= x, y < 2^z, y counted from the north"
+                       ) from None
+    return zi, xi, yi
+
+
+@bp.get("/tiles/<layer>/<z>/<x>/<y>.mvt")
+def tile(layer: str, z: str, x: str, y: str) -> Response:
+    """One vector tile of ``layer`` (200 with the tile, 204 when empty, 304 when unchanged)."""
+    from . import get_store  # imported here: webmap/__init__ imports this module
+
+    zi, xi, yi = _address(z, x, y)
+    validate_layer_name(layer)
+    store = get_store()
+    info = store.info(layer)  # LayerNotFound → 404
+    etag = make_etag(info.version, TILE_SCHEMA, zi, xi, yi)
+    cache: TileCache = current_app.extensions["atlas_tiles"]["tiles"]
+    key = (info.version, zi, xi, yi)
+
+    if not_modified(etag):  # revalidation costs a registry lookup, nothing more
+        return cached_response(etag, bytes, MIMETYPE)
+    body = cache.get(key)
+    if body is None:
+        body = tile_source(store, layer).tile(zi, xi, yi)
+        cache.put(key, body)
+    if not body:
+        return cached_response(etag, bytes, MIMETYPE, status=204, compress=False)
+    return cached_response(etag, lambda: body, MIMETYPE)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its tile cache."""
+    mb = float(app.config.get("ATLAS_TILE_CACHE_MB", 64))
+    app.extensions["atlas_tiles"] = {"tiles": TileCache(int(mb * 1024 * 1024)),
+                                     "sources": OrderedDict()}
