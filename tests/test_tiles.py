@@ -190,3 +190,24 @@ def test_tile_source_properties_of_every_kind():
     props = {f["id"]: f["properties"] for f in features}
     assert props == {1: {"s": "甲", "i": -3, "f": 1.5, "b": True},
                      2: {"i": 7, "b": False}}
+
+
+def test_gcj02_tiles_line_up_with_an_amap_basemap(client, ref_store_path):
+    """``?datum=gcj02`` moves each point by the GCJ-02 offset (hundreds of metres)."""
+    from geo.crs import wgs84_to_gcj02
+
+    projects = open_store(ref_store_path).get("projects")
+    z = 14
+    fid = int(projects.index[0])
+    lon, lat = projects.geometry.x[fid], projects.geometry.y[fid]
+    glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
+    x, y = tile_for_lonlat(glon, glat, z)
+    resp = get_tile(client, "projects", z, x, y)
+    shifted = client.get(f"/tiles/projects/{z}/{x}/{y}.mvt?datum=gcj02")
+    assert shifted.status_code == 200
+    assert shifted.headers["ETag"] != resp.headers["ETag"]
+    feature = next(f for f in decode(shifted.data)["projects"]["features"] if f["id"] == fid)
+    tx, ty = tile_xy(np.array([glon]), np.array([glat]), z, x, y)
+    assert abs(feature["geometry"]["coordinates"][0] - tx[0]) <= 0.5
+    assert abs(feature["geometry"]["coordinates"][1] - ty[0]) <= 0.5
+    assert client.get(f"/tiles/projects/{z}/{x}/{y}.mvt?datum=bd09").status_code == 400

@@ -12,6 +12,7 @@ Tiles are cached per (layer version, z, x, y) in an LRU bounded in bytes
 (``ATLAS_TILE_CACHE_MB``, default 64) and answered through
 :func:`webmap.http.cached_response`: strong ETag, 304 on revalidation, gzip.
 An empty tile is ``204 No Content``; a bad address is a 400 JSON error.
+``?datum=gcj02`` gives tiles that line up with an AMap/Gaode basemap.
 
 Examples
 --------
@@ -31,9 +32,11 @@ import threading
 from collections import OrderedDict
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-from flask import Blueprint, Flask, Response, current_app
+from flask import Blueprint, Flask, Response, current_app, request
 
+from geo.crs import normalise_datum, transform_geometries
 from geo.vector_tiles import MAX_ZOOM, TileError, TileSource, check_tile
 from layers.catalog import get_spec, layer_ids
 from layers.store import Store, validate_layer_name
@@ -117,15 +120,19 @@ def tile_properties(name: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=gdf.index)
 
 
-def _build_source(name: str, gdf: gpd.GeoDataFrame, tree=None) -> TileSource:
-    return TileSource(name, gdf.geometry.values, tile_properties(name, gdf),
-                      ids=gdf.index.to_numpy(), tree=tree)
+def _build_source(name: str, gdf: gpd.GeoDataFrame, tree=None, datum: str = "wgs84"
+                  ) -> TileSource:
+    geoms = gdf.geometry.values
+    if datum != "wgs84":  # a basemap in another datum: its own geometries and index
+        geoms, tree = transform_geometries(np.asarray(geoms, dtype=object), "wgs84", datum), None
+    return TileSource(name, geoms, tile_properties(name, gdf), ids=gdf.index.to_numpy(),
+                      tree=tree)
 
 
 _build_lock = threading.Lock()
 
 
-def tile_source(store: Store, name: str) -> TileSource:
+def tile_source(store: Store, name: str, datum: str = "wgs84") -> TileSource:
     """The :class:`TileSource` of the current version of ``name``, built once per version.
 
     It lives in the layer's per-version cache, so it goes when the layer changes.
@@ -134,21 +141,22 @@ def tile_source(store: Store, name: str) -> TileSource:
     loaded = getattr(store, "loaded", None)
     if loaded is not None:
         layer = loaded(name)
-        src = layer.cache.get("tile_source")
+        key = ("tile_source", datum)
+        src = layer.cache.get(key)
         if src is None:
             with _build_lock:  # a cold layer is built once, not once per waiting thread
-                src = layer.cache.get("tile_source")
+                src = layer.cache.get(key)
                 if src is None:
-                    src = _build_source(name, layer.gdf, layer.tree)
-                    layer.cache["tile_source"] = src
+                    src = _build_source(name, layer.gdf, layer.tree, datum)
+                    layer.cache[key] = src
         return src
     version = store.info(name).version
     sources: OrderedDict = current_app.extensions["atlas_tiles"]["sources"]
     with _build_lock:
-        src = sources.get(version)
+        src = sources.get((version, datum))
         if src is None:
-            src = _build_source(name, store.get(name))
-            sources[version] = src
+            src = _build_source(name, store.get(name), datum=datum)
+            sources[(version, datum)] = src
             while len(sources) > 4:
                 sources.popitem(last=False)
     return src
@@ -169,24 +177,40 @@ def _address(z: str, x: str, y: str) -> tuple[int, int, int]:
     return zi, xi, yi
 
 
+def _datum() -> str:
+    raw = request.args.get("datum") or "wgs84"
+    try:
+        datum = normalise_datum(raw)
+    except ValueError:
+        datum = ""
+    if datum not in ("wgs84", "cgcs2000", "gcj02"):
+        raise ApiError(f"datum {raw!r} is not offered for tiles", 400,
+                       hint="datum=wgs84 (OSM, Esri, Tianditu) or datum=gcj02 (AMap/Gaode)")
+    return "wgs84" if datum == "cgcs2000" else datum  # identical at map scale
+
+
 @bp.get("/tiles/<layer>/<z>/<x>/<y>.mvt")
-def tile(layer: str, z: str, x: str, y: str) -> Response:
-    """One vector tile of ``layer`` (200 with the tile, 204 when empty, 304 when unchanged)."""
+def layer_tile(layer: str, z: str, x: str, y: str) -> Response:
+    """One vector tile of ``layer`` (200 with the tile, 204 when empty, 304 when unchanged).
+
+    ``?datum=gcj02`` serves the tile for a GCJ-02 basemap (AMap/Gaode).
+    """
     from . import get_store  # imported here: webmap/__init__ imports this module
 
     zi, xi, yi = _address(z, x, y)
+    datum = _datum()
     validate_layer_name(layer)
     store = get_store()
     info = store.info(layer)  # LayerNotFound → 404
-    etag = make_etag(info.version, TILE_SCHEMA, zi, xi, yi)
+    etag = make_etag(info.version, TILE_SCHEMA, datum, zi, xi, yi)
     cache: TileCache = current_app.extensions["atlas_tiles"]["tiles"]
-    key = (info.version, zi, xi, yi)
+    key = (info.version, datum, zi, xi, yi)
 
     if not_modified(etag):  # revalidation costs a registry lookup, nothing more
         return cached_response(etag, bytes, MIMETYPE)
     body = cache.get(key)
     if body is None:
-        body = tile_source(store, layer).tile(zi, xi, yi)
+        body = tile_source(store, layer, datum).tile(zi, xi, yi)
         cache.put(key, body)
     if not body:
         return cached_response(etag, bytes, MIMETYPE, status=204, compress=False)
