@@ -1,0 +1,200 @@
+"""The JSON documents of the API: landing page, conformance, collections, links.
+
+Everything a collection says about itself comes from the store
+(:class:`~layers.store.LayerInfo`: bounds, count, version) and, for reference
+layers, from the catalog (:mod:`layers.catalog`: titles, descriptions, fields,
+provenance); user layers describe themselves through their saved metadata.
+
+Examples
+--------
+>>> conformance()["conformsTo"][0]
+'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core'
+>>> link("http://h/ogcapi/collections", "data", "application/json", "Collections")["rel"]
+'data'
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from layers.catalog import GROUPS, get_spec, layer_ids
+from layers.spec import LayerSpec
+from layers.store import LayerInfo
+
+from .params import CRS84, DEFAULT_LIMIT, MAX_LIMIT
+
+TITLE = "锡林郭勒草原图集 Xilingol Grassland Atlas"
+DESCRIPTION = ("锡林郭勒盟行政区划、水系流域、千里草原风景大道与重大项目的矢量图层 — "
+               "vector layers of Xilingol League: administrative units, rivers and basins, "
+               "the Thousand-li Grassland Scenic Road and major projects (OGC API – Features).")
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+HTML = "text/html"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+
+CONFORMANCE: tuple[str, ...] = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+)
+
+_KIND_TO_SCHEMA = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+_DTYPE_TO_SCHEMA = {"i": "integer", "u": "integer", "f": "number", "b": "boolean"}
+
+
+def link(href: str, rel: str, type_: str, title: str = "") -> dict[str, str]:
+    """A link object (RFC 8288 as OGC API writes it)."""
+    out = {"href": href, "rel": rel, "type": type_}
+    if title:
+        out["title"] = title
+    return out
+
+
+def self_links(url: str, fmt: str, json_type: str = JSON, title: str = "") -> list[dict]:
+    """``self`` and ``alternate`` links of a resource at ``url`` (no query) shown in ``fmt``."""
+    sep = "&" if "?" in url else "?"
+    as_json = link(f"{url}{sep}f=json", "self" if fmt == "json" else "alternate", json_type,
+                   f"{title} as JSON".strip())
+    as_html = link(f"{url}{sep}f=html", "self" if fmt == "html" else "alternate", HTML,
+                   f"{title} as HTML".strip())
+    return [as_json, as_html] if fmt == "json" else [as_html, as_json]
+
+
+def landing(base: str, fmt: str) -> dict[str, Any]:
+    """The landing page (``/ogcapi``)."""
+    return {
+        "title": TITLE,
+        "description": DESCRIPTION,
+        "links": [
+            *self_links(base, fmt, title="This document"),
+            link(f"{base}/openapi", "service-desc", OPENAPI, "The API definition (OpenAPI 3.0)"),
+            link(f"{base}/openapi?f=html", "service-doc", HTML, "The API documentation"),
+            link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
+            link(f"{base}/collections", "data", JSON, "The collections"),
+        ],
+    }
+
+
+def conformance() -> dict[str, Any]:
+    """The conformance declaration."""
+    return {"conformsTo": list(CONFORMANCE)}
+
+
+def catalog_spec(name: str) -> LayerSpec | None:
+    """The catalog entry of a reference layer, None for a user layer.
+
+    Examples
+    --------
+    >>> catalog_spec("rivers").id, catalog_spec("my_sites")
+    ('rivers', None)
+    """
+    return get_spec(name) if name in layer_ids() else None
+
+
+def titles(info: LayerInfo) -> tuple[str, str]:
+    """(title, description) of a collection: the catalog's, or a user layer's metadata."""
+    spec = catalog_spec(info.name)
+    if spec is not None:
+        return (f"{spec.title_zh} {spec.title_en}",
+                f"{spec.description_zh} {spec.description_en}")
+    meta = info.meta
+    title = str(meta.get("title") or info.name)
+    description = str(meta.get("description") or
+                      f"用户图层 User layer ({info.count} features, saved {info.updated[:10]})")
+    return title, description
+
+
+def property_schemas(info: LayerInfo, columns: list[str] | None, dtypes: dict[str, str] | None
+                     ) -> list[dict[str, Any]]:
+    """Queryable properties of a collection: ``{"name", "type", "title"}`` each.
+
+    Catalog layers list their catalog fields (those present in the data, when the
+    columns are known) in catalog order, then any other column; user layers list
+    their columns with types from the data.
+
+    Parameters
+    ----------
+    info : LayerInfo
+        The layer.
+    columns : list of str or None
+        Property columns of the data, if known.
+    dtypes : dict or None
+        NumPy dtype kind per column (``"i"``, ``"f"``, ``"b"``, ``"O"`` …), if known.
+    """
+    spec = catalog_spec(info.name)
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    if spec is not None:
+        for f in spec.fields:
+            if columns is not None and f.name not in columns:
+                continue
+            out.append({"name": f.name, "type": _KIND_TO_SCHEMA[f.kind],
+                        "title": f"{f.label_zh} {f.label_en}"
+                                 + (f" ({f.unit})" if f.unit else "")})
+            seen.add(f.name)
+    for c in columns or []:
+        if c not in seen:
+            kind = (dtypes or {}).get(c, "O")
+            out.append({"name": c, "type": _DTYPE_TO_SCHEMA.get(kind, "string"), "title": c})
+    return out
+
+
+def _bbox(info: LayerInfo) -> list[float] | None:
+    b = info.bounds
+    if len(b) != 4 or not all(isinstance(v, float | int) and math.isfinite(v) for v in b):
+        return None
+    return [float(np.round(v, 7)) for v in b]
+
+
+def collection(base: str, info: LayerInfo, fmt: str) -> dict[str, Any]:
+    """The description of one collection (``/collections/{id}``)."""
+    title, description = titles(info)
+    url = f"{base}/collections/{info.name}"
+    spec = catalog_spec(info.name)
+    links = self_links(url, fmt, title=title) + [
+        link(f"{url}/items?f=json", "items", GEOJSON, f"{title} (GeoJSON)"),
+        link(f"{url}/items?f=html", "items", HTML, f"{title} (HTML)"),
+        link(f"{base}/collections", "collection", JSON, "All collections"),
+    ]
+    out: dict[str, Any] = {
+        "id": info.name,
+        "title": title,
+        "description": description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": links,
+    }
+    box = _bbox(info)
+    if box is not None:
+        out["extent"] = {"spatial": {"bbox": [box], "crs": CRS84}}
+    # Atlas extras (allowed by the spec's open schemas): size, version, provenance.
+    out["numberOfFeatures"] = info.count
+    out["updated"] = info.updated
+    if spec is not None:
+        out["group"] = {"id": spec.group, "title": " ".join(GROUPS.get(spec.group, ()))}
+        prov = spec.provenance
+        out["provenance"] = {
+            "source": f"{prov.source_zh} — {prov.source_en}", "licence": prov.licence,
+            "datum": prov.datum, "accuracy": prov.accuracy, "date": prov.date,
+            "authored": prov.authored,
+        }
+    else:
+        out["provenance"] = {k: v for k, v in info.meta.items()
+                             if k in ("source", "licence", "datum", "accuracy", "date",
+                                      "source_file", "filename")}
+    out["defaultLimit"] = DEFAULT_LIMIT
+    out["maxLimit"] = MAX_LIMIT
+    return out
+
+
+def collections(base: str, infos: list[LayerInfo], fmt: str) -> dict[str, Any]:
+    """The collection list (``/collections``)."""
+    return {
+        "links": self_links(f"{base}/collections", fmt, title="Collections"),
+        "collections": [collection(base, info, "json") for info in infos],
+    }

@@ -1,0 +1,158 @@
+"""The items fast path: query through the Store, answer with pre-encoded features.
+
+Each layer version's features are encoded to GeoJSON once
+(:func:`geo.geojson.encode_features`) and kept in the version's cache
+(``store.loaded(name).cache``, dropped with the version); a request asks the
+store which features match (for the GeoPackage store: the warm STRtree) and
+joins their bytes (:func:`geo.geojson.feature_collection`).  A store without
+``loaded()`` (no in-memory copy) gets its page encoded per request.
+
+Examples
+--------
+>>> import tempfile, os, shapely, geopandas as gpd
+>>> from layers.store import open_store
+>>> store = open_store(os.path.join(tempfile.mkdtemp(), "f.gpkg"))
+>>> _ = store.put("sites", gpd.GeoDataFrame(
+...     {"name_zh": ["甲", "乙"]}, geometry=[shapely.Point(116, 44), shapely.Point(117, 45)],
+...     crs=4326))
+>>> snap = snapshot(store, "sites")
+>>> page = select_page(store, snap, bbox=(115.5, 43.5, 116.5, 44.5), filters=None,
+...                    limit=10, offset=0)
+>>> page.number_matched, page.encoded[0][:40]
+(1, b'{"type":"Feature","id":1,"geometry":{"ty')
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+
+from geo.geojson import encode_features
+from layers.store import BBox, LayerInfo, LayerNameError, LayerNotFound, Store
+
+from ..errors import ApiError
+
+#: Key of the pre-encoded features in a layer version's cache.
+CACHE_KEY = "ogcapi.features"
+# One encoder at a time: eight concurrent first requests on a cold 100,000-feature
+# layer would otherwise each encode it (the GIL makes that eight times slower).
+_ENCODE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of a collection as this request sees it.
+
+    Attributes
+    ----------
+    info : LayerInfo
+        Registry entry (version for ETags, bounds, count).
+    layer : object or None
+        The store's in-memory layer (``store.loaded(name)``: ``.gdf``, ``.tree``,
+        ``.cache``) when the store offers one.
+    """
+
+    info: LayerInfo
+    layer: Any | None = None
+
+    @property
+    def properties(self) -> list[str] | None:
+        """Property names, or None when only the store can tell (no in-memory copy)."""
+        if self.layer is None:
+            return None
+        gdf = self.layer.gdf
+        return [c for c in gdf.columns if c != gdf.geometry.name]
+
+
+def not_found(name: str) -> ApiError:
+    """The 404 for a collection that does not exist."""
+    return ApiError(f"no collection called {name!r}", 404,
+                    hint="GET /ogcapi/collections lists the collections")
+
+
+def snapshot(store: Store, name: str) -> Snapshot:
+    """The current version of collection ``name``; a 404 :class:`ApiError` if none."""
+    try:
+        loaded = getattr(store, "loaded", None)
+        if loaded is not None:
+            layer = loaded(name)
+            return Snapshot(info=layer.info, layer=layer)
+        return Snapshot(info=store.info(name))
+    except (LayerNotFound, LayerNameError):
+        raise not_found(name) from None
+
+
+def encoded_layer(layer: Any) -> list[bytes]:
+    """Every feature of an in-memory layer version as GeoJSON bytes, encoded once."""
+    cached = layer.cache.get(CACHE_KEY)
+    if cached is not None:
+        return cached
+    with _ENCODE_LOCK:
+        cached = layer.cache.get(CACHE_KEY)
+        if cached is None:
+            cached = encode_features(layer.gdf)
+            layer.cache[CACHE_KEY] = cached
+    return cached
+
+
+@dataclass
+class Page:
+    """Features of one items request.
+
+    Attributes
+    ----------
+    features : geopandas.GeoDataFrame
+        The page, indexed by fid (for HTML).
+    encoded : list of bytes
+        The same features as GeoJSON Feature objects.
+    number_matched : int
+        Matches before paging.
+    """
+
+    features: gpd.GeoDataFrame
+    encoded: list[bytes]
+    number_matched: int
+
+
+def select_page(store: Store, snap: Snapshot, *, bbox: BBox | None,
+                filters: Mapping[str, Any] | None, limit: int, offset: int,
+                encode: bool = True) -> Page:
+    """Query the store and pick the pre-encoded bytes of the matching features.
+
+    The store may have moved to a newer version since ``snap`` was taken; the
+    page is then encoded from the store's answer (always the truth) instead of
+    the snapshot's cache.  Geometries of different versions are different
+    objects (each version is decoded afresh), which makes the check one ``is``.
+    """
+    result = store.query(snap.info.name, bbox=bbox, filters=filters or None, limit=limit,
+                         offset=offset)
+    page = result.features
+    if not encode:
+        return Page(page, [], result.number_matched)
+    layer = snap.layer
+    if layer is not None and len(page):
+        positions = layer.gdf.index.get_indexer(page.index)
+        if (positions >= 0).all() and \
+                page.geometry.values[0] is layer.gdf.geometry.values[positions[0]]:
+            everything = encoded_layer(layer)
+            return Page(page, [everything[p] for p in positions], result.number_matched)
+    return Page(page, encode_features(page) if len(page) else [], result.number_matched)
+
+
+def feature_bytes(store: Store, snap: Snapshot, fid: int) -> tuple[gpd.GeoDataFrame, bytes] | None:
+    """One feature as a one-row frame and its GeoJSON bytes, or None if there is no such fid."""
+    layer = snap.layer
+    if layer is not None:
+        gdf = layer.gdf
+        pos = gdf.index.get_indexer([fid])[0]
+        if pos < 0:
+            return None
+        return gdf.iloc[[pos]], encoded_layer(layer)[pos]
+    row = store.get_feature(snap.info.name, fid)
+    if row is None:
+        return None
+    return row, encode_features(row)[0]

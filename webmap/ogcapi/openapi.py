@@ -1,0 +1,166 @@
+"""The OpenAPI 3.0 definition of the API (``/ogcapi/openapi``).
+
+Besides the generic paths it lists ``/collections/{id}/items`` once per
+collection with that collection's properties as query parameters: that is
+where GDAL's OAPIF driver (and QGIS) learn which attribute filters they may
+send to the server instead of evaluating them client-side.
+
+Examples
+--------
+>>> doc = openapi("http://127.0.0.1:5000/ogcapi", [])
+>>> doc["openapi"], sorted(doc["paths"])[:2]
+('3.0.3', ['/', '/collections'])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from layers.store import LayerInfo
+
+from .documents import DESCRIPTION, GEOJSON, HTML, JSON, TITLE, titles
+from .params import CRS84, DEFAULT_LIMIT, MAX_LIMIT
+
+_REF = "#/components/parameters/"
+
+
+def _param(name: str, description: str, schema: dict[str, Any], *, in_: str = "query",
+           required: bool = False, explode: bool | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name, "in": in_, "description": description,
+                           "required": required, "schema": schema}
+    if in_ == "query":
+        out["style"] = "form"
+        out["explode"] = False if explode is None else explode
+    return out
+
+
+def _components() -> dict[str, Any]:
+    error = {"type": "object", "required": ["error", "status"],
+             "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
+                            "hint": {"type": "string"}}}
+    parameters = {
+        "f": _param("f", "Response format: json (GeoJSON for features) or html.",
+                    {"type": "string", "enum": ["json", "html"]}),
+        "bbox": _param(
+            "bbox", "Only features whose geometry intersects the box minLon,minLat,maxLon,"
+            "maxLat (CRS84; a 6-number box drops the heights).",
+            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}),
+        "bbox-crs": _param("bbox-crs", "CRS of bbox; only CRS84 is supported.",
+                           {"type": "string", "format": "uri", "enum": [CRS84]}),
+        "limit": _param("limit", f"Page size (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                         "default": DEFAULT_LIMIT}),
+        "offset": _param("offset", "Index of the first feature of the page (next/prev links "
+                         "carry it).", {"type": "integer", "minimum": 0, "default": 0}),
+        "datetime": _param("datetime", "RFC 3339 instant or interval; the atlas layers carry "
+                           "no temporal property, so it selects every feature.",
+                           {"type": "string"}),
+        "collectionId": _param("collectionId", "Collection id.", {"type": "string"},
+                               in_="path", required=True),
+        "featureId": _param("featureId", "Feature id (an integer, stable per layer version).",
+                            {"type": "integer"}, in_="path", required=True),
+    }
+    ok_json = {"application/json": {"schema": {"type": "object"}},
+               HTML: {"schema": {"type": "string"}}}
+    responses = {
+        "Json": {"description": "The document (JSON or HTML).", "content": ok_json},
+        "Features": {"description": "A page of features, with next/prev links.",
+                     "content": {GEOJSON: {"schema": {"$ref": "#/components/schemas/"
+                                                      "featureCollectionGeoJSON"}},
+                                 HTML: {"schema": {"type": "string"}}}},
+        "Feature": {"description": "One feature.",
+                    "content": {GEOJSON: {"schema": {"type": "object"}},
+                                HTML: {"schema": {"type": "string"}}}},
+        "NotModified": {"description": "Unchanged since the ETag given in If-None-Match."},
+        "InvalidParameter": {"description": "A parameter has a bad value or is unknown; "
+                             "the body says which and how to fix it.",
+                             "content": {JSON: {"schema": {"$ref": "#/components/schemas/"
+                                                           "exception"}}}},
+        "NotFound": {"description": "No such collection or feature.",
+                     "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}},
+    }
+    schemas = {
+        "exception": error,
+        "featureCollectionGeoJSON": {
+            "type": "object", "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "features": {"type": "array", "items": {"type": "object"}},
+                "links": {"type": "array", "items": {"type": "object"}},
+                "timeStamp": {"type": "string", "format": "date-time"},
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "numberReturned": {"type": "integer", "minimum": 0},
+            },
+        },
+    }
+    return {"parameters": parameters, "responses": responses, "schemas": schemas}
+
+
+def _get(summary: str, op_id: str, params: list, ok: str, *, tags: list[str] | None = None,
+         not_found: bool = False) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": {"$ref": f"#/components/responses/{ok}"},
+                                 "304": {"$ref": "#/components/responses/NotModified"},
+                                 "400": {"$ref": "#/components/responses/InvalidParameter"}}
+    if not_found:
+        responses["404"] = {"$ref": "#/components/responses/NotFound"}
+    return {"get": {"summary": summary, "operationId": op_id, "tags": tags or ["Capabilities"],
+                    "parameters": params, "responses": responses}}
+
+
+def openapi(base: str, collections: list[tuple[LayerInfo, list[dict[str, Any]]]]
+            ) -> dict[str, Any]:
+    """The OpenAPI 3.0 document.
+
+    Parameters
+    ----------
+    base : str
+        Absolute URL of the API root (``http://host/ogcapi``).
+    collections : list of (LayerInfo, properties)
+        Every collection with its queryable properties
+        (:func:`webmap.ogcapi.documents.property_schemas`).
+    """
+    f = {"$ref": _REF + "f"}
+    item_params = [{"$ref": _REF + n} for n in
+                   ("bbox", "bbox-crs", "limit", "offset", "datetime", "f")]
+    ids = [info.name for info, _ in collections]
+    paths: dict[str, Any] = {
+        "/": _get("Landing page", "getLandingPage", [f], "Json"),
+        "/conformance": _get("Conformance classes", "getConformance", [f], "Json"),
+        "/openapi": _get("This API definition", "getOpenAPI", [f], "Json"),
+        "/collections": _get("The collections", "getCollections", [f], "Json"),
+        "/collections/{collectionId}": _get(
+            "One collection", "describeCollection", [{"$ref": _REF + "collectionId"}, f],
+            "Json", not_found=True),
+        "/collections/{collectionId}/items": _get(
+            "Features of a collection", "getFeatures",
+            [{"$ref": _REF + "collectionId"}, *item_params], "Features", tags=["Data"],
+            not_found=True),
+        "/collections/{collectionId}/items/{featureId}": _get(
+            "One feature", "getFeature",
+            [{"$ref": _REF + "collectionId"}, {"$ref": _REF + "featureId"}, f], "Feature",
+            tags=["Data"], not_found=True),
+    }
+    for info, props in collections:
+        title, _ = titles(info)
+        prop_params = [
+            _param(p["name"], f"Only features whose {p['title']} equals this value.",
+                   {"type": p["type"]}, explode=False)
+            for p in props if p["name"] not in ("f", "bbox", "bbox-crs", "limit", "offset",
+                                                "datetime")
+        ]
+        paths[f"/collections/{info.name}/items"] = _get(
+            f"Features of {title}", f"getFeatures_{info.name}", [*item_params, *prop_params],
+            "Features", tags=["Data"])
+    components = _components()
+    if ids:
+        components["parameters"]["collectionId"]["schema"]["enum"] = ids
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": TITLE, "description": DESCRIPTION, "version": "1.0.0",
+                 "license": {"name": "see each collection's provenance"}},
+        "servers": [{"url": base}],
+        "tags": [{"name": "Capabilities"}, {"name": "Data"}],
+        "paths": paths,
+        "components": components,
+    }
+
