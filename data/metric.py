@@ -40,10 +40,23 @@ def from_metric(geoms: Sequence[shapely.Geometry]) -> np.ndarray:
 
 
 def area_km2(geoms: Sequence[shapely.Geometry]) -> np.ndarray:
-    """Areas in km² measured in :data:`AREA_CRS`."""
+    """Areas in km² measured in :data:`AREA_CRS`.
+
+    Examples
+    --------
+    >>> cell = shapely.box(116.0, 44.0, 117.0, 45.0)
+    >>> round(float(area_km2([cell])[0]))
+    8837
+    """
     return shapely.area(to_crs(geoms, AREA_CRS)) / 1e6
 
 
 def length_km(geoms: Sequence[shapely.Geometry]) -> np.ndarray:
-    """Lengths in km measured in :data:`DISTANCE_CRS`."""
+    """Lengths in km measured in :data:`DISTANCE_CRS`.
+
+    Examples
+    --------
+    >>> round(float(length_km([shapely.LineString([(116, 44), (116, 45)])])[0]), 1)
+    111.1
+    """
     return shapely.length(to_metric(geoms)) / 1e3

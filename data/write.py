@@ -35,7 +35,7 @@ def normalise_geometries(geoms: Sequence[shapely.Geometry]) -> np.ndarray:
     Examples
     --------
     >>> g = normalise_geometries([shapely.Polygon([(0, 0), (0, 1), (1, 1.0000004)])])
-    >>> shapely.is_ccw(g[0].exterior), g[0].exterior.coords[2]
+    >>> bool(shapely.is_ccw(g[0].exterior)), g[0].exterior.coords[2]
     (True, (1.0, 1.0))
     """
     arr = shapely.set_precision(np.asarray(geoms, dtype=object), GRID)

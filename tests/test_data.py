@@ -275,3 +275,13 @@ def test_build_reproduces_committed_files(tmp_path):
     assert sorted(os.listdir(out)) == names
     match, mismatch, errors = filecmp.cmpfiles(DATA_DIR, out, names, shallow=False)
     assert not mismatch and not errors
+
+
+@pytest.mark.parametrize("module", ["data.allocate", "data.metric", "data.write"])
+def test_build_module_examples(module):
+    # data/ is not in pytest's doctest paths (it holds build-only code): run them here.
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
