@@ -418,16 +418,13 @@ def km_posts():
         ref = reference(store)
     except LayerNotFound as e:
         raise ApiError(str(e), 404, hint="load the reference layers: make store") from None
-    route = getattr(ref, "route", None) or ref.scenic_route
+    route = ref.route
     posts = route.km_posts(every_km)
     if not isinstance(posts, gpd.GeoDataFrame):
         posts = gpd.GeoDataFrame(posts, crs=4326)
-    key = make_etag("km-posts", every_km, datum, *_versions(store))
+    key = make_etag("km-posts", every_km, datum, *ref.versions)
     return cached_response(key, lambda: feature_collection(
         encoded_features(posts, 12, datum), {"every_km": every_km,
                                             "length_km": round(float(route.length_km), 1)}),
         "application/geo+json", max_age=60)
 
-
-def _versions(store: Store) -> list[str]:
-    return [i.version for i in store.list_layers() if not i.user_layer]

@@ -33,7 +33,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-
 #: (file name, path, what to do on the page before the shot).
 SHOTS: tuple[tuple[str, str, str], ...] = (
     ("atlas", "/", ""),
-    ("route", "/route?max_km=250", "stages"),
+    ("route", "/route?max_km=250", "stages && window.atlas.corridor"),
     ("watershed", "/watershed?basin=xilin", "summary"),
 )
 

@@ -82,7 +82,7 @@
       return page.addDynamic("stages", desc, fc, {
         style: function (p) {
           var n = (p.n || 1) - 1;
-          return {color: STAGE_COLORS[n % STAGE_COLORS.length], weight: 7, opacity: 0.75};
+          return {color: STAGE_COLORS[n % STAGE_COLORS.length], weight: 12, opacity: 0.35};
         },
       }).then(function () { api.stages = body; });
     }
