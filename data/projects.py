@@ -168,6 +168,7 @@ def build_projects(admin: Admin) -> tuple[list[dict], np.ndarray]:
         # Prefer a template not yet used in this county (two airports in one banner
         # would not be believable); repeat with "二期" only when nothing else fits.
         fresh = [(t, p) for t, p in options if (t["name"], r["county"]) not in used]
+        fresh = [(t, p) for t, p in fresh if t.get("prefer")] or fresh
         t, p = (fresh or options)[int(rng.integers(len(fresh or options)))]
         used.add((t["name"], r["county"]))
         loc = r["county"] if "town" in p["tags"] else r["county"] + p["name_zh"]
