@@ -13,7 +13,7 @@ be replaced or deleted through the API: that answers 409.
 
 Request forms
     * multipart/form-data: field ``file`` (the file), optional ``name`` (required
-      for POST), ``title``, ``datum`` (``wgs84``/``cgcs2000``/``gcj02``/``bd09``),
+      for POST), ``title``, ``description``, ``datum`` (``wgs84``/``cgcs2000``/``gcj02``/``bd09``),
       ``crs`` (e.g. ``EPSG:4490``), ``layer`` (a layer inside a GeoPackage/KML);
     * a raw body (GeoJSON, zip, CSV …) with the same options as query parameters,
       plus ``filename`` when the content type does not say the format.
@@ -65,6 +65,9 @@ _EXT_BY_MIMETYPE = {
     "application/geopackage+sqlite3": ".gpkg",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
 }
+
+#: Metadata keys that describe where a user layer came from.
+PROVENANCE_KEYS = ("source", "source_en", "source_file", "datum", "date", "licence", "accuracy")
 
 _NAME_HINT = ("layer names are 1-64 lowercase letters, digits, '_' or '-', starting with a "
               "letter or digit, e.g. 'my_sites_2023'")
@@ -194,7 +197,7 @@ def _layer_json(info: LayerInfo, report: dict | None = None, created: bool = Fal
         "version": info.version,
         "updated": info.updated,
         "filename": info.meta.get("filename"),
-        "provenance": info.meta.get("provenance"),
+        "provenance": {k: info.meta[k] for k in PROVENANCE_KEYS if k in info.meta},
         "links": {
             "self": url_for("layers_write.put_layer", name=info.name),
             "features": f"/api/layers/{info.name}/features",
@@ -228,19 +231,22 @@ def save_layer(name: str, *, create_only: bool = False) -> Response:
     gdf = make_storable(result.gdf, result.report)
     report = result.report.to_dict()
     uploaded = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    meta = {
+    # Flat keys, as the pages (webmap.layers_api) and OGC API read a user layer's provenance.
+    meta: dict[str, Any] = {
         "title": (_option("title") or name)[:200],
         "filename": filename,
+        "source_file": filename,
         "uploaded": uploaded,
+        "source": "用户上传 user upload",
+        "source_en": "User upload" + (f" ({filename})" if filename else ""),
+        "datum": "WGS 84 (EPSG:4326)" + (f", converted from {datum} on upload" if datum else ""),
+        "date": uploaded[:10],
         "report": {"counts": report["counts"], "source": report.get("source", {})},
-        "provenance": {
-            "source": "user upload",
-            "source_file": filename,
-            "datum": "WGS 84 (EPSG:4326)" + (f", converted from {datum}" if datum else ""),
-            "date": uploaded,
-        },
         "user": True,
     }
+    description = _option("description")
+    if description:
+        meta["description"] = description[:2000]
     info = store.put(name, gdf, meta=meta)
     resp = jsonify(_layer_json(info, report, created=not existed))
     resp.status_code = 200 if existed else 201

@@ -2,7 +2,7 @@
 
 Headers
     Every HTML page gets a Content-Security-Policy that allows only the app
-    itself, plus the configured tile hosts for images.  Folium writes its map as
+    itself, plus the tile hosts of the configured basemaps for images.  Folium writes its map as
     inline ``<script>`` blocks, so rather than ``'unsafe-inline'`` the policy lists
     the SHA-256 hash of each inline script the page actually carries (computed
     from the response body once per distinct page and cached); browsers that know
@@ -28,7 +28,7 @@ Examples
 --------
 >>> script_hashes('<script src="/static/a.js"></script><script>var a = 1;</script>')
 ["'sha256-+dZ6udsWxNVoGfScAq7t5IIF5UJb4F6RhjbN6oe1p4w='"]
->>> sorted(tile_hosts({"ATLAS_TILE_URL": "https://tiles.example.org/{z}/{x}/{y}.png"}))[-1]
+>>> tile_hosts({"ATLAS_TILE_URL": "https://tiles.example.org/{z}/{x}/{y}.png"})[0]
 'https://tiles.example.org'
 """
 
@@ -49,20 +49,6 @@ from urllib.parse import urlparse
 from flask import Flask, Response, current_app, request
 
 from .errors import error_response
-
-#: Tile hosts of the basemaps the pages offer (OpenStreetMap, Esri, Tianditu, AMap/Gaode).
-#: Only images may come from them; ``ATLAS_TILE_URL``'s host is added at start-up.
-BASEMAP_TILE_HOSTS: tuple[str, ...] = (
-    "https://tile.openstreetmap.org",
-    "https://*.tile.openstreetmap.org",
-    "https://server.arcgisonline.com",
-    "https://services.arcgisonline.com",
-    "https://*.tianditu.gov.cn",
-    "https://*.tianditu.com",
-    "https://*.is.autonavi.com",
-    "https://*.autonavi.com",
-    "https://*.amap.com",
-)
 
 ENABLE_WRITES_HINT = (
     "writes are switched off on this server: start it with ATLAS_WRITE_TOKEN set to a long "
@@ -122,25 +108,45 @@ def handler_hashes(html: str) -> list[str]:
     return list(out)
 
 
-def tile_hosts(config: Mapping[str, Any]) -> list[str]:
-    """Origins images may be loaded from: the basemaps' tile hosts and ``ATLAS_TILE_URL``'s.
+def _origins(url: str, subdomains: str) -> list[str]:
+    """Origins (``scheme://host[:port]``) a tile URL template can resolve to.
 
     Examples
     --------
-    >>> "https://*.tianditu.gov.cn" in tile_hosts({})
-    True
+    >>> _origins("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}", "12")
+    ['https://webrd01.is.autonavi.com', 'https://webrd02.is.autonavi.com']
     """
-    hosts = list(BASEMAP_TILE_HOSTS)
-    url = config.get("ATLAS_TILE_URL")
-    if url:
-        parsed = urlparse(str(url).replace("{s}", "a"))
-        if parsed.scheme in ("http", "https") and parsed.hostname:
-            host = parsed.netloc.split("@")[-1]
-            if "{s}" in str(url):  # subdomain placeholder: allow every subdomain
-                host = "*." + host.split(".", 1)[1] if "." in host else host
-            hosts.append(f"{parsed.scheme}://{host}")
-    extra = config.get("ATLAS_CSP_IMG_HOSTS") or ()
-    hosts += [h for h in (extra.split() if isinstance(extra, str) else extra) if h]
+    url = "https:" + url if url.startswith("//") else url
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return []
+    host = parsed.netloc.rsplit("@", 1)[-1]
+    hosts = [host.replace("{s}", s) for s in subdomains] if "{s}" in host else [host]
+    return [f"{parsed.scheme}://{h}" for h in hosts if "{" not in h]
+
+
+def tile_hosts(config: Mapping[str, Any]) -> list[str]:
+    """Origins images may come from: every tile host of the basemaps the pages offer.
+
+    The basemaps are defined once, in :func:`webmap.maps.basemaps.basemaps`
+    (OpenStreetMap, Esri, Tianditu with a key, AMap/Gaode, ``ATLAS_TILE_URL``);
+    ``{s}`` subdomains are expanded, so the list names hosts, not wildcards.
+
+    Examples
+    --------
+    >>> hosts = tile_hosts({"ATLAS_TILE_URL": "http://tiles.lan:8080/{z}/{x}/{y}.png"})
+    >>> hosts[:2]
+    ['http://tiles.lan:8080', 'https://tile.openstreetmap.org']
+    >>> any("tianditu" in h for h in hosts)  # Tianditu only with TIANDITU_KEY
+    False
+    """
+    from .maps.basemaps import basemaps  # the pages' module: one list of basemaps
+
+    hosts: list[str] = []
+    for bm in basemaps(config):
+        for url in (bm.url, bm.labels_url):
+            if url:
+                hosts += _origins(url, bm.subdomains)
     return list(dict.fromkeys(hosts))
 
 
