@@ -274,7 +274,7 @@
     // Large point layers: vector tiles from /tiles/<layer>/{z}/{x}/{y}.mvt.
     var self = this, desc = entry.desc;
     if (entry.tiles) return entry.loading;
-    entry.tiles = L.vectorGrid.protobuf(desc.tiles_url, {
+    entry.tiles = L.vectorGrid.protobuf(withParams(desc.tiles_url, {datum: this.datum}), {
       rendererFactory: L.canvas.tile, interactive: true,
       vectorTileLayerStyles: {}, getFeatureId: function (f) { return f.id; },
     });
@@ -296,7 +296,11 @@
     var self = this;
     this.order.forEach(function (id) {
       var entry = self.layers[id];
-      if (entry.loadedKey !== null && !entry.desc.tiles_url) {
+      if (entry.tiles) {  // vector tiles: a new tile layer in the new datum
+        entry.container.removeLayer(entry.tiles);
+        entry.tiles = null;
+        self.loadTiles(entry);
+      } else if (entry.loadedKey !== null) {
         entry.loading = new Promise(function (r) { entry._resolveLoad = r; });
         self.load(id);
       }
