@@ -99,8 +99,14 @@ def parse_degrees(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     >>> parse_degrees(pd.Series(["东经116度5分", "116,5", "43°57′30″S"]))[0].round(4).tolist()
     [116.0833, 116.5, -43.9583]
     """
-    numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
-    text = values.astype("string").fillna("")
+    numeric = to_float(values)
+    value = numeric.copy()
+    axis = np.full(len(numeric), "", dtype=object)
+    # Only what is not already a plain number goes through the regular expression.
+    todo = np.isnan(numeric) & ~pd.isna(np.asarray(values, dtype=object))
+    if not todo.any():
+        return value, axis
+    text = pd.Series(np.asarray(values, dtype=object)[todo]).astype(str)
     text = (text.str.replace("º", "°", regex=False).str.normalize("NFKC").str.strip()
             .str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True))  # decimal comma
     parts = text.str.extract(_DMS_RE, flags=re.IGNORECASE)
@@ -110,10 +116,28 @@ def parse_degrees(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     hemi = parts["h1"].fillna(parts["h2"]).fillna("").str.lower().to_numpy(dtype=object)
     sign = parts["sign"].fillna("").to_numpy(dtype=object)
     negative = np.isin(hemi, list(_NEGATIVE)) | np.isin(sign, ["-", "\u2212"])
-    value = d + m / 60.0 + s / 3600.0
-    value = np.where(negative, -value, value)
-    value = np.where((m >= 60) | (s >= 60), np.nan, value)  # 116°75′ is not a coordinate
-    value = np.where(np.isfinite(numeric), numeric, value)
-    axis = np.where(np.isin(hemi, list(_LAT_HEMI)), "lat",
-                    np.where(np.isin(hemi, list(_LON_HEMI)), "lon", ""))
-    return value.astype("float64"), axis.astype(object)
+    parsed = d + m / 60.0 + s / 3600.0
+    parsed = np.where(negative, -parsed, parsed)
+    parsed = np.where((m >= 60) | (s >= 60), np.nan, parsed)  # 116°75′ is not a coordinate
+    value[todo] = parsed
+    axis[todo] = np.where(np.isin(hemi, list(_LAT_HEMI)), "lat",
+                          np.where(np.isin(hemi, list(_LON_HEMI)), "lon", ""))
+    return value, axis
+
+
+def to_float(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Floats of ``values``; NaN where a value is not a plain number.
+
+    NumPy's C conversion handles the common all-numeric column in one call; only
+    a column with some text falls back to pandas' element-wise coercion.
+
+    Examples
+    --------
+    >>> to_float(pd.Series(["1.5", "x", None])).tolist()
+    [1.5, nan, nan]
+    """
+    arr = np.asarray(values, dtype=object)
+    try:
+        return arr.astype("float64")
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype="float64")

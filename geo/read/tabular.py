@@ -119,10 +119,17 @@ def read_xlsx(data: bytes, *, sheet: str | None, report: Report) -> gpd.GeoDataF
     return table_to_geodataframe(frame, report=report, first_row=2, where="row")
 
 
+_IS_SPACE = np.frompyfunc(lambda v: v.__class__ is str and v.isspace(), 1, 1)
+
+
 def _blank(frame: pd.DataFrame) -> pd.DataFrame:
     """Cell-wise: empty or whitespace-only (or missing)."""
-    stripped = frame.astype("string").apply(lambda s: s.str.strip())
-    return (stripped.isna() | (stripped == "")).fillna(True).astype(bool)
+    arr = frame.to_numpy(dtype=object)
+    blank = pd.isna(arr) | (arr == "")
+    if arr.size:
+        # frompyfunc: one C-level loop; pandas' string methods cost far more per cell here.
+        blank |= _IS_SPACE(arr).astype(bool)
+    return pd.DataFrame(blank, index=frame.index, columns=frame.columns)
 
 
 def table_to_geodataframe(frame: pd.DataFrame, *, report: Report, first_row: int,
@@ -202,14 +209,21 @@ def infer_types(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[col]
         if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
             continue
-        text = series.astype("string").str.strip()
-        filled = text[text.notna() & (text != "")]
-        if filled.empty or filled.str.match(_LEADING_ZERO).any():
+        arr = series.to_numpy(dtype=object)
+        present = ~_blank(series.to_frame()).to_numpy()[:, 0]
+        filled = arr[present]
+        if not len(filled) or any(isinstance(v, bool) for v in filled):
+            continue  # booleans stay booleans, not 1.0/0.0
+        try:
+            nums = filled.astype("float64")  # raises at the first non-number: cheap refusal
+        except (TypeError, ValueError):
             continue
-        nums = pd.to_numeric(filled, errors="coerce")
-        if nums.notna().all():
-            full = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
-            if (full.dropna() % 1 == 0).all() and full.notna().all():
-                full = full.astype("int64")
+        if any(isinstance(v, str) and _LEADING_ZERO.match(v.strip()) for v in filled):
+            continue  # codes such as "0152" stay text
+        full = np.full(len(arr), np.nan)
+        full[present] = nums
+        if present.all() and np.isfinite(nums).all() and (nums % 1 == 0).all():
+            out[col] = full.astype("int64")
+        else:
             out[col] = full
     return out
