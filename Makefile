@@ -8,7 +8,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export ATLAS_STORE ?= $(CURDIR)/var/atlas.gpkg
 
-.PHONY: run dev test lint bench screenshots build-data store clean browser postgis
+.PHONY: run dev test lint bench screenshots build-data store clean browser postgis test-postgis
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,10 +56,23 @@ postgis:
 	    --no-install-recommends postgresql postgresql-$(PG_MAJOR)-postgis-3; \
 	fi
 
-## make test: install what the tests need and run the whole suite.
+# Second pass on PostGIS (ATLAS_TEST_BACKEND=postgis moves the app/store fixtures there):
+# the API and analysis suites again, minus suites that never touch a store, suites that
+# already run on both backends, and the fault test (it inspects the GeoPackage's lock).
+PG_PASS_SKIP := test_store.py test_postgis.py test_read.py test_validate.py test_data.py \
+	test_browser.py test_fault.py
+
+## make test: install what the tests need and run the whole suite (then the API on PostGIS).
 test: $(VENV)/.dev browser postgis
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup -q
+	ATLAS_TEST_BACKEND=postgis $(PY) -m pytest -n 2 --dist loadgroup -q \
+	  -m "not browser and not gpkg_only" $(addprefix --ignore=tests/,$(PG_PASS_SKIP)) tests
+
+## make test-postgis: only that second pass.
+test-postgis: $(VENV)/.dev postgis
+	ATLAS_TEST_BACKEND=postgis $(PY) -m pytest -n 2 --dist loadgroup -q \
+	  -m "not browser and not gpkg_only" $(addprefix --ignore=tests/,$(PG_PASS_SKIP)) tests
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -230,6 +230,7 @@ def _items(app: AppProcess, name: str, query: str = "limit=10000") -> tuple[int,
     return app.request("GET", f"/ogcapi/collections/{name}/items?{query}")
 
 
+@pytest.mark.xdist_group("postgis_two_apps")  # one pair of app processes
 def test_a_layer_saved_through_one_app_is_served_by_the_other(two_apps):
     a, b = two_apps
     assert "shared" not in _names(b) and _items(b, "shared")[0] == 404
@@ -244,6 +245,7 @@ def test_a_layer_saved_through_one_app_is_served_by_the_other(two_apps):
     assert _items(a, "shared")[0] == 404 and "shared" not in _names(a)
 
 
+@pytest.mark.xdist_group("postgis_two_apps")  # one pair of app processes
 def test_concurrent_writes_to_different_layers_both_land(two_apps, shared_db):
     a, b = two_apps
     with ThreadPoolExecutor(2) as pool:
@@ -260,6 +262,7 @@ def test_concurrent_writes_to_different_layers_both_land(two_apps, shared_db):
     store.close()
 
 
+@pytest.mark.xdist_group("postgis_two_apps")  # one pair of app processes
 def test_concurrent_writes_to_one_layer_end_with_one_whole_version(two_apps, shared_db):
     a, b = two_apps
     sizes = {f"w{k}": 300 + 100 * k for k in range(6)}
