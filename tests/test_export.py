@@ -146,6 +146,20 @@ def test_export_filters_bbox_and_datum(client):
     assert gcj.data != client.get("/api/export/stations.gpx").data
 
 
+def test_one_gpx_for_drivers_with_stations(client, tmp_path):
+    resp = client.get("/api/export/scenic_road.gpx?with=stations,attractions")
+    assert resp.status_code == 200
+    path = tmp_path / "drive.gpx"
+    path.write_bytes(resp.data)
+    tracks = pyogrio.read_dataframe(path, layer="tracks")
+    wpts = pyogrio.read_dataframe(path, layer="waypoints")
+    count = {n: client.get(f"/api/layers/{n}").json["count"]
+             for n in ("scenic_road", "stations", "attractions")}
+    assert len(tracks) == count["scenic_road"]
+    assert len(wpts) == count["stations"] + count["attractions"]
+    assert client.get("/api/export/scenic_road.gpx?with=nope").status_code == 404
+
+
 @pytest.mark.parametrize("url,status,needle", [
     ("/api/export/nope.geojson", 404, "nope"),
     ("/api/export/stations.shp", 400, "gpkg"),

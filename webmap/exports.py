@@ -12,7 +12,8 @@ Optional query parameters: ``bbox=minx,miny,maxx,maxy`` and property filters
 (``?category=energy``), as in the items API, answered through
 :meth:`layers.store.Store.query`; ``datum=gcj02`` (or ``bd09``) writes the
 coordinates in that datum for Chinese navigation apps (AMap/Gaode, Baidu), which
-expect it.  The work is :func:`geo.export.to_bytes`; this module only parses the
+expect it; ``with=stations,attractions`` adds other layers' features to the same
+file (one GPX for drivers: the road as a track, its stations as waypoints).  The work is :func:`geo.export.to_bytes`; this module only parses the
 request and names the attachment.
 
 Examples
@@ -23,6 +24,8 @@ Examples
 
 from __future__ import annotations
 
+import geopandas as gpd
+import pandas as pd
 from flask import Blueprint, request
 
 from geo.crs import normalise_datum, transform_geometries
@@ -37,7 +40,7 @@ from .http import cached_response, make_etag
 bp = Blueprint("exports", __name__)
 
 #: Query parameters that are not property filters.
-RESERVED = frozenset({"bbox", "datum", "lang", "f"})
+RESERVED = frozenset({"bbox", "datum", "lang", "f", "with"})
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -81,7 +84,10 @@ def export_layer(target: str):
         datum = normalise_datum(raw_datum)
     except ValueError as e:
         raise ApiError(str(e), 400, hint="datum=wgs84 (default), gcj02 or bd09") from None
-    key = make_etag("export", info.version, fmt, bbox, sorted(filters.items()), datum)
+    extra = [n.strip() for n in (request.args.get("with") or "").split(",") if n.strip()]
+    extra_infos = [store.info(validate_layer_name(n)) for n in extra if n != name]
+    key = make_etag("export", info.version, fmt, bbox, sorted(filters.items()), datum,
+                    *(i.version for i in extra_infos))
     holder: dict[str, str] = {}
 
     def produce() -> bytes:
@@ -89,6 +95,11 @@ def export_layer(target: str):
             gdf = store.get(name)
         else:
             gdf = store.query(name, bbox=bbox, filters=filters).features
+        if extra_infos:
+            # Filters belong to the main layer; the added layers are cut by bbox only.
+            parts = [gdf] + [store.query(i.name, bbox=bbox).features for i in extra_infos]
+            gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
+                                   crs=gdf.crs)
         if datum in ("gcj02", "bd09"):
             gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", datum),
                                    crs=gdf.crs)

@@ -67,7 +67,9 @@ def load_source(source: Any, filename: str | None = None) -> tuple[bytes, str]:
     elif isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if not os.path.isfile(path):
-            raise GeoInputError(f"no such file: {path}", hint="check the path", status=400)
+            shown = path if len(path) <= 200 else f"{path[:200]}…"
+            raise GeoInputError(f"no such file: {shown}", hint="check the path; pass the "
+                                "content as bytes, not str", status=400)
         with open(path, "rb") as fh:
             data = fh.read()
         name = filename or os.path.basename(path)
