@@ -280,7 +280,7 @@ class SegmentIndex:
         px = a[:, 0] + t * (b[:, 0] - a[:, 0])
         py = a[:, 1] + t * (b[:, 1] - a[:, 1])
         cross = (b[:, 0] - a[:, 0]) * (y - a[:, 1]) - (b[:, 1] - a[:, 1]) * (x - a[:, 0])
-        side = np.sign(np.where(dist <= 1e-9, 0.0, cross)).astype(np.int8)
+        side = np.sign(np.nan_to_num(np.where(dist <= 1e-9, 0.0, cross))).astype(np.int8)
         return Nearest(line=self.seg_line[seg].copy(), segment=seg, distance=dist,
                        measure=self.seg_m0[seg] + t * self.seg_len[seg], side=side,
                        x=px, y=py)

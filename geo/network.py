@@ -216,8 +216,9 @@ class RiverNetwork:
             Sites farther than this from the chosen river are not ``snapped``.
         basin_id : array_like of str, optional
             Each site's basin: a site is then snapped to the nearest river *of its
-            own basin* (water does not cross a divide); sites with an empty basin,
-            or whose basin has no river, take the nearest river overall.
+            own basin* (water does not cross a divide); sites in a basin with no
+            river (an inland basin) are not snapped; sites with an empty basin take
+            the nearest river overall.
 
         Returns
         -------
@@ -241,12 +242,15 @@ class RiverNetwork:
             river_basin = self.rivers["basin_id"].to_numpy().astype(str)
             ok = river_idx >= 0
             wrong = ok & (basin != "") & (river_basin[np.where(ok, river_idx, 0)] != basin)
-            # A handful of basins: one vectorised search per basin.
+            # A handful of basins: one vectorised search per basin.  A basin with no
+            # river (an inland basin) drains to none: its sites are not snapped.
+            orphan = np.zeros(len(basin), dtype=bool)
             for b in np.unique(basin[wrong]):
                 members = np.flatnonzero(river_basin == b)
-                if not len(members):
-                    continue
                 sel = np.flatnonzero(wrong & (basin == b))
+                if not len(members):
+                    orphan[sel] = True
+                    continue
                 idx = self._basin_index.get(b)
                 if idx is None:
                     idx = SegmentIndex(self.lines[members])
@@ -259,6 +263,8 @@ class RiverNetwork:
                               self.reaches["m0"].to_numpy(), river_idx, measure)
         valid = river_idx >= 0
         snapped = valid & np.isfinite(dist)
+        if basin_id is not None and len(self.rivers):
+            snapped &= ~orphan
         if max_distance_m is not None:
             snapped &= dist <= max_distance_m
         reach_ids = self.reaches["reach_id"].to_numpy()
