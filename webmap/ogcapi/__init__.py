@@ -32,7 +32,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 
 from geo.geojson import dumps, feature_collection
 from layers.store import QueryError, Store
@@ -53,8 +53,11 @@ MAX_AGE = 60
 
 
 def _base() -> str:
-    """Absolute URL of the API root, as the client reached it."""
-    return request.url_root.rstrip("/") + bp.url_prefix
+    """Absolute URL of the API root, as the client reached it (computed once per request)."""
+    base = g.get("ogcapi_base")
+    if base is None:
+        base = g.ogcapi_base = request.url_root.rstrip("/") + bp.url_prefix
+    return base
 
 
 def _format(known: tuple[str, ...] = ("f",)) -> str:

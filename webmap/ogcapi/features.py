@@ -38,6 +38,7 @@ from ..errors import ApiError
 
 #: Key of the pre-encoded features in a layer version's cache.
 CACHE_KEY = "ogcapi.features"
+PROPERTIES_KEY = "ogcapi.properties"
 # One encoder at a time: eight concurrent first requests on a cold 100,000-feature
 # layer would otherwise each encode it (the GIL makes that eight times slower).
 _ENCODE_LOCK = threading.Lock()
@@ -64,8 +65,13 @@ class Snapshot:
         """Property names, or None when only the store can tell (no in-memory copy)."""
         if self.layer is None:
             return None
-        gdf = self.layer.gdf
-        return [c for c in gdf.columns if c != gdf.geometry.name]
+        cache = self.layer.cache
+        names = cache.get(PROPERTIES_KEY)
+        if names is None:  # per version: pandas column access costs more than the query
+            gdf = self.layer.gdf
+            geom = gdf.geometry.name
+            names = cache[PROPERTIES_KEY] = [c for c in gdf.columns if c != geom]
+        return names
 
 
 def not_found(name: str) -> ApiError:
@@ -137,7 +143,7 @@ def select_page(store: Store, snap: Snapshot, *, bbox: BBox | None,
     if layer is not None and len(page):
         positions = layer.gdf.index.get_indexer(page.index)
         if (positions >= 0).all() and \
-                page.geometry.values[0] is layer.gdf.geometry.values[positions[0]]:
+                page.geometry.array[0] is layer.gdf.geometry.array[positions[0]]:
             everything = encoded_layer(layer)
             return Page(page, [everything[p] for p in positions], result.number_matched)
     return Page(page, encode_features(page) if len(page) else [], result.number_matched)
