@@ -176,6 +176,7 @@ class GeoPackageStore(Store):
         self.path = os.fspath(path)
         os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
         self._lock = threading.RLock()
+        self._local = threading.local()
         self._loaded: dict[str, LoadedLayer] = {}
         with closing(self._connect()) as con:
             con.executescript(_GPKG_DDL)
@@ -189,12 +190,17 @@ class GeoPackageStore(Store):
         return con
 
     def _rows(self, where: str = "", args: tuple = ()) -> list[tuple]:
-        with closing(self._connect()) as con:
-            return con.execute(
-                "SELECT name, table_name, feature_count, minx, miny, maxx, maxy, updated, meta "
-                f"FROM atlas_layers {where}",
-                args,
-            ).fetchall()
+        # Every request reads the registry (to learn the current version), so each
+        # thread keeps one connection for it: opening one costs ten times the query.
+        # Autocommit reads see every committed write, from this process or another.
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = self._connect()
+        return con.execute(
+            "SELECT name, table_name, feature_count, minx, miny, maxx, maxy, updated, meta "
+            f"FROM atlas_layers {where}",
+            args,
+        ).fetchall()
 
     @staticmethod
     def _info_from_row(row: tuple) -> LayerInfo:
@@ -422,8 +428,8 @@ def select_positions(layer: LoadedLayer, bbox: BBox | None,
             boxes = [shapely.box(minx, miny, 180, maxy), shapely.box(-180, miny, maxx, maxy)]
         else:
             boxes = [shapely.box(minx, miny, maxx, maxy)]
-        hits = [layer.tree.query(b, predicate="intersects") for b in boxes]
-        positions = np.unique(np.concatenate(hits))
+        hits = [_bbox_hits(layer, b) for b in boxes]
+        positions = np.unique(np.concatenate(hits)) if len(hits) > 1 else np.sort(hits[0])
     else:
         positions = np.arange(len(gdf))
     for key, value in (filters or {}).items():
@@ -434,6 +440,24 @@ def select_positions(layer: LoadedLayer, bbox: BBox | None,
             )
         positions = positions[_text_equal(gdf[key].to_numpy()[positions], value)]
     return positions
+
+
+def _bbox_hits(layer: LoadedLayer, box: shapely.Geometry) -> np.ndarray:
+    """Positions of the features intersecting the rectangle ``box`` (unordered).
+
+    The tree's envelope test is already exact for points, which make up the big
+    layers; GEOS's ``intersects`` predicate, ten times dearer per candidate, is
+    left for the lines and polygons among the candidates.
+    """
+    candidates = layer.tree.query(box)
+    is_point = layer.cache.get("_is_point")
+    if is_point is None:
+        is_point = layer.cache["_is_point"] = shapely.get_type_id(layer.gdf.geometry.values) == 0
+    shaped = candidates[~is_point[candidates]]
+    if len(shaped) == 0:
+        return candidates
+    keep = shapely.intersects(layer.gdf.geometry.values[shaped], box)
+    return np.concatenate([candidates[is_point[candidates]], shaped[keep]])
 
 
 def _text_equal(values: np.ndarray, wanted: Any) -> np.ndarray:
