@@ -28,6 +28,8 @@ from folium.plugins import Fullscreen, MiniMap
 from folium.template import Template
 from markupsafe import escape
 
+from geo.validate import LEAGUE_BBOX
+
 from .assets import local_path, use_local_assets
 from .basemaps import Basemap, basemaps
 from .i18n import strings, t
@@ -125,6 +127,9 @@ def build_map(
     default = next(b for b in bms if b.default)
     m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=False,
                    min_zoom=3, max_zoom=18)
+    # Open on the whole League whatever the window size (zoom 6 leaves it small on a laptop).
+    minx, miny, maxx, maxy = LEAGUE_BBOX
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
     m.get_root().title = f'{t("page_" + page, lang)} · {t("app_title", lang)}'
     Fullscreen(position="topleft", title=t("app_title", lang)).add_to(m)
     MiniMap(tile_layer=folium.TileLayer(tiles=default.url, attr=default.attribution,
