@@ -151,6 +151,23 @@ def test_openapi_describes_paths_and_queryables(client, app):
     assert "总投资" in params["total_investment_yi"]["description"]  # label from the catalog
 
 
+def test_feature_schema_types_the_properties(client, user_app):
+    c = client.get("/ogcapi/collections/projects").json
+    described = _rel(c, "describedby", "application/schema+json")
+    r = client.get(_path(described[0]["href"]))
+    assert r.status_code == 200 and r.mimetype == "application/schema+json"
+    props = r.json["properties"]["properties"]["properties"]
+    assert props["category"]["type"] == "string"
+    assert props["total_investment_yi"]["type"] == "number"
+    assert props["permits_complete"]["type"] == "boolean"
+    mine = user_app.test_client().get("/ogcapi/collections/my_sites/schema").json
+    types = {k: v["type"] for k, v in mine["properties"]["properties"]["properties"].items()}
+    assert types == {"name_zh": "string", "kind": "string", "score": "integer",
+                     "checked": "boolean"}
+    assert client.get("/ogcapi/collections/nope/schema").status_code == 404
+    assert client.get("/ogcapi/collections/projects/schema?f=html").status_code == 400
+
+
 # -- items -----------------------------------------------------------------------------------
 def test_items_default_page(client, app):
     r = client.get("/ogcapi/collections/projects/items")

@@ -6,6 +6,7 @@
 ``/ogcapi/openapi``                        OpenAPI 3.0 definition (``f=html``: a readable one)
 ``/ogcapi/collections``                    every layer of the store
 ``/ogcapi/collections/{id}``               one layer: extent, provenance, links
+``/ogcapi/collections/{id}/schema``        JSON Schema of its features (``describedby``)
 ``/ogcapi/collections/{id}/items``         features: bbox, limit, offset, property filters
 ``/ogcapi/collections/{id}/items/{fid}``   one feature
 =========================================  ================================================
@@ -168,6 +169,24 @@ def collection(cid: str) -> Response:
         return render_template("ogcapi/collection.html", doc=doc, props=props, base=_base())
 
     return _respond(("collection", snap.info.version), fmt, lambda: dumps(doc), html)
+
+
+@bp.get("/collections/<cid>/schema")
+def schema(cid: str) -> Response:
+    """JSON Schema of a collection's features (property names and types)."""
+    check_known(request.args, ("f",))
+    if request.args.get("f", "json") != "json":
+        raise ApiError("the schema is JSON only", 400, hint="leave out f or use f=json")
+    store = get_store()
+    snap = snapshot(store, cid)
+
+    def body() -> bytes:
+        cols, kinds = _columns(store, snap)
+        return dumps(docs.feature_schema(_base(), snap.info,
+                                         docs.property_schemas(snap.info, cols, kinds)))
+
+    return cached_response(make_etag("ogcapi", "schema", _base(), snap.info.version), body,
+                           docs.SCHEMA, max_age=MAX_AGE)
 
 
 # -- data ------------------------------------------------------------------------------------

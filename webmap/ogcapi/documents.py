@@ -35,6 +35,7 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA = "application/schema+json"
 
 CONFORMANCE: tuple[str, ...] = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -159,6 +160,7 @@ def collection(base: str, info: LayerInfo, fmt: str) -> dict[str, Any]:
     links = self_links(url, fmt, title=title) + [
         link(f"{url}/items?f=json", "items", GEOJSON, f"{title} (GeoJSON)"),
         link(f"{url}/items?f=html", "items", HTML, f"{title} (HTML)"),
+        link(f"{url}/schema", "describedby", SCHEMA, "Feature schema (property types)"),
         link(f"{base}/collections", "collection", JSON, "All collections"),
     ]
     out: dict[str, Any] = {
@@ -197,4 +199,40 @@ def collections(base: str, infos: list[LayerInfo], fmt: str) -> dict[str, Any]:
     return {
         "links": self_links(f"{base}/collections", fmt, title="Collections"),
         "collections": [collection(base, info, "json") for info in infos],
+    }
+
+
+def feature_schema(base: str, info: LayerInfo, props: list[dict[str, Any]]) -> dict[str, Any]:
+    """JSON Schema of a collection's features (the ``describedby`` link).
+
+    GDAL's OAPIF driver types its fields from it instead of guessing from the
+    first page (a column empty in the first page would otherwise become text).
+
+    Examples
+    --------
+    >>> from layers.store import LayerInfo
+    >>> info = LayerInfo("sites", 1, (0.0, 0.0, 1.0, 1.0), "v1", "2023-01-01T00:00:00Z")
+    >>> s = feature_schema("http://h/ogcapi", info, [{"name": "n", "type": "integer",
+    ...                                               "title": "n"}])
+    >>> s["properties"]["properties"]["properties"]["n"]
+    {'type': 'integer', 'title': 'n'}
+    """
+    title, description = titles(info)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}/collections/{info.name}/schema",
+        "title": title,
+        "description": description,
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": {"type": "object"},
+            "properties": {
+                "type": "object",
+                "properties": {p["name"]: {"type": p["type"], "title": p["title"]}
+                               for p in props},
+            },
+        },
     }

@@ -131,6 +131,9 @@ def openapi(base: str, collections: list[tuple[LayerInfo, list[dict[str, Any]]]]
         "/collections/{collectionId}": _get(
             "One collection", "describeCollection", [{"$ref": _REF + "collectionId"}, f],
             "Json", not_found=True),
+        "/collections/{collectionId}/schema": _get(
+            "JSON Schema of the collection's features", "getSchema",
+            [{"$ref": _REF + "collectionId"}], "Json", not_found=True),
         "/collections/{collectionId}/items": _get(
             "Features of a collection", "getFeatures",
             [{"$ref": _REF + "collectionId"}, *item_params], "Features", tags=["Data"],
