@@ -84,19 +84,21 @@ class SegmentIndex:
     ----------
     lines : array_like of shapely.LineString
         The lines, in a metric CRS.  MultiLineStrings are measured part after part.
-    cell_m : float
+    cell_m : float, optional
         Cell size for binning point sites (metres).  Smaller cells give fewer
-        candidates per site but more cells to prepare.
+        candidates per site but more cells to prepare; by default it adapts to
+        the sites' density (about eight sites per cell, 0.5–50 km).
     max_segment_m : float
         Long segments are split to at most this length so that a segment's
-        midpoint stays a good proxy for it.
+        midpoint stays a usable proxy for it (longer segments mean fewer
+        candidates per site but a looser first bound per cell).
     """
 
-    def __init__(self, lines: ArrayLike, cell_m: float = 2000.0,
-                 max_segment_m: float = 1000.0) -> None:
+    def __init__(self, lines: ArrayLike, cell_m: float | None = None,
+                 max_segment_m: float = 5000.0) -> None:
         lines = np.asarray(lines, dtype=object)
         self.n_lines = len(lines)
-        self.cell_m = float(cell_m)
+        self.cell_m = None if cell_m is None else float(cell_m)
         dense = shapely.segmentize(lines, max_segment_m) if len(lines) else lines
         # Flatten every line to vertices, keeping which line (and which part of a
         # multi-line) each vertex came from; a segment joins two consecutive
@@ -154,14 +156,20 @@ class SegmentIndex:
         seg = np.empty(n, dtype=np.int64)
         dist = np.empty(n)
         t = np.empty(n)
-        cells, inverse = _cells(x, y, self.cell_m)
-        cand = self._cell_candidates(cells)
+        g = self.cell_m or _cell_size(x, y)
+        cells, inverse = _cells(x, y, g)
+        cand = self._cell_candidates(cells, g)
+        # Sites in cell order: each chunk then reads a compact run of the candidate
+        # arrays (cache-friendly searchsorted and gathers).
+        order = np.argsort(inverse)
         for c0 in range(0, n, _CHUNK):
-            sl = slice(c0, c0 + _CHUNK)
-            seg[sl], dist[sl], t[sl] = self._refine(x[sl], y[sl], inverse[sl], cells, *cand)
+            sel = order[c0:c0 + _CHUNK]
+            seg[sel], dist[sel], t[sel] = self._refine(x[sel], y[sel], inverse[sel], cells,
+                                                       g, *cand)
         return self._result(x, y, seg, dist, t)
 
-    def _cell_candidates(self, cells: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    def _cell_candidates(self, cells: NDArray, g: float
+                         ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
         """Candidate segments of each cell, nearest first.
 
         Returns ``(ptr, segments, key, best)``: the candidates of cell ``c`` are
@@ -169,14 +177,13 @@ class SegmentIndex:
         centre, ``key = c * _BIG + D`` (one array searchable for every cell) and
         ``best[c]`` the centre's nearest segment.
         """
-        g = self.cell_m
         centres = (cells + 0.5) * g
         h = g * np.sqrt(2.0) / 2.0
         # Upper bound on the centre's nearest distance: its nearest segment midpoint.
-        upper, _ = self._kd.query(centres, k=1)
+        upper, _ = self._kd.query(centres, k=1, workers=-1)
         # A segment within r of the centre has its midpoint within r + len/2.
         radius = upper + 2.0 * h + self._max_len / 2.0
-        lists = self._kd.query_ball_point(centres, radius, return_sorted=False)
+        lists = self._kd.query_ball_point(centres, radius, return_sorted=False, workers=-1)
         counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
         flat = np.concatenate(lists).astype(np.int64) if len(lists) else np.zeros(0, np.int64)
         owner = np.repeat(np.arange(len(cells)), counts)
@@ -188,14 +195,15 @@ class SegmentIndex:
         keep = d <= dmin[owner] + 2.0 * h + 1e-6
         flat, owner, d = flat[keep], owner[keep], d[keep]
         key = owner * _BIG + d
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)
         flat, key = flat[order], key[order]
         ptr = np.zeros(len(cells) + 1, dtype=np.int64)
         np.cumsum(np.bincount(owner, minlength=len(cells)), out=ptr[1:])
         return ptr, flat, key, flat[ptr[:-1]]
 
-    def _refine(self, x: NDArray, y: NDArray, cell: NDArray, cells: NDArray, ptr: NDArray,
-                flat: NDArray, key: NDArray, best: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    def _refine(self, x: NDArray, y: NDArray, cell: NDArray, cells: NDArray, g: float,
+                ptr: NDArray, flat: NDArray, key: NDArray, best: NDArray
+                ) -> tuple[NDArray, NDArray, NDArray]:
         """Exact nearest among each site's candidates.
 
         A site ``p`` at ``r`` from its cell centre ``c`` is at most ``u = |p, best(c)|``
@@ -203,7 +211,6 @@ class SegmentIndex:
         segments with ``D(c, S) <= u + r`` can beat ``u``, a prefix of the cell's
         sorted candidates.
         """
-        g = self.cell_m
         cx, cy = (cells[cell, 0] + 0.5) * g, (cells[cell, 1] + 0.5) * g
         r = np.hypot(x - cx, y - cy)
         b0 = best[cell]
@@ -314,6 +321,14 @@ class SegmentIndex:
         return a[:, 0] + t * (b[:, 0] - a[:, 0]), a[:, 1] + t * (b[:, 1] - a[:, 1])
 
 
+def _cell_size(x: NDArray, y: NDArray, per_cell: float = 8.0) -> float:
+    """Cell size (m) giving about ``per_cell`` sites per cell over the sites' extent."""
+    if len(x) < 2:
+        return 50_000.0
+    area = max(float(np.ptp(x)) * float(np.ptp(y)), 1.0)
+    return float(np.clip(np.sqrt(area * per_cell / len(x)), 500.0, 50_000.0))
+
+
 def _cells(x: NDArray, y: NDArray, g: float) -> tuple[NDArray, NDArray]:
     """Occupied cells (rows of integer ``ix, iy``) and each site's cell number."""
     ix = np.floor(x / g).astype(np.int64)
@@ -384,5 +399,5 @@ class PointIndex:
         dist = np.full(len(x), np.nan)
         ok = np.isfinite(x) & np.isfinite(y)
         if self._kd is not None and ok.any():
-            dist[ok], idx[ok] = self._kd.query(np.column_stack([x[ok], y[ok]]), k=1)
+            dist[ok], idx[ok] = self._kd.query(np.column_stack([x[ok], y[ok]]), k=1, workers=-1)
         return idx, dist
