@@ -144,8 +144,12 @@ def text_match_sql(sql_type: str, column: str, wanted: Any) -> tuple[str, list[A
     ('FALSE', [])
     >>> text_match_sql("BOOLEAN", '"ok"', "1")
     ('"ok"::int::float8 = %s', [1.0])
+    >>> text_match_sql("TEXT", '"name"', "a\\x00b")
+    ('FALSE', [])
     """
     wanted_s = str(wanted)
+    if "\x00" in wanted_s:  # PostgreSQL text cannot hold NUL, so nothing stored equals it
+        return "FALSE", []
     lowered = wanted_s.lower()
     if lowered in ("true", "false"):
         if sql_type == "TEXT":
@@ -335,6 +339,8 @@ class PostGISStore(Store):
                          version=table, updated=updated, meta=meta or {})
 
     def _row(self, name: str) -> tuple:
+        if "\x00" in name:  # PostgreSQL text cannot hold NUL, and no layer is named so
+            raise LayerNotFound(f"no layer called {name!r}")
         with self._pool.connection() as con:
             rows = self._registry(con, name)
         if not rows:
@@ -350,6 +356,10 @@ class PostGISStore(Store):
 
     def info(self, name: str) -> LayerInfo:
         return self._info_from_row(self._row(name))
+
+    def properties(self, name: str) -> list[str]:
+        """Property names of the current version, in order, without reading features."""
+        return [c[0] for c in self._row(name)[9]]
 
     def _read(self, name: str, where: Callable[[list], tuple[str, list]] | None = None,
               page: str = "", page_args: list | tuple = (), count: bool = False
@@ -477,9 +487,13 @@ class PostGISStore(Store):
         props = gdf.drop(columns=[gdf.geometry.name])
         # The GeoPackage store's typing, so both stores keep the same columns and values.
         gp_columns, records = _columns_and_records(props)
+        if any("\x00" in v for r in records for v in r if isinstance(v, str)):
+            # PostgreSQL text cannot hold NUL: drop it (uploads are cleaned before already).
+            records = [tuple(v.replace("\x00", "") if isinstance(v, str) else v for v in r)
+                       for r in records]
         columns = []
         for i, (safe, sql_type) in enumerate(gp_columns):
-            prop = safe.replace('""', '"')
+            prop = safe.replace('""', '"').replace("\x00", "")
             nulls = int(sum(1 for r in records if r[i] is None))
             columns.append([prop, _sql_column_name(prop, i), sql_type, nulls])
         geoms = shapely.set_srid(np.asarray(gdf.geometry.values, dtype=object), 4326)
