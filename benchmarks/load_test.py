@@ -314,16 +314,20 @@ def run(seconds: float = 60, clients: int = 16, store: str | None = None,
         Concurrent clients (threads, one keep-alive connection each).
     store : str, optional
         GeoPackage to copy as the server's store (default ``var/atlas.gpkg`` when it
-        exists; otherwise the server loads ``data/xilingol`` into a fresh one).
+        exists; otherwise the server loads ``data/xilingol`` into a fresh one), or a
+        ``postgresql://`` URL of a scratch PostGIS database, used in place.
     max_requests : int
         Upper bound on the number of requests, whatever the duration.
     """
     tmp = tempfile.mkdtemp(prefix="atlas-load-")
     try:
-        store_path = os.path.join(tmp, "atlas.gpkg")
-        source = store or os.path.join(ROOT, "var", "atlas.gpkg")
-        if os.path.exists(source):
-            shutil.copy(source, store_path)
+        if store and store.startswith(("postgresql://", "postgres://")):
+            store_path = store  # a database the caller gave for this run: used in place
+        else:
+            store_path = os.path.join(tmp, "atlas.gpkg")
+            source = store or os.path.join(ROOT, "var", "atlas.gpkg")
+            if os.path.exists(source):
+                shutil.copy(source, store_path)
         token = secrets.token_urlsafe(24)
         results = Results()
         with ServerProcess(store_path, token=token, threads=8,
@@ -406,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=60, help="duration (default 60)")
     p.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
-    p.add_argument("--store", help="GeoPackage to copy for the server (default var/atlas.gpkg)")
+    p.add_argument("--store", help="GeoPackage to copy for the server (default var/atlas.gpkg)"
+                   " or postgresql:// URL of a scratch database")
     p.add_argument("--max-requests", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="print the summary as JSON too")

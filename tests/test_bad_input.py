@@ -447,3 +447,15 @@ def test_bad_layer_names_in_the_url(up, store, path):
     assert 400 <= r.status_code < 500
     assert r.get_json()["error"]
     assert [i.name for i in store.list_layers()] == before and store.check() == []
+
+
+def test_nul_characters_in_values_title_and_file_name(up, store):
+    # NUL ends a C string in GDAL and PostgreSQL text cannot hold it: never a 500.
+    refused(up("nulcsv", b"name,lon,lat\nA\x00B,116.0,44.0\n", "nul.csv"),
+            store, "nulcsv", statuses=(415,))  # text files have no NUL: this one is binary
+    data = fc(pt(116.0, 44.0, name="A\x00B"))
+    assert b"\\u0000" in data
+    body, gdf = repaired(up("nul", data, "n\x00ul.geojson", title="标\x00题"), store, "nul")
+    assert "\x00" not in gdf["name"].iloc[0] and gdf["name"].iloc[0].startswith("A")
+    assert store.info("nul").meta["title"] == "标题"
+    assert body["filename"] == "nul.geojson"

@@ -17,14 +17,14 @@ from benchmarks.load_test import MIX, print_summary, run
 pytestmark = pytest.mark.slow
 
 
-def test_five_seconds_of_mixed_load_hold(ref_store_path):
+def test_five_seconds_of_mixed_load_hold(store_path):
     # Clients draw their request kinds from seeded generators: with seed 1 the
     # first draw of at least one client is an upload, so the upload check is never vacuous.
     first = [random.Random(1000 + k).choices(list(MIX), list(MIX.values()))[0]
              for k in range(16)]
     assert "upload" in first
 
-    summary = run(seconds=5, clients=16, store=ref_store_path, max_requests=5000, seed=1,
+    summary = run(seconds=5, clients=16, store=store_path, max_requests=5000, seed=1,
                   quiet=True)
     print_summary(summary)
     assert summary["status_5xx"] == 0, summary["errors"]

@@ -76,7 +76,8 @@ _NAME_HINT = ("layer names are 1-64 lowercase letters, digits, '_' or '-', start
 def _option(key: str) -> str | None:
     value = request.form.get(key) if request.mimetype == "multipart/form-data" else None
     value = value if value not in (None, "") else request.args.get(key)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    value = _clean_text(value.strip()) if isinstance(value, str) else None
+    return value or None
 
 
 def _upload() -> tuple[bytes, str | None]:
@@ -89,7 +90,7 @@ def _upload() -> tuple[bytes, str | None]:
             raise ApiError("no file in the upload", 400,
                            "send the file in a multipart/form-data field called 'file', "
                            "e.g. curl -F file=@sites.geojson")
-        return storage.read(), storage.filename or _option("filename")
+        return storage.read(), _clean_text(storage.filename) or _option("filename")
     data = request.get_data(cache=False)
     filename = _option("filename")
     if filename is None:
@@ -117,6 +118,8 @@ def storable_name(name: Any, taken: set[str]) -> str:
 
 def _clean_text(value: Any) -> Any:
     if isinstance(value, str):
+        # NUL ends a C string in GDAL's readers and PostgreSQL text cannot hold it.
+        value = value.replace("\x00", "")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates from a JSON "\ud800" escape
@@ -128,7 +131,7 @@ def make_storable(gdf: gpd.GeoDataFrame, report: Any) -> gpd.GeoDataFrame:
     """Adapt a read layer to what any store accepts, recording each change in ``report``.
 
     Column names become unique case-insensitively (SQLite's rule) and lose NUL
-    characters; text loses lone surrogates; integers beyond 64 bits become text;
+    characters; text loses NUL characters and lone surrogates; integers beyond 64 bits become text;
     Z/M coordinates are dropped (the store keeps 2D, as the maps do).
 
     Raises
