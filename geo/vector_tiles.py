@@ -179,8 +179,11 @@ class TileSource:
         if key not in self._by_zoom:
             pos = np.flatnonzero(self.is_point)
             kept = None
-            if len(pos) > _THIN_ABOVE:
-                scale = TILE_PIXELS // THIN_PIXELS * (1 << z)
+            scale = TILE_PIXELS // THIN_PIXELS * (1 << z)
+            cells = (np.ptp(self.wx[pos]) * scale + 1) * (np.ptp(self.wy[pos]) * scale + 1) \
+                if len(pos) else 0
+            # With far more cells than points few would go: skip the whole-layer pass.
+            if len(pos) > _THIN_ABOVE and cells < 5 * len(pos):
                 cx = np.floor(self.wx[pos] * scale).astype("int64")
                 cy = np.floor(self.wy[pos] * scale).astype("int64")
                 _, first = np.unique(cy * scale + cx, return_index=True)
@@ -220,6 +223,11 @@ class TileSource:
         keep = self._thinned(z)
         if keep is not None:
             points = points[np.isin(points, keep, assume_unique=True)]
+        elif len(points) > _THIN_ABOVE:  # a dense spot in a sparse layer: thin this tile
+            scale = TILE_PIXELS // THIN_PIXELS * (1 << z)
+            cells = (np.floor(self.wy[points] * scale) * scale
+                     + np.floor(self.wx[points] * scale))
+            points = points[np.unique(cells, return_index=True)[1]]
         return np.sort(np.concatenate([points, pos[~self.is_point[pos]]]))
 
     def tile(self, z: int, x: int, y: int) -> bytes:
@@ -231,9 +239,9 @@ class TileSource:
             scale = EXTENT * (1 << z)
             tx = np.rint(self.wx[pos] * scale - x * EXTENT).astype("int64")
             ty = np.rint(self.wy[pos] * scale - y * EXTENT).astype("int64")
-            return encode_point_layer(self.name, tx, ty, self.ids[pos],
-                                      self._props.tags(pos), self._props.keys,
-                                      self._props.table)
+            tags, values = self._props.for_tile(pos)
+            return encode_point_layer(self.name, tx, ty, self.ids[pos], tags, self._props.keys,
+                                      values)
         return self._tile_mixed(z, x, y, pos)
 
     def _tile_mixed(self, z: int, x: int, y: int, pos: np.ndarray) -> bytes:
@@ -261,50 +269,72 @@ class TileSource:
 
 
 class _PropertyTable:
-    """Tile properties factorised once: keys, encoded values and per-feature tag codes."""
+    """Tile properties: per tile, the values of its features are factorised and encoded.
+
+    Working per tile (a few thousand features at most) rather than once over the
+    layer keeps a million-feature layer's first tile fast.
+    """
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.keys: list[str] = [str(c) for c in frame.columns]
-        codes = []
-        self._uniques: list[np.ndarray] = []
-        self._offsets: list[int] = []
+        self._columns = [frame[c].to_numpy() for c in frame.columns]
+
+    def for_tile(self, pos: np.ndarray) -> tuple[np.ndarray, ValueTable]:
+        """Tag matrix ``(n, 2 * nkeys)`` (key index, value index; -1 where missing) and values."""
+        tags = np.full((len(pos), 2 * len(self._columns)), -1, dtype="int64")
         parts: list[ValueTable] = []
         total = 0
-        for col in frame.columns:
-            c, uniques = pd.factorize(frame[col], use_na_sentinel=True)
-            uniques = _tile_values(np.asarray(uniques))
-            codes.append(np.where(c >= 0, c.astype("int64") + total, -1))
-            self._uniques.append(uniques)
-            self._offsets.append(total)
-            parts.append(ValueTable(uniques))
+        for j, column in enumerate(self._columns):
+            codes, uniques = pd.factorize(column[pos], use_na_sentinel=True)
+            present = codes >= 0
+            tags[present, 2 * j] = j
+            tags[present, 2 * j + 1] = codes[present] + total
+            parts.append(ValueTable(_tile_values(np.asarray(uniques))))
             total += len(uniques)
-        self._codes = (np.column_stack(codes) if codes
-                       else np.empty((len(frame), 0), dtype="int64"))
-        self.table = ValueTable.concat(parts)
-
-    def tags(self, pos: np.ndarray) -> np.ndarray:
-        """``(n, 2 * nkeys)`` tag matrix (key index, value index), -1 where missing."""
-        codes = self._codes[pos]
-        keys = np.broadcast_to(np.arange(codes.shape[1]), codes.shape)
-        keys = np.where(codes >= 0, keys, -1)
-        out = np.empty((len(pos), 2 * codes.shape[1]), dtype="int64")
-        out[:, 0::2], out[:, 1::2] = keys, codes
-        return out
+        return tags, ValueTable.concat(parts)
 
     def records(self, pos: np.ndarray) -> list[dict[str, Any]]:
         """Plain property dicts of the features at ``pos`` (for the generic encoder)."""
-        cols = []
-        for j, (uniques, off) in enumerate(zip(self._uniques, self._offsets, strict=True)):
-            plain = uniques.tolist()  # Python scalars, as mapbox_vector_tile wants
-            cols.append([None if k < 0 else plain[k - off] for k in self._codes[pos, j].tolist()])
-        return ([{k: v for k, v in zip(self.keys, row, strict=True) if v is not None}
+        cols = [pd.Series(c[pos], dtype=object).where(pd.notna(c[pos]), None).tolist()
+                for c in self._columns]
+        return ([{k: _plain(v) for k, v in zip(self.keys, row, strict=True) if v is not None}
                  for row in zip(*cols, strict=True)] if cols else [{} for _ in pos])
 
 
+def _plain(v: Any) -> Any:
+    """A Python scalar mapbox_vector_tile can encode."""
+    if isinstance(v, (str, bool, int, float)):
+        return v
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return str(v)
+
+
 def _tile_values(values: np.ndarray) -> np.ndarray:
-    """The distinct values of a column as MVT can carry them (bool, int, float or str)."""
+    """Distinct values of a column as MVT can carry them (bool, int, float or str).
+
+    Examples
+    --------
+    >>> _tile_values(np.array([True, False], dtype=object)).dtype
+    dtype('bool')
+    >>> _tile_values(np.array(["a", 1], dtype=object)).tolist()
+    ['a', '1']
+    """
     if values.dtype.kind in "biuf":
         return values
+    kinds = {type(v) for v in values}
+    if kinds and kinds <= {bool, np.bool_}:
+        return values.astype(bool)
+    if kinds and all(issubclass(k, (int, np.integer)) and not issubclass(k, (bool, np.bool_))
+                     for k in kinds):
+        return values.astype("int64")
+    if kinds and all(issubclass(k, (int, float, np.integer, np.floating))
+                     and not issubclass(k, (bool, np.bool_)) for k in kinds):
+        return values.astype("float64")
     out = np.empty(len(values), dtype=object)
     out[:] = [v if isinstance(v, str) else str(v) for v in values]
     return out

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from flask import Response, request
@@ -53,6 +55,7 @@ def cached_response(
     max_age: int = 60,
     status: int = 200,
     compress: bool = True,
+    memo_gzip: bool = False,
 ) -> Response:
     """Answer 304 if the client has ``etag``, else ``produce()`` the body (gzipped if accepted).
 
@@ -70,13 +73,56 @@ def cached_response(
         Status of a full response.
     compress : bool
         Allow gzip for this response.
+    memo_gzip : bool
+        Keep the gzipped body in a small in-process LRU keyed by ETag and serve it
+        from there next time (for bodies that depend on nothing but the ETag's
+        parts, such as tiles; not for bodies holding the request's host).
     """
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}",
                "Vary": "Accept-Encoding"}
     if not_modified(etag):
         return Response(status=304, headers=headers)
+    gzip_ok = compress and accepts_gzip()
+    if gzip_ok and memo_gzip:
+        zipped = _GZIP_MEMO.get(etag)
+        if zipped is not None:
+            headers["Content-Encoding"] = "gzip"
+            return Response(zipped, status=status, mimetype=mimetype, headers=headers)
     body = produce()
-    if compress and len(body) >= _MIN_GZIP and accepts_gzip():
+    if gzip_ok and len(body) >= _MIN_GZIP:
         body = gzip.compress(body, compresslevel=5, mtime=0)
         headers["Content-Encoding"] = "gzip"
+        if memo_gzip:
+            _GZIP_MEMO.put(etag, body)
     return Response(body, status=status, mimetype=mimetype, headers=headers)
+
+
+class _Memo:
+    """A thread-safe LRU of gzipped bodies by ETag, bounded in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = body
+            self.bytes += len(body)
+            while self.bytes > self.max_bytes:
+                self.bytes -= len(self._items.popitem(last=False)[1])
+
+
+#: Gzipped bodies of ``memo_gzip`` responses (32 MB): compressing a tile costs
+#: more than computing it once it is cached.
+_GZIP_MEMO = _Memo(32 * 1024 * 1024)

@@ -208,13 +208,20 @@ def layer_tile(layer: str, z: str, x: str, y: str) -> Response:
 
     if not_modified(etag):  # revalidation costs a registry lookup, nothing more
         return cached_response(etag, bytes, MIMETYPE)
-    body = cache.get(key)
-    if body is None:
-        body = tile_source(store, layer, datum).tile(zi, xi, yi)
-        cache.put(key, body)
-    if not body:
+    made: list[bytes] = []
+
+    def produce() -> bytes:  # not called when the gzipped tile is already memoised
+        body = cache.get(key)
+        if body is None:
+            body = tile_source(store, layer, datum).tile(zi, xi, yi)
+            cache.put(key, body)
+        made.append(body)
+        return body
+
+    resp = cached_response(etag, produce, MIMETYPE, memo_gzip=True)
+    if made and not made[0]:
         return cached_response(etag, bytes, MIMETYPE, status=204, compress=False)
-    return cached_response(etag, lambda: body, MIMETYPE)
+    return resp
 
 
 def init_app(app: Flask) -> None:
