@@ -243,10 +243,14 @@ def normalise_datum(datum: str | None) -> str:
     --------
     >>> normalise_datum("GCJ-02"), normalise_datum("amap"), normalise_datum(None)
     ('gcj02', 'gcj02', 'wgs84')
+    >>> normalise_datum("EPSG:4490")
+    'cgcs2000'
     """
     if datum is None or str(datum).strip() == "":
         return "wgs84"
-    key = str(datum).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    key = str(datum).strip().lower()
+    for ch in "-_: ":
+        key = key.replace(ch, "")
     aliases = {
         "wgs84": "wgs84", "epsg4326": "wgs84", "4326": "wgs84",
         "cgcs2000": "cgcs2000", "epsg4490": "cgcs2000", "4490": "cgcs2000",
