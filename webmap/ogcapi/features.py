@@ -59,12 +59,14 @@ class Snapshot:
 
     info: LayerInfo
     layer: Any | None = None
+    #: Property names from a store without an in-memory copy (``store.properties``).
+    names: tuple[str, ...] | None = None
 
     @property
     def properties(self) -> list[str] | None:
         """Property names, or None when only the store can tell (no in-memory copy)."""
         if self.layer is None:
-            return None
+            return None if self.names is None else list(self.names)
         cache = self.layer.cache
         names = cache.get(PROPERTIES_KEY)
         if names is None:  # per version: pandas column access costs more than the query
@@ -87,7 +89,9 @@ def snapshot(store: Store, name: str) -> Snapshot:
         if loaded is not None:
             layer = loaded(name)
             return Snapshot(info=layer.info, layer=layer)
-        return Snapshot(info=store.info(name))
+        info = store.info(name)
+        props = getattr(store, "properties", None)  # PostGIS: from its registry
+        return Snapshot(info=info, names=None if props is None else tuple(props(name)))
     except (LayerNotFound, LayerNameError):
         raise not_found(name) from None
 
