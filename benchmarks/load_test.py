@@ -192,7 +192,8 @@ class Results:
     samples: dict[str, list[tuple[int, float]]] = field(
         default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
-    acked: dict[str, int] = field(default_factory=dict)  # upload name → acknowledged count
+    acked: dict[str, int] = field(default_factory=dict)  # upload name → last acknowledged count
+    acks: int = 0  # acknowledged uploads in all
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, kind: str, status: int, seconds: float) -> None:
@@ -256,6 +257,7 @@ def client_loop(k: int, base: str, token: str, layers: list[str], deadline: floa
             acked = json.loads(data)["count"]
             with results.lock:
                 results.acked[name] = acked
+                results.acks += 1
             if acked != count:
                 with results.lock:
                     results.errors.append(f"upload {name}: sent {count}, acknowledged {acked}")
@@ -382,7 +384,8 @@ def summarise(results: Results, elapsed: float, clients: int, problems: list[str
         "p99_ms": round(percentile(all_lat, 99) * 1000, 1),
         "status_5xx": n5xx,
         "connection_errors": dropped,
-        "uploads_acknowledged": len(results.acked),
+        "uploads_acknowledged": results.acks,
+        "upload_layers_verified": len(results.acked),
         "kinds": kinds,
         "errors": results.errors[:20],
         "problems": problems,
@@ -398,7 +401,8 @@ def print_summary(s: dict[str, Any]) -> None:
     for kind, k in s["kinds"].items():
         print(f"{kind:<8} {k['requests']:>8} {k['p50_ms']:>8} {k['p99_ms']:>8}  {k['statuses']}")
     print(f"5xx: {s['status_5xx']}, connection errors: {s['connection_errors']}, "
-          f"acknowledged uploads verified: {s['uploads_acknowledged']}")
+          f"acknowledged uploads: {s['uploads_acknowledged']}, their "
+          f"{s['upload_layers_verified']} layers verified against the store")
     for line in s["errors"] + s["problems"]:
         print("  FAIL:", line)
     print("held: zero 5xx, every acknowledged upload retrievable with its exact count"

@@ -459,3 +459,32 @@ def test_nul_characters_in_values_title_and_file_name(up, store):
     assert "\x00" not in gdf["name"].iloc[0] and gdf["name"].iloc[0].startswith("A")
     assert store.info("nul").meta["title"] == "标题"
     assert body["filename"] == "nul.geojson"
+
+
+def test_property_names_that_collide_ignoring_case(up, store):
+    # SQLite column names are case-insensitive: "Name" and "name" must not both become "name".
+    data = fc(pt(116.0, 44.0, Name="大写", name="小写", NAME="全大写", fid=7, geom="g"))
+    body, gdf = repaired(up("cases", data, "cases.geojson"), store, "cases")
+    row = gdf.iloc[0]
+    assert {row[c] for c in gdf.columns if c.lower().startswith("name")} == {"大写", "小写", "全大写"}
+    assert "renamed_column" in codes(body)
+
+
+def test_lone_surrogates_in_properties(up, store):
+    data = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":' \
+           b'{"name":"bad \\ud800 text","\\udfff":"key"},"geometry":{"type":"Point",' \
+           b'"coordinates":[116,44]}}]}'
+    r = up("surrogate", data, "s.geojson")
+    if r.status_code >= 400:
+        refused(r, store, "surrogate")
+    else:
+        body, gdf = repaired(r, store, "surrogate")
+        gdf.to_json()  # every stored string encodes as UTF-8
+
+
+def test_too_many_columns(up, store):
+    header = ",".join(["lon", "lat"] + [f"c{i}" for i in range(600)])
+    row = ",".join(["116.0", "44.0"] + ["1"] * 600)
+    body = refused(up("wide", f"{header}\n{row}\n".encode(), "wide.csv"), store, "wide",
+                   statuses=(422,))
+    assert "600" in body["error"] or "602" in body["error"]
