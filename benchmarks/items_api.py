@@ -149,7 +149,7 @@ def run(budget_s: float = 240.0) -> dict:
     prepare_store(store)
     store.put(LAYER, points, meta={"title": "bench points", "source": "benchmarks.data"})
 
-    seconds = max(3.0, min(10.0, (budget_s - 60) / 4))
+    seconds = max(3.0, min(8.0, (budget_s - 60) / 4))
     result: dict = {"n_points": N_POINTS, "threads": THREADS, "connections": CONNECTIONS,
                     "seconds_per_run": seconds, "queries": {}}
     pyg_error = None

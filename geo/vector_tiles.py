@@ -6,7 +6,7 @@ screen pixel), and answers ``tile(z, x, y)`` by querying the layer's STRtree,
 clipping to the tile plus a buffer and encoding the result.
 
 Points are the case that must scale (a million project sites).  In layers of
-more than 5,000 points they are thinned to at most one point per 4×4 screen
+more than 5,000 points they are thinned to at most one point per 8×8 screen
 pixels of a 256-pixel tile, the lowest feature id winning, on a grid aligned
 across the whole world so neighbouring tiles agree; zooming in brings the
 others back.
@@ -53,8 +53,10 @@ BUFFER = 16 * EXTENT // TILE_PIXELS
 MAX_ZOOM = 22
 #: Web Mercator's latitude limit.
 MAX_LAT = 85.0511287798066
-#: Points closer than this many screen pixels (same grid cell) are drawn once.
-THIN_PIXELS = 4
+#: Points closer than this many screen pixels (same grid cell) are drawn once: the
+#: browser draws at most about a thousand per tile, and circle markers of radius 5-6
+#: pixels still cover the cell.
+THIN_PIXELS = 8
 #: Layers with more points than this are thinned.
 _THIN_ABOVE = 5000
 _GRID = EXTENT // TILE_PIXELS  # tile units per screen pixel

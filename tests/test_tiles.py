@@ -16,6 +16,8 @@ import shapely
 from geo.vector_tiles import (
     BUFFER,
     EXTENT,
+    THIN_PIXELS,
+    TILE_PIXELS,
     TileSource,
     lonlat_to_world,
     tile_bounds,
@@ -145,7 +147,7 @@ def test_replaced_layer_gets_new_tiles(make_app):
 
 
 def test_dense_point_layer_is_thinned_per_zoom_and_whole_when_zoomed_in(make_app):
-    """6,000 points in one square km: one per 4-pixel cell at z9, every one at z18."""
+    """6,000 points in one square km: one per 8-pixel cell at z9, every one at z18."""
     app = make_app()
     store = app.extensions["atlas_store"]
     rng = np.random.default_rng(5)
@@ -160,9 +162,10 @@ def test_dense_point_layer_is_thinned_per_zoom_and_whole_when_zoomed_in(make_app
     x, y = tile_for_lonlat(*XILINHOT, 9)
     low = decode(client.get(f"/tiles/dense/9/{x}/{y}.mvt").data)["dense"]["features"]
     assert 0 < len(low) < 6000
-    cells = {(f["geometry"]["coordinates"][0] // 64, f["geometry"]["coordinates"][1] // 64)
+    cell = EXTENT // TILE_PIXELS * THIN_PIXELS
+    cells = {(f["geometry"]["coordinates"][0] // cell, f["geometry"]["coordinates"][1] // cell)
              for f in low}
-    assert len(cells) >= len(low) * 0.9  # about one point per 4x4-pixel cell
+    assert len(cells) >= len(low) * 0.9  # about one point per cell
 
     # at zoom 18 the tiles over the square hold every point exactly once
     seen: list[int] = []
