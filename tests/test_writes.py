@@ -274,6 +274,17 @@ def test_html_pages_allow_only_their_own_inline_scripts_and_the_tile_hosts(make_
     assert not any(h in ("*", "https:", "http:") for v in csp.values() for h in v)
 
 
+def test_a_page_without_inline_scripts_allows_none(make_app):
+    app = make_app()
+
+    @app.get("/csp-plain")
+    def plain():
+        return Response("<!doctype html><script src='/static/a.js'></script><p>hi</p>",
+                        mimetype="text/html")
+
+    assert _csp(app.test_client().get("/csp-plain"))["script-src"] == ["'self'"]
+
+
 def test_page_csp_lists_tianditu_only_with_a_key(make_app):
     for key, present in ((None, False), ("k", True)):
         r = make_app(TIANDITU_KEY=key).test_client().get("/")

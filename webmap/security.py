@@ -159,15 +159,18 @@ def page_policy(img_hosts: Iterable[str], scripts: Iterable[str] = (),
     >>> p = page_policy(["https://tile.openstreetmap.org"], ["'sha256-abc'"])
     >>> p.split("; ")[1]
     "script-src 'self' 'sha256-abc' 'unsafe-inline'"
+    >>> page_policy([]).split("; ")[1]  # no inline script: none may run
+    "script-src 'self'"
     """
     scripts = list(scripts)
     handlers = list(handlers)
     script_src = ["'self'", *scripts, *handlers]
     if handlers:
         script_src.append("'unsafe-hashes'")
-    # 'unsafe-inline' is ignored by every browser that understands hashes; it is
-    # kept only so that CSP-1 browsers still run the page.
-    script_src.append("'unsafe-inline'")
+    if any(s.startswith("'sha256-") for s in script_src):
+        # Ignored by every browser that understands hashes; kept only so that
+        # CSP-1 browsers still run the page.  Without a hash it would open the door.
+        script_src.append("'unsafe-inline'")
     return "; ".join([
         "default-src 'self'",
         "script-src " + " ".join(script_src),
