@@ -55,6 +55,7 @@ from .store import (
     QueryError,
     QueryResult,
     Store,
+    check_paging,
     validate_layer_name,
 )
 
@@ -266,8 +267,7 @@ class GeoPackageStore(Store):
         limit: int | None = None,
         offset: int = 0,
     ) -> QueryResult:
-        if offset < 0 or (limit is not None and limit < 0):
-            raise QueryError("limit and offset must be zero or positive integers")
+        check_paging(limit, offset)
         layer = self.loaded(name)
         positions = select_positions(layer, bbox, filters)
         end = None if limit is None else offset + limit

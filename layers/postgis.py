@@ -71,6 +71,7 @@ from .store import (
     QueryResult,
     Store,
     StoreError,
+    check_paging,
     validate_layer_name,
 )
 
@@ -441,8 +442,7 @@ class PostGISStore(Store):
         limit: int | None = None,
         offset: int = 0,
     ) -> QueryResult:
-        if offset < 0 or (limit is not None and limit < 0):
-            raise QueryError("limit and offset must be zero or positive integers")
+        check_paging(limit, offset)
         # Beyond any table (and beyond bigint): clamp rather than fail in the database.
         offset = min(int(offset), 2**62)
         limit = None if limit is None else min(int(limit), 2**62)

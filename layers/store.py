@@ -154,6 +154,21 @@ def parse_bbox(value: str | BBox | None) -> BBox | None:
     return (minx, miny, maxx, maxy)
 
 
+def check_paging(limit: int | None, offset: int) -> None:
+    """Raise :class:`QueryError` unless ``limit`` (None = all) and ``offset`` are >= 0.
+
+    Examples
+    --------
+    >>> check_paging(10, 0)
+    >>> check_paging(-1, 0)
+    Traceback (most recent call last):
+    ...
+    layers.store.QueryError: limit and offset must be zero or positive integers
+    """
+    if offset < 0 or (limit is not None and limit < 0):
+        raise QueryError("limit and offset must be zero or positive integers")
+
+
 class Store(ABC):
     """Where layers are kept.  Implementations: GeoPackage (default), PostGIS.
 
