@@ -39,6 +39,8 @@ for name in [n for n, _ in out["layers"]]:
         "bounds": [float(v) for v in df.total_bounds] if len(df) else None,
         "first": {k: (None if v != v else v) for k, v in df.drop(columns="geometry")
                   .iloc[0].items() if isinstance(v, (str, int, float, bool))} if len(df) else {},
+        "ids": [None if v is None or v != v else str(v) for v in df["id"]]
+               if list(df.columns).count("id") == 1 else None,
     }
 for key, job in jobs.items():
     df = pyogrio.read_dataframe(url, layer=job["layer"], where=job.get("where"),
@@ -65,6 +67,9 @@ def _check_every_collection(store, seen: dict) -> None:
         assert got["count"] == got["info_count"] == info.count == len(gdf), info.name
         props = [c for c in gdf.columns if c != gdf.geometry.name]
         assert set(props) <= set(got["columns"]), info.name
+        assert len(got["columns"]) == len(set(got["columns"])), (info.name, got["columns"])
+        if "id" in props:  # the layer's own ids reach QGIS/ogr2ogr (not a duplicate, empty "id")
+            assert got["ids"] == [str(v) for v in gdf["id"]], info.name
         # GDAL reads multi-geometries as such; compare the geometry family
         family = {t.removeprefix("Multi") for t in gdf.geom_type.dropna().unique()}
         assert {t.removeprefix("Multi") for t in got["geom_types"]} == family, info.name

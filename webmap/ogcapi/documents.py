@@ -216,6 +216,13 @@ def feature_schema(base: str, info: LayerInfo, props: list[dict[str, Any]]) -> d
     ...                                               "title": "n"}])
     >>> s["properties"]["properties"]["properties"]["n"]
     {'type': 'integer', 'title': 'n'}
+
+    A property named ``id`` is left to GDAL's reading of the first page:
+
+    >>> s = feature_schema("http://h/ogcapi", info, [{"name": "id", "type": "string",
+    ...                                               "title": "id"}])
+    >>> s["properties"]["properties"]["properties"]
+    {}
     """
     title, description = titles(info)
     return {
@@ -231,8 +238,11 @@ def feature_schema(base: str, info: LayerInfo, props: list[dict[str, Any]]) -> d
             "geometry": {"type": "object"},
             "properties": {
                 "type": "object",
+                # No "id" here: GDAL's OAPIF driver already takes a property named
+                # "id" from the first page, and a second "id" field from the schema
+                # leaves both empty (every id lost in QGIS/ogr2ogr).
                 "properties": {p["name"]: {"type": p["type"], "title": p["title"]}
-                               for p in props},
+                               for p in props if p["name"] != "id"},
             },
         },
     }
