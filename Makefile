@@ -89,7 +89,12 @@ screenshots: $(VENV)/.dev browser store
 	fi
 	$(PY) -m webmap.screenshots docs/screenshots
 
+# make bench: the side-by-side benchmarks of issue 5 (≤ 10 min; wrk from Debian as load generator,
+# pygeoapi installed by the benchmark into benchmarks/.work/).
 bench: $(VENV)/.dev browser
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
+	  wrk python3-venv libsqlite3-mod-spatialite || echo "no wrk: the Python load generator is used"; }
 	$(PY) -m benchmarks.run
 
 clean:
