@@ -18,7 +18,7 @@ import gzip
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from flask import Response, request
 
@@ -97,32 +97,51 @@ def cached_response(
     return Response(body, status=status, mimetype=mimetype, headers=headers)
 
 
-class _Memo:
-    """A thread-safe LRU of gzipped bodies by ETag, bounded in bytes."""
+class ByteLRU:
+    """A thread-safe LRU of response bodies (tiles, gzipped bodies), bounded by total bytes.
+
+    Examples
+    --------
+    >>> cache = ByteLRU(max_bytes=150)
+    >>> cache.put(("v1", 0, 0, 0), b"a" * 100)
+    >>> cache.put(("v1", 1, 0, 0), b"b" * 100)  # evicts the first
+    >>> cache.get(("v1", 0, 0, 0)) is None, len(cache.get(("v1", 1, 0, 0)))
+    (True, 100)
+    """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: Hashable) -> bytes | None:
+        """The cached body, marked as recently used, or None."""
         with self._lock:
             body = self._items.get(key)
             if body is not None:
                 self._items.move_to_end(key)
             return body
 
-    def put(self, key: str, body: bytes) -> None:
+    def put(self, key: Hashable, body: bytes) -> None:
+        """Keep ``body``, evicting the least recently used bodies beyond the budget."""
+        size = max(len(body), 64)  # an empty body still costs its key
+        if size > self.max_bytes:
+            return
         with self._lock:
-            if key in self._items:
-                return
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.bytes -= max(len(old), 64)
             self._items[key] = body
-            self.bytes += len(body)
+            self.bytes += size
             while self.bytes > self.max_bytes:
-                self.bytes -= len(self._items.popitem(last=False)[1])
+                _, evicted = self._items.popitem(last=False)
+                self.bytes -= max(len(evicted), 64)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 #: Gzipped bodies of ``memo_gzip`` responses (32 MB): compressing a tile costs
 #: more than computing it once it is cached.
-_GZIP_MEMO = _Memo(32 * 1024 * 1024)
+_GZIP_MEMO = ByteLRU(32 * 1024 * 1024)

@@ -42,7 +42,7 @@ from layers.catalog import get_spec, layer_ids
 from layers.store import Store, validate_layer_name
 
 from .errors import ApiError
-from .http import cached_response, make_etag, not_modified
+from .http import ByteLRU, cached_response, make_etag, not_modified
 
 bp = Blueprint("tiles", __name__)
 
@@ -51,51 +51,6 @@ MIMETYPE = "application/vnd.mapbox-vector-tile"
 TILE_SCHEMA = "mvt1"
 _NAME_COLUMNS = ("name_zh", "name", "name_en", "NAME", "名称")
 _CATEGORY_COLUMNS = ("category", "type", "level")
-
-
-class TileCache:
-    """A thread-safe LRU of encoded tiles, bounded by total bytes.
-
-    Examples
-    --------
-    >>> cache = TileCache(max_bytes=150)
-    >>> cache.put(("v1", 0, 0, 0), b"a" * 100)
-    >>> cache.put(("v1", 1, 0, 0), b"b" * 100)  # evicts the first
-    >>> cache.get(("v1", 0, 0, 0)) is None, len(cache.get(("v1", 1, 0, 0)))
-    (True, 100)
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> bytes | None:
-        """The cached tile, marked as recently used, or None."""
-        with self._lock:
-            body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-            return body
-
-    def put(self, key: tuple, body: bytes) -> None:
-        """Keep ``body``, evicting the least recently used tiles beyond the budget."""
-        size = max(len(body), 64)  # an empty tile still costs its key
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.bytes -= max(len(old), 64)
-            self._items[key] = body
-            self.bytes += size
-            while self.bytes > self.max_bytes:
-                _, evicted = self._items.popitem(last=False)
-                self.bytes -= max(len(evicted), 64)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def tile_properties(name: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -203,7 +158,7 @@ def layer_tile(layer: str, z: str, x: str, y: str) -> Response:
     store = get_store()
     info = store.info(layer)  # LayerNotFound → 404
     etag = make_etag(info.version, TILE_SCHEMA, datum, zi, xi, yi)
-    cache: TileCache = current_app.extensions["atlas_tiles"]["tiles"]
+    cache: ByteLRU = current_app.extensions["atlas_tiles"]["tiles"]
     key = (info.version, datum, zi, xi, yi)
 
     if not_modified(etag):  # revalidation costs a registry lookup, nothing more
@@ -227,5 +182,5 @@ def layer_tile(layer: str, z: str, x: str, y: str) -> Response:
 def init_app(app: Flask) -> None:
     """Give the app its tile cache."""
     mb = float(app.config.get("ATLAS_TILE_CACHE_MB", 64))
-    app.extensions["atlas_tiles"] = {"tiles": TileCache(int(mb * 1024 * 1024)),
+    app.extensions["atlas_tiles"] = {"tiles": ByteLRU(int(mb * 1024 * 1024)),
                                      "sources": OrderedDict()}
