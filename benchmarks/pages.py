@@ -29,21 +29,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from layers.prepare import prepare_store
 from layers.store import open_store
+from webmap.browser import CHROMIUM, TILE_PNG, launch
 
 from .common import WORK, Servers, free_port, get
 from .data import bench_points
 
 N_POINTS = 100_000
 LAYER = "bench_projects"
-CHROMIUM = os.environ.get("ATLAS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-TILE_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
 
 _DRAWN_ATLAS = """async () => {
   await window.atlas.ready;
@@ -178,8 +170,7 @@ def run(budget_s: float = 150.0) -> dict:
     res: dict = {"sizes": {}}
     deadline = time.monotonic() + budget_s
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
+        browser = launch(pw)
         try:
             for size, with_points in (("reference", False), ("100k", True)):
                 store_path = _store(os.path.join(folder, f"atlas-{size}.gpkg"), with_points)

@@ -7,7 +7,6 @@ driven by Playwright.  Only map tiles are stubbed (the machine has no internet).
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import socket
@@ -34,17 +33,7 @@ from tests.pg import (  # noqa: F401  PostgreSQL/PostGIS fixtures, see tests/pg.
     pg_store_url,
 )
 from webmap import create_app
-
-CHROMIUM = os.environ.get("ATLAS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-# 1x1 transparent PNG served in place of every map tile.
-TILE_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
+from webmap.browser import CHROMIUM, TILE_PNG, launch
 
 
 @pytest.fixture(scope="session")
@@ -136,7 +125,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = launch(pw)
         yield b
         b.close()
 

@@ -25,10 +25,7 @@ import zlib
 from collections.abc import Callable
 from urllib.parse import urlparse
 
-CHROMIUM = os.environ.get("ATLAS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-dev-shm-usage"]
+from .browser import launch
 
 #: (file name, path, what to do on the page before the shot).
 SHOTS: tuple[tuple[str, str, str], ...] = (
@@ -83,7 +80,7 @@ def take(out_dir: str, width: int = 1280, height: int = 800) -> list[str]:
     written: list[str] = []
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(pw)
             context = browser.new_context(viewport={"width": width, "height": height},
                                           locale="zh-CN", device_scale_factor=1)
 
