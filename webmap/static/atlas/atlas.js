@@ -630,6 +630,9 @@
       this.points = [];
       this.line = L.polyline([], {color: "#111", weight: 2, dashArray: "4 4", interactive: false}).addTo(this.map);
       this.map.on("click", this.addPoint, this);
+      this.map.closePopup();
+      // Features would take the clicks (their popups stop the map's click): off while measuring.
+      L.DomUtil.addClass(this.map.getContainer(), "atlas-measuring");
       this.map.getContainer().style.cursor = "crosshair";
       this.out.hidden = false;
       this.out.textContent = this.page.S.measure_hint;
@@ -637,6 +640,7 @@
     stop: function () {
       this.active = false;
       this.map.off("click", this.addPoint, this);
+      L.DomUtil.removeClass(this.map.getContainer(), "atlas-measuring");
       this.map.getContainer().style.cursor = "";
       if (this.line) this.map.removeLayer(this.line);
       this.out.hidden = true;
