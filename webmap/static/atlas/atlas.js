@@ -414,8 +414,31 @@
     return lyr;
   };
 
+  /** A feature's identity across reloads (feature id, else its id/name property). */
+  function featureKey(feature) {
+    var p = (feature && feature.properties) || {};
+    var k = feature && feature.id !== undefined && feature.id !== null ? feature.id
+      : (p.id !== undefined && p.id !== null ? p.id : p.name_zh || p.name);
+    return k === undefined || k === null ? null : String(k);
+  }
+
+  /** The layer now drawn for ``layer``'s feature (lines and polygons are redrawn per zoom). */
+  Page.prototype.current = function (id, layer) {
+    var entry = this.layers[id], key = featureKey(layer.feature);
+    if (!entry || key === null || entry.leaflet.indexOf(layer) >= 0) return layer;
+    for (var i = 0; i < entry.leaflet.length; i++) {
+      if (featureKey(entry.leaflet[i].feature) === key) return entry.leaflet[i];
+    }
+    return layer;
+  };
+
   Page.prototype.draw = function (entry, features) {
     var self = this, desc = entry.desc;
+    // A popup open on this layer would close with its old shape: reopen it on the new one.
+    var popup = this.map._popup, reopen = null;
+    if (popup && this.map.hasLayer(popup) && popup._source && popup._source._atlasLayer === desc.id) {
+      reopen = {key: featureKey(popup._source.feature), latlng: popup.getLatLng()};
+    }
     var made = features.map(function (f) { return self.makeLayer(desc, f); });
     entry.container.clearLayers();
     if (entry.cluster) entry.container.addLayers(made);
@@ -423,6 +446,13 @@
     entry.features = features;
     entry.leaflet = made;
     this.counts[desc.id] = made.length;
+    if (reopen && reopen.key !== null) {
+      made.some(function (l) {
+        if (featureKey(l.feature) !== reopen.key) return false;
+        l.openPopup(reopen.latlng);
+        return true;
+      });
+    }
     if (entry.onDraw) entry.onDraw(entry);
   };
 
@@ -582,6 +612,7 @@
   Page.prototype.focus = function (id, layer) {
     var entry = this.layers[id], map = this.map;
     if (!map.hasLayer(entry.container)) entry.container.addTo(map);
+    layer = this.current(id, layer);  // a search hit may predate the last zoom's redraw
     if (entry.cluster) {
       entry.container.zoomToShowLayer(layer, function () { layer.openPopup(); });
     } else if (layer.getLatLng) {
