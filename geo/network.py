@@ -49,7 +49,7 @@ from numpy.typing import ArrayLike, NDArray
 from shapely.ops import substring
 
 from .crs import DISTANCE_CRS
-from .nearest import SegmentIndex
+from .nearest import Nearest, SegmentIndex
 
 # Two measures closer than this (m) are the same place on a river: a confluence
 # digitised a few centimetres off the main line still cuts it once.
@@ -233,9 +233,15 @@ class RiverNetwork:
 
     def snap_metric(self, geoms: np.ndarray, max_distance_m: float | None = None,
                     basin_id: ArrayLike | None = None,
-                    xy: tuple[NDArray, NDArray] | None = None) -> pd.DataFrame:
-        """:meth:`snap` for geometries already in DISTANCE_CRS (``xy``: point coordinates)."""
-        near = self.index.nearest_xy(*xy) if xy is not None else self.index.nearest(geoms)
+                    xy: tuple[NDArray, NDArray] | None = None,
+                    near: Nearest | None = None) -> pd.DataFrame:
+        """:meth:`snap` for geometries already in DISTANCE_CRS (``xy``: point coordinates).
+
+        ``near``, when given, is the caller's own ``self.index`` search for the same
+        sites (the overlay needs it anyway), so it is not run twice.
+        """
+        if near is None:
+            near = self.index.nearest_xy(*xy) if xy is not None else self.index.nearest(geoms)
         river_idx, measure, dist = near.line.copy(), near.measure.copy(), near.distance.copy()
         if basin_id is not None and len(self.rivers):
             basin = np.asarray(basin_id, dtype=object).astype(str)
@@ -308,11 +314,23 @@ class RiverNetwork:
         Distinct patterns are few, so the strings are built once per pattern.
         """
         mat = self.drains_to(snapped)
-        if not mat.shape[1]:
+        k = mat.shape[1]
+        if not k:
             return np.full(len(snapped), "", dtype=object)
-        patterns, inverse = np.unique(mat, axis=0, return_inverse=True)
         ids = self.sections["section_id"].to_numpy()
-        labels = np.array([sep.join(ids[p]) for p in patterns], dtype=object)
+        if k > 63:  # more sections than bits in one integer: unique rows (slower)
+            patterns, inverse = np.unique(mat, axis=0, return_inverse=True)
+            labels = np.array([sep.join(ids[p]) for p in patterns], dtype=object)
+            return labels[inverse.ravel()]
+        # Each row as one integer (bit j = section j): np.unique on a million
+        # integers is a plain sort, where unique rows of a boolean matrix sort
+        # structured records (~100x slower).
+        code = np.zeros(len(mat), dtype=np.uint64)
+        for j in range(k):
+            code |= mat[:, j].astype(np.uint64) << np.uint64(j)
+        codes, inverse = np.unique(code, return_inverse=True)
+        bits = (codes[:, None] >> np.arange(k, dtype=np.uint64)[None, :]) & np.uint64(1)
+        labels = np.array([sep.join(ids[p]) for p in bits.astype(bool)], dtype=object)
         return labels[inverse.ravel()]
 
     def upstream_of(self, section_id: str) -> gpd.GeoDataFrame:

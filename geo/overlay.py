@@ -219,9 +219,8 @@ def _index_of(ref: object) -> OverlayIndex:
 
 def _pick(labels: NDArray, idx: NDArray) -> NDArray:
     """``labels[idx]`` with "" where ``idx`` is -1 (object array)."""
-    if not len(labels):
-        return np.full(len(idx), "", dtype=object)
-    return np.where(idx >= 0, labels[np.where(idx >= 0, idx, 0)], "").astype(object)
+    # One trailing "" makes index -1 pick it: a single gather, no masking.
+    return np.append(np.asarray(labels, dtype=object), "")[idx]
 
 
 def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
@@ -289,33 +288,38 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
     basin[in_league] = idx.basins.which(x[in_league], y[in_league])
     basin_id = _pick(idx.basin_id, basin)
 
-    out = sites.copy()
-    out["in_league"] = in_league
-    out["basin_id"] = basin_id
-    out["basin_zh"] = _pick(idx.basin_zh, basin)
-    out["county"] = _pick(idx.county_zh, county)
-    out["adcode"] = _pick(idx.county_adcode, county)
+    # Columns gathered as arrays and framed once at the end: assigning a million-row
+    # column to a GeoDataFrame one at a time copies and re-checks it each time.
+    cols: dict[str, NDArray] = {
+        "in_league": in_league,
+        "basin_id": basin_id,
+        "basin_zh": _pick(idx.basin_zh, basin),
+        "county": _pick(idx.county_zh, county),
+        "adcode": _pick(idx.county_adcode, county),
+    }
 
     # Nearest river (any basin) and its distance.
     net = idx.network
     if net is not None:
         near = (net.index.nearest_xy(x, y) if all_points
                 else net.index.nearest(metric_geoms))
-        out["river_id"] = _pick(net.rivers["river_id"].to_numpy(dtype=object), near.line)
-        out["river_zh"] = _pick(idx.river_zh, near.line)
-        out["river_distance_m"] = near.distance
-        out["in_river_buffer"] = near.distance <= river_buffer_m
+        cols["river_id"] = _pick(net.rivers["river_id"].to_numpy(dtype=object), near.line)
+        cols["river_zh"] = _pick(idx.river_zh, near.line)
+        cols["river_distance_m"] = near.distance
+        cols["in_river_buffer"] = near.distance <= river_buffer_m
         # Drainage: snap to the nearest river of the site's own basin.
         snapped = net.snap_metric(metric_geoms if not all_points else None, drain_max_m,
-                                  basin_id, xy=(x, y) if all_points else None)
+                                  basin_id, xy=(x, y) if all_points else None, near=near)
         snapped.loc[~present, "snapped"] = False
         ups = net.downstream_sections(snapped)
-        out["upstream_of_section"] = ups != ""
-        out["upstream_sections"] = ups
+        cols["upstream_of_section"] = ups != ""
+        cols["upstream_sections"] = ups
     else:
-        out["river_id"], out["river_zh"] = "", ""
-        out["river_distance_m"], out["in_river_buffer"] = np.nan, False
-        out["upstream_of_section"], out["upstream_sections"] = False, ""
+        cols["river_id"] = cols["river_zh"] = np.full(n, "", dtype=object)
+        cols["river_distance_m"] = np.full(n, np.nan)
+        cols["in_river_buffer"] = np.zeros(n, dtype=bool)
+        cols["upstream_of_section"] = np.zeros(n, dtype=bool)
+        cols["upstream_sections"] = np.full(n, "", dtype=object)
 
     # Nearest section: KD-tree on points; a polygon's true distance to each section.
     sec, sec_d = idx.sections.nearest_xy(x, y)
@@ -326,28 +330,33 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
             d = shapely.distance(metric_geoms[other][:, None], spts[None, :])
             sec[other], sec_d[other] = d.argmin(axis=1), d.min(axis=1)
     sec = np.where(present, sec, -1)
-    out["section_id"] = _pick(idx.section_id, sec)
-    out["section_zh"] = _pick(idx.section_zh, sec)
-    out["section_distance_m"] = np.where(present, sec_d, np.nan)
+    cols["section_id"] = _pick(idx.section_id, sec)
+    cols["section_zh"] = _pick(idx.section_zh, sec)
+    cols["section_distance_m"] = np.where(present, sec_d, np.nan)
 
     # Scenic road: km of the closest point and distance.
     if idx.route is not None:
         rnear = (idx.route.index.nearest_xy(x, y) if all_points
                  else idx.route.index.nearest(metric_geoms))
-        out["road_km"] = rnear.measure / 1000.0
-        out["road_distance_m"] = rnear.distance
-        out["in_road_corridor"] = rnear.distance <= corridor_m
+        cols["road_km"] = rnear.measure / 1000.0
+        cols["road_distance_m"] = rnear.distance
+        cols["in_road_corridor"] = rnear.distance <= corridor_m
     else:
-        out["road_km"], out["road_distance_m"], out["in_road_corridor"] = np.nan, np.nan, False
+        cols["road_km"] = np.full(n, np.nan)
+        cols["road_distance_m"] = np.full(n, np.nan)
+        cols["in_road_corridor"] = np.zeros(n, dtype=bool)
     for col in ("river_distance_m", "section_distance_m", "road_km", "road_distance_m"):
-        out.loc[~present, col] = np.nan
+        cols[col] = np.where(present, cols[col], np.nan)
     for col in ("in_river_buffer", "in_road_corridor", "upstream_of_section"):
-        out[col] = out[col].to_numpy(dtype=bool) & present
+        cols[col] = np.asarray(cols[col], dtype=bool) & present
     # The site's own columns first (an overlay column of the same name is replaced),
     # then the overlay's, then the geometry.
-    geom = out.geometry.name
+    geom = sites.geometry.name
     own = [c for c in sites.columns if c != geom and c not in OVERLAY_COLUMNS]
-    return out[[*own, *OVERLAY_COLUMNS, geom]]
+    data = {c: sites[c].array for c in own}
+    data.update((c, cols[c]) for c in OVERLAY_COLUMNS)
+    data[geom] = sites.geometry.array
+    return gpd.GeoDataFrame(data, index=sites.index.copy(), geometry=geom, crs=sites.crs)
 
 
 #: Keys of the areas :func:`summarise` groups by.
