@@ -74,7 +74,10 @@ def _upload_html(lang: str) -> str:
         f'<a id="atlas-download-geojson" download="overlay.geojson" href="#">'
         f'{escape(t("download_geojson", lang))}</a></div>'
         '<table id="atlas-report-table" class="atlas-table"></table>'
-        '<table id="atlas-sites-table" class="atlas-table"></table>'
+        # Eight columns do not fit the side panel: the table scrolls sideways instead
+        # of wrapping names one character per line.
+        '<div class="atlas-table-scroll">'
+        '<table id="atlas-sites-table" class="atlas-table"></table></div>'
     )
     return box("atlas-upload", "upload", inner, lang)
 

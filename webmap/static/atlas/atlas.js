@@ -497,12 +497,13 @@
   Page.prototype.addDynamic = function (id, desc, geojson, options) {
     options = options || {};
     var old = this.dynamic[id];
-    if (old) { this.map.removeLayer(old.container); if (this.control) this.control.removeLayer(old.container); }
-    var container = L.featureGroup();
+    // A second upload reuses the first one's container and layer-control entry: the
+    // grouped layer control's removeLayer leaves a hole in its list and then throws.
+    var container = old ? old.container : L.featureGroup();
     var dyn = {id: id, desc: desc, source: geojson, container: container, options: options};
     this.dynamic[id] = dyn;
-    container.addTo(this.map);
-    if (this.control && options.control !== false) this.control.addOverlay(container, esc(desc.title), esc(desc.group_title));
+    if (!this.map.hasLayer(container)) container.addTo(this.map);
+    if (!old && this.control && options.control !== false) this.control.addOverlay(container, esc(desc.title), esc(desc.group_title));
     return this.redrawDynamic(id).then(function () { return dyn; });
   };
 

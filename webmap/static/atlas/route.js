@@ -63,7 +63,7 @@
           var names = st.stops.map(function (s) {
             return typeof s === "string" ? s : (s["name" + nameKey] || s.name_zh || s.name || "");
           }).filter(Boolean);
-          if (names.length) li.appendChild(el("div", "atlas-note", S.stops + ": " + names.join("、")));
+          if (names.length) li.appendChild(el("div", "atlas-note", S.stops + ": " + names.join(S.list_sep)));
         }
         list && list.appendChild(li);
       });

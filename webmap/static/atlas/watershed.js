@@ -164,18 +164,58 @@
                    ["upstream_sections", "upstream_of"], ["road_distance_m", "road_distance"]];
 
     function siteName(row, i) {
-      return row.name_zh || row.name || row["名称"] || row.title || row.id || String(i + 1);
+      // KML/KMZ name their placemarks "Name"; shapefiles often "NAME".
+      var v = row.name_zh || row.name || row.Name || row.NAME || row["名称"] || row.title || row.id;
+      return v === undefined || v === null || v === "" ? String(i + 1) : String(v);
     }
 
     function fmt(v) {
       if (v === null || v === undefined) return "";
-      if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(0);
+      // Distances in metres: whole metres with thousands separators (164,640).
+      if (typeof v === "number") return Math.round(v).toLocaleString("en-US");
       if (typeof v === "boolean") return v ? S.yes : S.no;
       return String(v);
     }
 
-    function csvOf(rows) {
+    // Names of reference features by id, in the page's language (the overlay rows carry ids
+    // and Chinese names only).
+    function refName(layerId, key, fallback) {
+      var entry = page.layers[layerId];
+      if (!entry || key === null || key === undefined || key === "") return fallback || "";
+      var idField = layerId === "admin" ? "adcode" : "id";
+      for (var i = 0; i < entry.leaflet.length; i++) {
+        var p = (entry.leaflet[i].feature && entry.leaflet[i].feature.properties) || {};
+        if (String(p[idField]) === String(key)) {
+          return (page.lang === "en" ? p.name_en : p.name_zh) || p.name_zh || fallback || String(key);
+        }
+      }
+      return fallback || String(key);
+    }
+
+    function upstreamText(row) {
+      var ids = String(row.upstream_sections || "").split(";").filter(Boolean);
+      if (!ids.length) return row.upstream_of_section === true ? S.yes : S.no;
+      return ids.map(function (id) { return refName("sections", id, id); }).join(S.list_sep);
+    }
+
+    function cellText(row, key, i) {
+      if (key === "name") return siteName(row, i);
+      if (key === "basin_zh") return refName("basins", row.basin_id, row.basin_zh);
+      if (key === "county") return refName("admin", row.adcode, row.county);
+      if (key === "river_zh") return refName("rivers", row.river_id, row.river_zh);
+      if (key === "section_zh") return refName("sections", row.section_id, row.section_zh);
+      if (key === "upstream_sections") return upstreamText(row);
+      return fmt(row[key]);
+    }
+
+    function csvOf(rows, features) {
       if (!rows.length) return "";
+      // The sites' own coordinates first (points), so the table can be mapped again.
+      rows = rows.map(function (r, i) {
+        var g = features[i] && features[i].geometry;
+        var xy = g && g.type === "Point" ? g.coordinates : [null, null];
+        return Object.assign({lon: xy[0], lat: xy[1]}, r);
+      });
       var cols = [];
       rows.forEach(function (r) { Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0) cols.push(k); }); });
       var q = function (v) {
@@ -196,51 +236,67 @@
       a.href = URL.createObjectURL(new Blob([text], {type: type}));
     }
 
+    var KINDS = {warnings: "warnings", repairs: "repairs", dropped: "dropped"};
+
     function reportRows(report) {
       var rows = [];
       Object.keys(report || {}).forEach(function (kind) {
         var v = report[kind];
-        if (Array.isArray(v)) {
-          v.forEach(function (item) {
-            var msg = typeof item === "string" ? item : (item && (item.message || item.reason)) || JSON.stringify(item);
-            var where = item && typeof item === "object" && (item.row !== undefined ? item.row : item.feature);
-            rows.push([kind, where === undefined || where === null ? "" : String(where), msg]);
-          });
-        } else if (v !== null && typeof v !== "object") {
-          rows.push([kind, "", String(v)]);
-        }
+        if (!Array.isArray(v)) return;  // counts and source are summaries, not findings
+        v.forEach(function (item) {
+          var msg = typeof item === "string" ? item
+            : (item && ((page.lang !== "en" && item.message_zh) || item.message || item.reason)) || JSON.stringify(item);
+          var where = item && typeof item === "object" && (item.row !== undefined ? item.row : item.feature);
+          rows.push([S[KINDS[kind]] || kind, where === undefined || where === null ? "" : String(where), msg]);
+        });
       });
+      if (!rows.length) rows.push([S.no_warnings, "", ""]);
       return rows;
+    }
+
+    function clearResult() {
+      ["atlas-report-table", "atlas-sites-table"].forEach(function (id) {
+        var t = document.getElementById(id);
+        if (t) t.textContent = "";
+      });
+      var dl = document.getElementById("atlas-upload-downloads");
+      if (dl) dl.hidden = true;
+      var dyn = page.dynamic.upload;
+      if (dyn) { dyn.source = {type: "FeatureCollection", features: []}; dyn.container.clearLayers(); }
+      api.counts.upload = 0;
     }
 
     function showResult(res) {
       var rows = res.rows || [];
-      fillTable(document.getElementById("atlas-report-table"), S.report + " · " + S.warnings,
-                ["", "#", ""], reportRows(res.report), null);
+      fillTable(document.getElementById("atlas-report-table"), S.report,
+                [S.kind, S.row, S.message], reportRows(res.report), null);
       fillTable(document.getElementById("atlas-sites-table"), S.sites + " (" + (res.count !== undefined ? res.count : rows.length) + ")",
                 COLUMNS.map(function (c) { return S[c[1]]; }),
                 rows.map(function (r, i) {
-                  return COLUMNS.map(function (c) { return c[0] === "name" ? siteName(r, i) : fmt(r[c[0]]); });
+                  return COLUMNS.map(function (c) { return cellText(r, c[0], i); });
                 }), [false, false, false, false, true, false, false, true]);
-      setDownload("atlas-download-csv", csvOf(rows), "text/csv;charset=utf-8");
+      setDownload("atlas-download-csv", csvOf(rows, (res.geojson || {}).features || []), "text/csv;charset=utf-8");
       setDownload("atlas-download-geojson", JSON.stringify(res.geojson || {type: "FeatureCollection", features: []}),
                   "application/geo+json");
       document.getElementById("atlas-upload-downloads").hidden = false;
-      var fields = [{name: "basin_zh", label: S.basin, popup: true}, {name: "county", label: S.county, popup: true},
-                    {name: "river_zh", label: S.river, popup: true},
-                    {name: "river_distance_m", label: S.river_distance, popup: true, kind: "float"},
-                    {name: "section_zh", label: S.section, popup: true},
-                    {name: "upstream_sections", label: S.upstream_of, popup: true},
-                    {name: "road_distance_m", label: S.road_distance, popup: true, kind: "float"}];
+      // Popups show the same words as the table (names in the page's language, not ids).
+      var shown = COLUMNS.slice(1).map(function (c) { return c[0]; });
+      var fields = shown.map(function (key, k) {
+        return {name: "_" + key, label: S[COLUMNS[k + 1][1]], popup: true,
+                unit: /_m$/.test(key) ? "m" : ""};
+      });
       var desc = {id: "upload", title: S.sites, geometry_type: "Point", group_title: S.upload,
                   name_field: "name", legend: [], fields: fields, provenance: {},
                   style: {color: "#000000", weight: 2, opacity: 1, fill_color: "#ffd400", fill_opacity: 0.95,
                           radius: 7, category_field: null}};
-      var fc = res.geojson || {type: "FeatureCollection", features: []};
-      fc.features.forEach(function (f, i) {
-        f.properties = f.properties || {};
-        if (!f.properties.name) f.properties.name = siteName(f.properties, i);
-      });
+      var src = (res.geojson || {type: "FeatureCollection", features: []}).features;
+      var fc = {type: "FeatureCollection", features: src.map(function (f, i) {
+        var props = {name: siteName(f.properties || {}, i)}, row = rows[i] || f.properties || {};
+        shown.forEach(function (key) {
+          props["_" + key] = /_m$/.test(key) ? fmt(row[key]) : cellText(row, key, i);
+        });
+        return {type: "Feature", id: f.id, geometry: f.geometry, properties: props};
+      })};
       return page.addDynamic("upload", desc, fc).then(function (dyn) {
         if (dyn.container.getLayers().length) page.map.fitBounds(dyn.container.getBounds(), {maxZoom: 9, padding: [20, 20]});
         api.upload = {count: rows.length, rows: rows, report: res.report};
@@ -256,6 +312,8 @@
         ev.preventDefault();
         var file = document.getElementById("atlas-upload-file").files[0];
         if (!file) { status.textContent = S.upload_hint; return; }
+        clearResult();  // a failed upload must not leave the previous file's results on show
+        status.classList.remove("atlas-error");
         var data = new FormData();
         data.append("file", file, file.name);
         data.append("datum", document.getElementById("atlas-upload-datum").value);
@@ -275,7 +333,10 @@
           try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
           if (xhr.status >= 400 || !body) {
             var msg = body && body.error ? body.error + (body.hint ? " — " + body.hint : "") : "HTTP " + xhr.status;
-            status.textContent = S.error + ": " + msg;
+            // What went wrong, then what to do about it, on its own line.
+            status.classList.add("atlas-error");
+            status.textContent = S.error + ": " + (body && body.error ? body.error : "HTTP " + xhr.status) +
+              (body && body.hint ? "\n" + S.hint + ": " + body.hint : "");
             api.upload = {error: msg, status: xhr.status};
             return;
           }

@@ -1,0 +1,150 @@
+"""What the atlas's people do, end to end in Chromium: regressions found by using the pages.
+
+Each test is a bug a tourism planner, an ecology officer or a GIS user hit while
+using the real pages (live server, Debian Chromium, tiles stubbed), kept so that
+it stays fixed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+
+from tests.test_browser import assert_clean, needs_analysis, open_page, poll
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+SITES_CSV = ("名称,经度,纬度\n锡林河上游监测点,116°18′00″,43°45′00″\n"
+             "正蓝旗闪电河,115.95,42.25\n东乌旗草原站,116.95,45.52\n")
+KML = ('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+       "<Document><Placemark><name>多伦滦河点</name><Point><coordinates>116.48,42.18,0"
+       "</coordinates></Point></Placemark><Placemark><name>乌拉盖河点</name><Point>"
+       "<coordinates>118.9,45.7,0</coordinates></Point></Placemark></Document></kml>")
+
+
+def _upload(pg, path) -> dict:
+    pg.set_input_files("#atlas-upload-file", str(path))
+    pg.evaluate("window.atlas.upload = null")
+    pg.click("#atlas-upload-submit")
+    return poll(pg, "window.atlas.upload && !window.atlas.upload.running && window.atlas.upload")
+
+
+def _table(pg, sel: str) -> list[list[str]]:
+    return pg.evaluate(f"Array.from(document.querySelectorAll('{sel} tbody tr'))"
+                       ".map(r => Array.from(r.children).map(c => c.textContent))")
+
+
+@needs_analysis
+def test_ecology_officer_uploads_several_files(page, live_server, tmp_path):
+    """Second upload works; KML names, section names and coordinates; a bad file clears all."""
+    pg, watch = page
+    sites = tmp_path / "sites.csv"
+    sites.write_text(SITES_CSV, encoding="utf-8")
+    kmz = tmp_path / "sites.kmz"
+    with zipfile.ZipFile(kmz, "w") as z:
+        z.writestr("doc.kml", KML)
+    broken = tmp_path / "broken.csv"
+    broken.write_text("名称,备注\n点1,没有坐标\n", encoding="utf-8")
+    open_page(pg, live_server.url + "/watershed")
+
+    assert _upload(pg, sites).get("count") == 3
+    rows = _table(pg, "#atlas-sites-table")
+    # upstream sections by name (never ids), distances in whole metres
+    assert "sec_" not in str(rows)
+    assert rows[1][6] == "滦河多伦出境断面(示意)、闪电河正蓝旗断面(示意)"
+    assert rows[2][6] == "否"
+    assert all("." not in r[4] for r in rows)
+    # the report speaks the page's language
+    assert pg.locator("#atlas-report-table", has_text="表格坐标按WGS 84经纬度读取").count() == 1
+    # the CSV download carries the sites' coordinates
+    with pg.expect_download() as download:
+        pg.click("#atlas-download-csv")
+    with open(download.value.path(), encoding="utf-8") as fh:
+        text = fh.read()
+    table = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert (table[0]["lon"], table[0]["lat"], table[0]["名称"]) == ("116.3", "43.75", "锡林河上游监测点")
+
+    # a second file replaces the first (it used to throw in the layer control and hang)
+    assert _upload(pg, kmz).get("count") == 2
+    rows = _table(pg, "#atlas-sites-table")
+    assert [r[0] for r in rows] == ["多伦滦河点", "乌拉盖河点"]  # KML's Name, not 1, 2
+    assert poll(pg, "window.atlas.counts.upload === 2")
+
+    # a broken file: the API's message and hint, and nothing left of the previous file
+    result = _upload(pg, broken)
+    assert result.get("status") == 422
+    status = pg.locator("#atlas-upload-status")
+    assert "no longitude/latitude columns" in status.inner_text()
+    assert "提示: name the coordinate columns" in status.inner_text()
+    assert "atlas-error" in status.get_attribute("class")
+    assert _table(pg, "#atlas-sites-table") == []
+    assert not pg.locator("#atlas-upload-downloads").is_visible()
+    assert pg.evaluate("window.atlas.counts.upload") == 0
+    assert watch.page_errors == [] and watch.outside_requests == []
+
+
+@needs_analysis
+def test_upload_table_in_english(page, live_server, tmp_path):
+    """The English page names basins, counties, rivers and sections in English."""
+    pg, watch = page
+    sites = tmp_path / "sites.csv"
+    sites.write_text(SITES_CSV, encoding="utf-8")
+    open_page(pg, live_server.url + "/watershed?lang=en")
+    assert _upload(pg, sites).get("count") == 3
+    first = _table(pg, "#atlas-sites-table")[0]
+    assert first[1:4] == ["Xilin River basin", "Xilinhot City", "Xilin River"]
+    assert _table(pg, "#atlas-report-table")[0][0] == "Warnings"
+    # the sites table scrolls sideways rather than wrapping names a character per line
+    assert pg.evaluate("getComputedStyle(document.querySelector('#atlas-sites-table td'))"
+                       ".whiteSpace") == "nowrap"
+    assert_clean(watch)
+
+
+def test_measure_over_features(page, live_server):
+    """Measuring over the League: clicks on polygons add points instead of opening popups."""
+    pg, watch = page
+    open_page(pg, live_server.url + "/")
+    pg.click(".atlas-measure-btn")
+    box = pg.locator(".folium-map").bounding_box()
+    for dx, dy in [(300, 300), (500, 320), (520, 500)]:  # all inside the League's counties
+        pg.mouse.click(box["x"] + dx, box["y"] + dy)
+    out = pg.locator(".atlas-measure-out")
+    poll(pg, "document.querySelector('.atlas-measure-out').textContent.indexOf('km') >= 0")
+    assert out.inner_text().startswith("长度")
+    assert pg.locator(".leaflet-popup").count() == 0
+    pg.click(".atlas-measure-btn")  # off again: features answer clicks
+    pg.mouse.click(box["x"] + 400, box["y"] + 400)
+    pg.wait_for_selector(".leaflet-popup-content .atlas-popup")
+    assert_clean(watch)
+
+
+def test_search_hit_popup_survives_the_zoom(page, live_server):
+    """A polygon found by search keeps its popup after the zoom redraws the layer."""
+    pg, watch = page
+    open_page(pg, live_server.url + "/")
+    pg.fill("#atlas-search-input", "锡林河流域")
+    pg.locator("#atlas-search-results li.atlas-hit").first.click()
+    # the zoom reloads the basins at the new zoom's simplification …
+    poll(pg, "window.atlas.layers.basins.loadedKey === "
+             "Math.round(window.atlas.map.getZoom()) + '|wgs84'")
+    pg.wait_for_selector(".leaflet-popup-content .atlas-popup")
+    # … and the popup is on the redrawn feature
+    assert "锡林河流域" in pg.locator(".leaflet-popup-content h4").inner_text()
+    assert pg.evaluate("window.atlas.layers.basins.leaflet.indexOf("
+                       "window.atlas.map._popup._source) >= 0")
+    assert_clean(watch)
+
+
+@needs_analysis
+def test_route_stages_in_english(page, live_server):
+    """Every stage line of the English planner is English (no Chinese list comma)."""
+    pg, watch = page
+    open_page(pg, live_server.url + "/route?max_km=200&lang=en")
+    stages = poll(pg, "window.atlas.stages && window.atlas.stages.stages")
+    text = pg.locator("#atlas-stage-list").inner_text()
+    assert "、" not in text and "Stops: " in text
+    assert len(stages) == pg.locator("#atlas-stage-list li").count()
+    assert_clean(watch)
