@@ -197,6 +197,10 @@ def test_declared_gcj02_datum_matches_geo_crs():
     assert gdf.geometry.x[0] == pytest.approx(float(expect[0]), abs=1e-9)
     assert gdf.geometry.x[0] == pytest.approx(116.0861, abs=1e-7)
     assert "datum_converted" in report.codes()
+    # the user said GCJ-02: no "read as WGS 84, declare datum=gcj02" advice beside it
+    assert "crs_assumed" not in report.codes()
+    _, undeclared = read_file(data, filename="amap.csv")
+    assert "crs_assumed" in undeclared.codes()
 
 
 def test_declared_bd09_datum():

@@ -146,7 +146,8 @@ def finish(gdf: gpd.GeoDataFrame, file_crs: Any, *, report: Report, crs: Any = N
             report.warn("crs_assumed", "the file has no coordinate system (.prj); its coordinates "
                         "are degrees, so WGS 84 (EPSG:4326) is assumed",
                         "文件未注明坐标系（缺少.prj），坐标为经纬度，按WGS 84处理")
-        elif assume == "plain":
+        elif assume == "plain" and datum_name not in ("gcj02", "bd09"):
+            # (A declared GCJ-02/BD-09 file was not "read as WGS 84": no advice to declare it.)
             report.warn("crs_assumed", "table coordinates are read as WGS 84 longitude/latitude "
                         "degrees; declare datum=gcj02 or bd09 for AMap/Baidu coordinates",
                         "表格坐标按WGS 84经纬度读取；高德/百度坐标请声明datum=gcj02或bd09")
