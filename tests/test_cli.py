@@ -138,4 +138,11 @@ def test_overlay_command(run, tmp_path):
     assert result.exit_code == 0, result.output
     text = out.read_bytes().decode("utf-8-sig")
     assert "basin" in text.splitlines()[0] and len(text.splitlines()) == 4
+    # distances as the API gives them (0.1 m, road km to the metre), not 13 decimals
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    for col, most in (("river_distance_m", 1), ("road_distance_m", 1), ("road_km", 3)):
+        assert all(len(r[col].partition(".")[2]) <= most for r in rows), (col, rows[0][col])
     assert json.dumps(result.output)  # printable summary
