@@ -1,6 +1,6 @@
 """Run every benchmark once, print the table, write benchmarks/results/latest.json.
 
-``python -m benchmarks.run [--only items,pages,overlay,tiles] [--budget 540]``
+``python -m benchmarks.run [--only items,pages,overlay,tiles,load] [--budget 540]``
 (``make bench``).  Each comparison gets a share of the time budget and is
 skipped, with the reason in the table, when the budget is spent; every server
 started is killed at the end, whatever happens.
@@ -28,6 +28,7 @@ SECTIONS = (
     ("overlay", "benchmarks.overlay", 120),
     ("tiles", "benchmarks.tiles", 120),
     ("pages", "benchmarks.pages", 150),
+    ("load", "benchmarks.load", 100),
 )
 
 
