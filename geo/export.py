@@ -56,8 +56,8 @@ _NAME_CANDIDATES = ("name_zh", "name_en", "name", "Name", "NAME", "名称", "tit
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any = None
-             ) -> tuple[bytes, str, str]:
+def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any = None,
+             lang: str = "zh") -> tuple[bytes, str, str]:
     """Encode ``gdf`` in ``fmt``.
 
     Parameters
@@ -70,6 +70,8 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any 
         Layer name: the file name stem and the layer/document name inside.
     spec : LayerSpec, optional
         Field order and labels, and the field that names features.
+    lang : {"zh", "en"}
+        Language of the field labels and yes/no in GPX/KML descriptions.
 
     Returns
     -------
@@ -89,7 +91,7 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any 
     gdf = _prepare(gdf, spec)
     writer = {"geojson": _geojson, "csv": _csv, "gpx": _gpx, "kml": _kml, "gpkg": _gpkg}[key]
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "layer"
-    return writer(gdf, safe, spec), mimetype, f"{safe}.{ext}"
+    return writer(gdf, safe, spec, lang), mimetype, f"{safe}.{ext}"
 
 
 def _prepare(gdf: gpd.GeoDataFrame, spec: Any) -> gpd.GeoDataFrame:
@@ -117,6 +119,29 @@ def _labels(spec: Any, lang: str = "zh") -> dict[str, str]:
     if spec is None:
         return {}
     return {f.name: (f.label_en if lang == "en" else f.label_zh) for f in spec.fields}
+
+
+def _units(spec: Any) -> dict[str, str]:
+    if spec is None:
+        return {}
+    return {f.name: getattr(f, "unit", "") or "" for f in spec.fields}
+
+
+def display_value(value: Any, unit: str = "", lang: str = "zh") -> str:
+    """A property value as a person reads it in a description: yes/no, no ".0", its unit.
+
+    Examples
+    --------
+    >>> display_value(True), display_value(False, lang="en")
+    ('是', 'no')
+    >>> display_value(3000.0, "m"), display_value(22.75, "km"), display_value("S207")
+    ('3000 m', '22.75 km', 'S207')
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return ("yes" if value else "no") if lang == "en" else ("是" if value else "否")
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    return f"{value} {unit}" if unit else str(value)
 
 
 def feature_names(gdf: gpd.GeoDataFrame, spec: Any = None) -> list[str]:
@@ -156,13 +181,13 @@ def _plain_values(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- GeoJSON ----------------------------------------------------------------------------------
-def _geojson(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+def _geojson(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
     # RFC 7946: WGS 84 lon/lat, no "crs" member; 6 decimals.
     return feature_collection(encode_features(gdf, precision=PRECISION), {"name": name})
 
 
 # -- CSV --------------------------------------------------------------------------------------
-def _csv(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+def _csv(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
     props = _plain_values(_props(gdf))
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     types = shapely.get_type_id(geoms)
@@ -186,18 +211,20 @@ def _x(value: Any) -> str:
     return escape(_XML_BAD.sub("", str(value)))
 
 
-def _describe(row: dict[str, Any], labels: dict[str, str], skip: set[str]) -> str:
+def _describe(row: dict[str, Any], labels: dict[str, str], skip: set[str],
+              units: dict[str, str] | None = None, lang: str = "zh") -> str:
     lines = []
     for key, value in row.items():
         if key in skip or value is None or (isinstance(value, float) and np.isnan(value)):
             continue
         if value is pd.NA or (isinstance(value, str) and not value.strip()):
             continue
-        lines.append(f"{labels.get(key, key)}: {value}")
+        lines.append(f"{labels.get(key, key)}: "
+                     f"{display_value(value, (units or {}).get(key, ''), lang)}")
     return "\n".join(lines)
 
 
-def _gpx(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+def _gpx(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
     """GPX 1.1: points as waypoints, lines (and polygon outlines) as tracks.
 
     Car navigation apps (OsmAnd, Organic Maps, Garmin, 高德/百度 import) take
@@ -206,7 +233,7 @@ def _gpx(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
     """
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     names = feature_names(gdf, spec)
-    labels = _labels(spec)
+    labels, units = _labels(spec, lang), _units(spec)
     records = _plain_values(_props(gdf)).to_dict("records")
     name_cols = {getattr(spec, "name_field", None), "name_zh", "name_en"}
     # Lines from everything that is not a point: polygons contribute their outlines.
@@ -223,7 +250,7 @@ def _gpx(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
            'http://www.topografix.com/GPX/1/1/gpx.xsd">',
            f"<metadata><name>{_x(name)}</name></metadata>"]
     for (lon, lat), row in zip(point_xy, point_rows, strict=True):
-        desc = _describe(records[row], labels, name_cols)
+        desc = _describe(records[row], labels, name_cols, units, lang)
         out.append(f'<wpt lat="{lat:.{PRECISION}f}" lon="{lon:.{PRECISION}f}">'
                    f"<name>{_x(names[row])}</name>"
                    + (f"<desc>{_x(desc)}</desc>" if desc else "") + "</wpt>")
@@ -240,7 +267,7 @@ def _gpx(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
         for part_xy, o in zip(per_part, owner, strict=True):
             by_feature.setdefault(int(lines[o]), []).append(part_xy)
         for row, segs in by_feature.items():
-            desc = _describe(records[row], labels, name_cols)
+            desc = _describe(records[row], labels, name_cols, units, lang)
             body = "".join(
                 "<trkseg>" + "".join(f'<trkpt lat="{y:.{PRECISION}f}" lon="{x:.{PRECISION}f}"/>'
                                      for x, y in seg) + "</trkseg>"
@@ -252,19 +279,20 @@ def _gpx(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
 
 
 # -- KML --------------------------------------------------------------------------------------
-def _description_html(records: list[dict[str, Any]], labels: dict[str, str]) -> list[str]:
+def _description_html(records: list[dict[str, Any]], labels: dict[str, str],
+                      units: dict[str, str] | None = None, lang: str = "zh") -> list[str]:
     """An HTML table per feature; values escaped, since KML viewers render it as HTML."""
     out = []
     for row in records:
         cells = "".join(
-            f"<tr><th>{html.escape(str(labels.get(k, k)))}</th><td>{html.escape(str(v))}</td></tr>"
+            f"<tr><th>{html.escape(str(labels.get(k, k)))}</th><td>{html.escape(display_value(v, (units or {}).get(k, ''), lang))}</td></tr>"
             for k, v in row.items()
             if v is not None and v is not pd.NA and not (isinstance(v, float) and np.isnan(v)))
         out.append(_XML_BAD.sub("", f"<table>{cells}</table>"))
     return out
 
 
-def _kml(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+def _kml(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
     props = _plain_values(_props(gdf))
     records = props.to_dict("records")
     keep = [c for c in props.columns if str(c).lower() not in ("name", "description")]
@@ -273,13 +301,14 @@ def _kml(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
         if table[col].dtype == object:
             table[col] = table[col].map(lambda v: v if v is None else _XML_BAD.sub("", str(v)))
     table.insert(0, "Name", [_XML_BAD.sub("", n) for n in feature_names(gdf, spec)])
-    table.insert(1, "Description", _description_html(records, _labels(spec)))
+    table.insert(1, "Description", _description_html(records, _labels(spec, lang), _units(spec),
+                                                     lang))
     out = gpd.GeoDataFrame(table, geometry=gdf.geometry.values, crs=4326)
     return _via_gdal(out, name, "KML", ".kml", geometry_type="Unknown")
 
 
 # -- GeoPackage -------------------------------------------------------------------------------
-def _gpkg(gdf: gpd.GeoDataFrame, name: str, spec: Any) -> bytes:
+def _gpkg(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
     # A copy written with GDAL to a temporary file: never the live store.
     out = gpd.GeoDataFrame(_plain_values(_props(gdf)), geometry=gdf.geometry.values, crs=4326)
     types = set(out.geom_type.dropna())

@@ -84,9 +84,10 @@ def export_layer(target: str):
         datum = normalise_datum(raw_datum)
     except ValueError as e:
         raise ApiError(str(e), 400, hint="datum=wgs84 (default), gcj02 or bd09") from None
+    lang = "en" if request.args.get("lang") == "en" else "zh"  # labels in GPX/KML descriptions
     extra = [n.strip() for n in (request.args.get("with") or "").split(",") if n.strip()]
     extra_infos = [store.info(validate_layer_name(n)) for n in extra if n != name]
-    key = make_etag("export", info.version, fmt, bbox, sorted(filters.items()), datum,
+    key = make_etag("export", info.version, fmt, bbox, sorted(filters.items()), datum, lang,
                     *(i.version for i in extra_infos))
     holder: dict[str, str] = {}
 
@@ -103,7 +104,8 @@ def export_layer(target: str):
         if datum in ("gcj02", "bd09"):
             gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", datum),
                                    crs=gdf.crs)
-        data, _mimetype, filename = to_bytes(gdf, fmt, name=name, spec=_spec(store, name))
+        data, _mimetype, filename = to_bytes(gdf, fmt, name=name, spec=_spec(store, name),
+                                              lang=lang)
         holder["filename"] = filename
         return data
 
