@@ -77,6 +77,10 @@ def test_route_page_carries_max_km_and_downloads(client):
     assert '"max_km": 250.0' in html
     assert 'value="250"' in html
     assert "/api/export/scenic_road.gpx" in html and "/api/export/scenic_road.kml" in html
+    # the drivers' GPX carries the stations and sights as waypoints; English labels on /en
+    assert "/api/export/scenic_road.gpx?with=stations,attractions" in html
+    en = client.get("/route?lang=en").get_data(as_text=True)
+    assert "/api/export/scenic_road.gpx?with=stations,attractions&amp;lang=en" in en
 
 
 def test_watershed_page_has_upload_and_filters(client):

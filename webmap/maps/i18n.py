@@ -60,6 +60,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "downloads": ("下载", "Downloads"),
     "gpx": ("GPX 轨迹", "GPX track"),
     "kml": ("KML", "KML"),
+    "gpx_with_stops": ("GPX 轨迹(含驿站、景点)", "GPX track with stations and sights"),
+    "kml_with_stops": ("KML(含驿站、景点)", "KML with stations and sights"),
     "basin": ("流域", "Basin"),
     "pick_basin": ("选择流域", "Pick a basin"),
     "all_basins": ("全部流域", "All basins"),

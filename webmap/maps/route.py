@@ -28,9 +28,11 @@ from .panels import box, legend_box, provenance_box, side
 
 PAGE = "route"
 LAYERS = ("admin", "scenic_road", "stations", "attractions", "projects")
-#: Downloads offered: (layer, format, i18n key of the label).
-DOWNLOADS = (("scenic_road", "gpx", "gpx"), ("scenic_road", "kml", "kml"),
-             ("stations", "gpx", "gpx"), ("attractions", "kml", "kml"))
+#: Downloads offered: (layer, format, i18n key of the label, extra query).  The road's
+#: GPX carries the stations and attractions as waypoints: one file for the drivers.
+DOWNLOADS = (("scenic_road", "gpx", "gpx_with_stops", "with=stations,attractions"),
+             ("scenic_road", "kml", "kml_with_stops", "with=stations,attractions"),
+             ("stations", "gpx", "gpx", ""), ("attractions", "kml", "kml", ""))
 
 
 def parse_max_km(raw: str | None) -> float | str | None:
@@ -58,11 +60,15 @@ def _planner_html(lang: str, max_km: float | str | None) -> str:
 
 
 def _downloads_html(lang: str) -> str:
+    def href(layer: str, fmt: str, query: str) -> str:
+        q = "&".join(p for p in (query, "lang=en" if lang == "en" else "") if p)
+        return f"/api/export/{layer}.{fmt}" + (f"?{q}" if q else "")
+
     items = "".join(
-        f'<li><a class="atlas-download" href="/api/export/{layer}.{fmt}" download>'
+        f'<li><a class="atlas-download" href="{escape(href(layer, fmt, query))}" download>'
         f'{escape(get_spec(layer).title(lang))} · '
         f'{escape(t(key, lang))}</a></li>'
-        for layer, fmt, key in DOWNLOADS)
+        for layer, fmt, key, query in DOWNLOADS)
     return box("atlas-downloads", "downloads", f'<ul class="atlas-list">{items}</ul>', lang)
 
 
