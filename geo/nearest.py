@@ -125,6 +125,7 @@ class SegmentIndex:
         mids = (self.a + self.b) / 2.0
         self._kd = cKDTree(mids) if len(start) else None
         self._tree: shapely.STRtree | None = None
+        self._grid: _Grid | None = None
 
     @property
     def n_segments(self) -> int:
@@ -156,17 +157,65 @@ class SegmentIndex:
         seg = np.empty(n, dtype=np.int64)
         dist = np.empty(n)
         t = np.empty(n)
-        g = self.cell_m or _cell_size(x, y)
-        cells, inverse = _cells(x, y, g)
-        cand = self._cell_candidates(cells, g)
+        grid = self._grid if self.cell_m is None else None
+        rest = np.arange(n)
+        if grid is not None:
+            # Sites inside the prepared grid read its candidate lists; only the
+            # others (far outside the area it covers) get cells of their own.
+            number, inside = grid.cell_of(x, y)
+            on = np.flatnonzero(inside)
+            self._search(x, y, on, number[on], grid.cells, grid.g, grid.candidates,
+                         seg, dist, t)
+            rest = np.flatnonzero(~inside)
+        if len(rest):
+            xr, yr = x[rest], y[rest]
+            g = self.cell_m or _cell_size(xr, yr)
+            cells, inverse = _cells(xr, yr, g)
+            self._search(x, y, rest, inverse, cells, g, self._cell_candidates(cells, g),
+                         seg, dist, t)
+        return self._result(x, y, seg, dist, t)
+
+    def prepare_grid(self, bounds: ArrayLike, cell_m: float = 2000.0) -> None:
+        """Compute the candidate segments of every cell over ``bounds`` once.
+
+        :meth:`nearest_xy` then skips its per-call candidate search for the sites
+        inside ``bounds`` (``minx, miny, maxx, maxy``, metric): worth it for an
+        index that serves many requests over the same area (the overlay's rivers
+        and road, kept per layer version).  Results are the same either way.
+
+        Examples
+        --------
+        >>> import shapely
+        >>> idx = SegmentIndex([shapely.LineString([(0, 0), (1000, 0)])])
+        >>> idx.prepare_grid((-500, -500, 1500, 500), cell_m=250)
+        >>> r = idx.nearest_xy([400.0, 9000.0], [30.0, 0.0])   # inside, outside the grid
+        >>> r.distance.tolist(), r.measure.tolist()
+        ([30.0, 8000.0], [400.0, 1000.0])
+        """
+        if self._kd is None:
+            return
+        g = float(cell_m)
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        ix0, iy0 = int(np.floor(minx / g)), int(np.floor(miny / g))
+        nx = int(np.floor(maxx / g)) - ix0 + 1
+        ny = int(np.floor(maxy / g)) - iy0 + 1
+        # Cells numbered as in _cells: (ix - ix0) * ny + (iy - iy0).
+        ix, iy = np.divmod(np.arange(nx * ny), ny)
+        cells = np.column_stack([ix + ix0, iy + iy0]).astype("float64")
+        self._grid = _Grid(g, ix0, iy0, nx, ny, cells, self._cell_candidates(cells, g))
+
+    def _search(self, x: NDArray, y: NDArray, sites: NDArray, cell: NDArray, cells: NDArray,
+                g: float, cand: tuple[NDArray, NDArray, NDArray, NDArray],
+                seg: NDArray, dist: NDArray, t: NDArray) -> None:
+        """Refine ``sites`` (positions into x, y) in cell order, writing seg, dist, t."""
         # Sites in cell order: each chunk then reads a compact run of the candidate
         # arrays (cache-friendly searchsorted and gathers).
-        order = np.argsort(inverse)
-        for c0 in range(0, n, _CHUNK):
-            sel = order[c0:c0 + _CHUNK]
-            seg[sel], dist[sel], t[sel] = self._refine(x[sel], y[sel], inverse[sel], cells,
-                                                       g, *cand)
-        return self._result(x, y, seg, dist, t)
+        order = np.argsort(cell)
+        for c0 in range(0, len(order), _CHUNK):
+            pos = order[c0:c0 + _CHUNK]
+            sel = sites[pos]
+            seg[sel], dist[sel], t[sel] = self._refine(x[sel], y[sel], cell[pos], cells, g,
+                                                       *cand)
 
     def _cell_candidates(self, cells: NDArray, g: float
                          ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
@@ -225,9 +274,16 @@ class SegmentIndex:
         segs = flat[begin[site] + within]
         d, t = _point_segment(x[site], y[site], self.a[segs], self.b[segs])
         dmin = np.minimum.reduceat(d, starts)
-        # First pair of each site attaining its minimum.
+        # The pair of each site attaining its minimum.
         hit = np.flatnonzero(d == dmin[site])
-        first = hit[np.r_[True, site[hit][1:] != site[hit][:-1]]]
+        lead = np.r_[True, site[hit][1:] != site[hit][:-1]]
+        if not lead.all():
+            # Exact ties (a site equidistant from two segments, e.g. off a shared
+            # vertex): the lowest segment wins, so the answer does not depend on the
+            # candidate order, i.e. on the cell size or on the other sites.
+            hit = hit[np.lexsort((segs[hit], site[hit]))]
+            lead = np.r_[True, site[hit][1:] != site[hit][:-1]]
+        first = hit[lead]
         return segs[first], d[first], t[first]
 
     # -- any geometry ---------------------------------------------------------------------
@@ -319,6 +375,28 @@ class SegmentIndex:
         t = np.clip(t, 0.0, 1.0)
         a, b = self.a[seg], self.b[seg]
         return a[:, 0] + t * (b[:, 0] - a[:, 0]), a[:, 1] + t * (b[:, 1] - a[:, 1])
+
+
+@dataclass
+class _Grid:
+    """Cells of a prepared area with their candidate segments (see ``prepare_grid``)."""
+
+    g: float
+    ix0: int
+    iy0: int
+    nx: int
+    ny: int
+    cells: NDArray
+    candidates: tuple[NDArray, NDArray, NDArray, NDArray]
+
+    def cell_of(self, x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
+        """Each point's cell number and whether it lies in the grid at all."""
+        with np.errstate(invalid="ignore"):
+            fx = np.floor(x / self.g) - self.ix0
+            fy = np.floor(y / self.g) - self.iy0
+            inside = (fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny)
+        number = np.where(inside, fx * self.ny + fy, 0).astype(np.int64)
+        return number, inside
 
 
 def _cell_size(x: NDArray, y: NDArray, per_cell: float = 8.0) -> float:

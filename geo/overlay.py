@@ -197,6 +197,23 @@ class OverlayIndex:
             route=route,
         )
 
+    def prepare_grids(self, cell_m: float = 2000.0, margin_m: float = 20_000.0) -> OverlayIndex:
+        """Precompute the nearest-river and nearest-road candidates of every cell over
+        the League (plus ``margin_m``), so that requests skip that step.
+
+        Done once per layer version by ``layers.reference.Reference.overlay_index``
+        (about a second); results are the same with or without it.  Returns ``self``.
+        """
+        if not np.isfinite(self.league.bounds).all() or not len(self.league.bounds):
+            return self
+        minx, miny = self.league.bounds[:, :2].min(axis=0) - margin_m
+        maxx, maxy = self.league.bounds[:, 2:].max(axis=0) + margin_m
+        for lines in (self.network.index if self.network is not None else None,
+                      self.route.index if self.route is not None else None):
+            if lines is not None:
+                lines.prepare_grid((minx, miny, maxx, maxy), cell_m)
+        return self
+
     @classmethod
     def from_reference(cls, ref: object) -> OverlayIndex:
         """From any object with ``admin``, ``basins``, ``rivers``, ``sections``,

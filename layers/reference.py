@@ -88,11 +88,12 @@ class Reference:
 
     @cached_property
     def overlay_index(self) -> OverlayIndex:
-        """The overlay's prepared reference side (used by :func:`geo.overlay.overlay_sites`)."""
+        """The overlay's prepared reference side (used by :func:`geo.overlay.overlay_sites`),
+        with the nearest-line candidate grids built once for this layer version."""
         return OverlayIndex.from_layers(
             admin=self._need("admin"), basins=self.basins,
             network=self.network if len(self.rivers) else None, sections=self.sections,
-            route=self.route if len(self.scenic_road) else None)
+            route=self.route if len(self.scenic_road) else None).prepare_grids()
 
     @cached_property
     def projects_overlay(self) -> gpd.GeoDataFrame:

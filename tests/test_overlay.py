@@ -171,3 +171,36 @@ def test_segment_index_matches_geos():
     assert np.allclose(near.measure, m, atol=1e-4)
     px, py = idx.point_at(near.line, near.measure)
     assert np.allclose(px, near.x) and np.allclose(py, near.y)
+
+
+def test_prepared_grid_gives_the_same_answers():
+    rng = np.random.default_rng(5)
+    lines = [shapely.LineString(np.cumsum(rng.normal(0, 3000, (60, 2)), axis=0) + off)
+             for off in rng.uniform(0, 200_000, (12, 2))]
+    # Sites inside and well outside the prepared area, plus exact vertices (ties
+    # between the two segments meeting there).
+    x, y = rng.uniform(-100_000, 300_000, (2, 5000))
+    vx, vy = shapely.get_coordinates(np.asarray(lines, dtype=object)).T
+    x, y = np.r_[x, vx], np.r_[y, vy]
+    plain = SegmentIndex(lines).nearest_xy(x, y)
+    gridded = SegmentIndex(lines)
+    gridded.prepare_grid((0, 0, 200_000, 200_000), cell_m=2000)
+    near = gridded.nearest_xy(x, y)
+    for field in ("line", "segment", "distance", "measure", "side", "x", "y"):
+        assert np.array_equal(getattr(near, field), getattr(plain, field)), field
+
+
+def test_reference_overlay_index_is_prepared_once_and_matches(ref):
+    from geo.overlay import OverlayIndex
+
+    idx = ref.overlay_index
+    assert idx is ref.overlay_index
+    assert idx.network.index._grid is not None and idx.route.index._grid is not None
+    unprepared = OverlayIndex.from_layers(admin=ref.admin, basins=ref.basins, rivers=ref.rivers,
+                                          sections=ref.sections, scenic_road=ref.scenic_road)
+    assert unprepared.network.index._grid is None
+    rng = np.random.default_rng(11)
+    minx, miny, maxx, maxy = ref.admin.total_bounds
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(
+        rng.uniform(minx - 1, maxx + 1, 3000), rng.uniform(miny - 1, maxy + 1, 3000)), crs=4326)
+    pd.testing.assert_frame_equal(overlay_sites(pts, idx), overlay_sites(pts, unprepared))
