@@ -19,7 +19,7 @@ from .spec import Category, Field, LayerSpec, Provenance, Style
 # Provenance fields every authored feature carries (see data/README.md).
 PROVENANCE_FIELDS: tuple[Field, ...] = (
     Field("source", "来源", "Source", popup=True),
-    Field("accuracy_m", "精度(米)", "Accuracy (m)", "float", popup=True, unit="m"),
+    Field("accuracy_m", "精度", "Accuracy", "float", popup=True, unit="m"),  # unit shown once
     Field("illustrative", "示意数据", "Illustrative", "bool", popup=True),
 )
 

@@ -160,7 +160,7 @@ def test_one_gpx_for_drivers_with_stations(client, tmp_path):
     assert client.get("/api/export/scenic_road.gpx?with=nope").status_code == 404
     # descriptions a driver can read: units, 是/否 (yes/no in English), no "3000.0"
     desc = tracks["desc"].iloc[0]
-    assert "长度: 22.8 km" in desc and "示意数据: 是" in desc and "精度(米): 3000 m" in desc
+    assert "长度: 22.8 km" in desc and "示意数据: 是" in desc and "精度: 3000 m" in desc
     assert "True" not in desc and ".0\n" not in desc
     path.write_bytes(client.get("/api/export/scenic_road.gpx?with=stations&lang=en").data)
     desc_en = pyogrio.read_dataframe(path, layer="tracks")["desc"].iloc[0]

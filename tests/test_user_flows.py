@@ -148,3 +148,33 @@ def test_route_stages_in_english(page, live_server):
     assert "、" not in text and "Stops: " in text
     assert len(stages) == pg.locator("#atlas-stage-list li").count()
     assert_clean(watch)
+
+
+_POPUP_ROWS = """((id, pick) => {
+    var e = window.atlas.layers[id], l = e.leaflet.filter(pick)[0] || e.leaflet[0];
+    var node = window.atlas.self.popupNode(e.desc, l.feature.properties);
+    return Array.from(node.querySelectorAll('tr')).map(
+        tr => [tr.children[0].textContent, tr.children[1].textContent]); })"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_popups_show_words_not_codes(page, live_server, lang):
+    """Popups: category, status, investor and basin as words, units once and translated."""
+    pg, watch = page
+    open_page(pg, live_server.url + ("/?lang=en" if lang == "en" else "/"))
+    project = dict(pg.evaluate(f"{_POPUP_ROWS}('projects', x => true)"))
+    river = dict(pg.evaluate(f"{_POPUP_ROWS}('rivers', x => x.feature.properties.id === 'xilinhe')"))
+    if lang == "zh":
+        assert project["类别"] in {"能源", "工业及信息化", "基础设施", "社会事业", "生态保护与发展"}
+        assert project["建设性质"] in {"新建", "续建"}
+        assert project["投资主体"] in {"政府投资", "社会投资"}
+        assert project["总投资"].endswith(" 亿元")
+        assert project["精度"].endswith(" m") and not any("(米)" in k for k in project)
+        assert river["所属流域"] == "锡林河流域"
+    else:
+        assert project["Category"] in {"Energy", "Industry and IT", "Infrastructure",
+                                       "Social undertakings", "Ecological protection"}
+        assert project["Status"] in {"New", "Continuing"}
+        assert project["Total investment"].endswith(" × 100M yuan")
+        assert river["Basin"] == "Xilin River basin"
+    assert_clean(watch)

@@ -114,6 +114,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "gaode_vec": ("高德 地图(GCJ-02)", "AMap/Gaode map (GCJ-02)"),
     "gaode_img": ("高德 影像(GCJ-02)", "AMap/Gaode imagery (GCJ-02)"),
     "self_hosted": ("本地底图", "Local basemap"),
+    # Coded values shown as words in popups ("value_<field>_<code>") and units in English.
+    "value_status_new": ("新建", "New"),
+    "value_status_continuing": ("续建", "Continuing"),
+    "value_investor_government": ("政府投资", "Government investment"),
+    "value_investor_social": ("社会投资", "Social investment"),
+    "unit_亿元": ("亿元", "× 100M yuan"),
 }
 
 

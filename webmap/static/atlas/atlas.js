@@ -35,12 +35,14 @@
   function fmtValue(value, field, S) {
     if (value === null || value === undefined || value === "") return "";
     if (typeof value === "boolean") return value ? S.yes : S.no;
+    // Units in the page's language (the catalog writes 亿元).
+    var unit = field && field.unit ? (S["unit_" + field.unit] || field.unit) : "";
     if (typeof value === "number") {
       var s = Number.isInteger(value) ? String(value) : value.toLocaleString(undefined, {maximumFractionDigits: 2});
-      return field && field.unit ? s + " " + field.unit : s;
+      return unit ? s + " " + unit : s;
     }
     if (typeof value === "object") return JSON.stringify(value);
-    return String(value) + (field && field.unit ? " " + field.unit : "");
+    return String(value) + (unit ? " " + unit : "");
   }
 
   function apiError(resp, body) {
@@ -362,8 +364,31 @@
     return String(v);
   };
 
+  /** A field's value as words: category codes by the legend, status/investor codes by the
+   *  page's strings, basin ids by the basin's name; anything else by fmtValue. */
+  Page.prototype.valueText = function (desc, field, value) {
+    var S = this.S, style = desc.style || {};
+    if (typeof value === "string" && value) {
+      if (style.category_field === field.name) {
+        for (var i = 0; i < desc.legend.length; i++) {
+          if (desc.legend[i].value === value) return desc.legend[i].label;
+        }
+      }
+      var word = S["value_" + field.name + "_" + value];
+      if (word) return word;
+      var basins = field.name === "basin_id" && this.layers.basins;
+      if (basins) {
+        for (var j = 0; j < basins.leaflet.length; j++) {
+          var p = (basins.leaflet[j].feature && basins.leaflet[j].feature.properties) || {};
+          if (p.id === value) return (this.lang === "en" ? p.name_en : p.name_zh) || p.name_zh || value;
+        }
+      }
+    }
+    return fmtValue(value, field, S);
+  };
+
   Page.prototype.popupNode = function (desc, props) {
-    var S = this.S;
+    var S = this.S, self = this;
     var box = el("div", "atlas-popup");
     box.appendChild(el("div", "atlas-popup-layer", desc.title));
     box.appendChild(el("h4", null, this.nameOf(desc, props)));
@@ -374,7 +399,7 @@
       if (v === null || v === undefined || v === "") return;
       var tr = el("tr");
       tr.appendChild(el("th", null, f.label));
-      tr.appendChild(el("td", null, fmtValue(v, f, S)));
+      tr.appendChild(el("td", null, self.valueText(desc, f, v)));
       table.appendChild(tr);
     });
     box.appendChild(table);
@@ -390,7 +415,7 @@
     var self = this, parts = [];
     desc.fields.forEach(function (f) {
       if (!f.tooltip) return;
-      var v = f.name === desc.name_field ? self.nameOf(desc, props) : fmtValue(props[f.name], f, self.S);
+      var v = f.name === desc.name_field ? self.nameOf(desc, props) : self.valueText(desc, f, props[f.name]);
       if (v) parts.push(v);
     });
     if (!parts.length) parts.push(this.nameOf(desc, props));
