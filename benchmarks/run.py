@@ -1,7 +1,7 @@
 """Run every benchmark once, print the table, write benchmarks/results/latest.json.
 
 ``python -m benchmarks.run [--only items,pages,overlay,tiles,load] [--budget 540]``
-(``make bench``).  Each comparison gets a share of the time budget and is
+(``make bench``; a partial ``--only`` run writes ``results/latest-<sections>.json``).  Each comparison gets a share of the time budget and is
 skipped, with the reason in the table, when the budget is spent; every server
 started is killed at the end, whatever happens.
 """
@@ -97,15 +97,18 @@ def main(argv: list[str] | None = None) -> int:
         kill_all()
     results["rows"] = rows
     results["elapsed_s"] = round(time.monotonic() - started, 1)
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    tmp = RESULTS + ".tmp"
+    # A partial run (--only) keeps the full run's latest.json and writes beside it.
+    path = RESULTS if not only else RESULTS.replace(
+        "latest.json", f"latest-{'-'.join(sorted(only))}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
     with open(tmp, "w") as fh:
         json.dump(results, fh, ensure_ascii=False, indent=1, default=str)
-    os.replace(tmp, RESULTS)
+    os.replace(tmp, path)
     print()
     print(format_table(rows))
     print(f"\n{len(rows)} rows in {results['elapsed_s']:.0f} s; written to "
-          f"{os.path.relpath(RESULTS, ROOT)}")
+          f"{os.path.relpath(path, ROOT)}")
     return 0
 
 

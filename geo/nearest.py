@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,6 +127,8 @@ class SegmentIndex:
         self._kd = cKDTree(mids) if len(start) else None
         self._tree: shapely.STRtree | None = None
         self._grid: _Grid | None = None
+        self._grid_spec: tuple[tuple[float, ...], float, int] | None = None
+        self._grid_lock = threading.Lock()
 
     @property
     def n_segments(self) -> int:
@@ -157,7 +160,7 @@ class SegmentIndex:
         seg = np.empty(n, dtype=np.int64)
         dist = np.empty(n)
         t = np.empty(n)
-        grid = self._grid if self.cell_m is None else None
+        grid = self._prepared_grid(n) if self.cell_m is None else None
         rest = np.arange(n)
         if grid is not None:
             # Sites inside the prepared grid read its candidate lists; only the
@@ -175,13 +178,16 @@ class SegmentIndex:
                          seg, dist, t)
         return self._result(x, y, seg, dist, t)
 
-    def prepare_grid(self, bounds: ArrayLike, cell_m: float = 2000.0) -> None:
+    def prepare_grid(self, bounds: ArrayLike, cell_m: float = 2000.0,
+                     min_sites: int = 0) -> None:
         """Compute the candidate segments of every cell over ``bounds`` once.
 
         :meth:`nearest_xy` then skips its per-call candidate search for the sites
         inside ``bounds`` (``minx, miny, maxx, maxy``, metric): worth it for an
         index that serves many requests over the same area (the overlay's rivers
         and road, kept per layer version).  Results are the same either way.
+        With ``min_sites`` the grid is built by the first call with at least that
+        many sites instead of now, so that small requests never wait for it.
 
         Examples
         --------
@@ -192,17 +198,28 @@ class SegmentIndex:
         >>> r.distance.tolist(), r.measure.tolist()
         ([30.0, 8000.0], [400.0, 1000.0])
         """
-        if self._kd is None:
-            return
-        g = float(cell_m)
-        minx, miny, maxx, maxy = (float(v) for v in bounds)
-        ix0, iy0 = int(np.floor(minx / g)), int(np.floor(miny / g))
-        nx = int(np.floor(maxx / g)) - ix0 + 1
-        ny = int(np.floor(maxy / g)) - iy0 + 1
-        # Cells numbered as in _cells: (ix - ix0) * ny + (iy - iy0).
-        ix, iy = np.divmod(np.arange(nx * ny), ny)
-        cells = np.column_stack([ix + ix0, iy + iy0]).astype("float64")
-        self._grid = _Grid(g, ix0, iy0, nx, ny, cells, self._cell_candidates(cells, g))
+        self._grid_spec = (tuple(float(v) for v in bounds), float(cell_m), int(min_sites))
+        self._grid = None
+        if min_sites <= 0:
+            self._prepared_grid(0)
+
+    def _prepared_grid(self, n: int) -> _Grid | None:
+        """The prepared grid, built now if one is wanted for a call of ``n`` sites."""
+        spec = self._grid_spec
+        if self._grid is not None or spec is None or n < spec[2] or self._kd is None:
+            return self._grid
+        with self._grid_lock:  # concurrent requests wait for one build
+            if self._grid is None:
+                (minx, miny, maxx, maxy), g, _ = spec
+                ix0, iy0 = int(np.floor(minx / g)), int(np.floor(miny / g))
+                nx = int(np.floor(maxx / g)) - ix0 + 1
+                ny = int(np.floor(maxy / g)) - iy0 + 1
+                # Cells numbered as in _cells: (ix - ix0) * ny + (iy - iy0).
+                ix, iy = np.divmod(np.arange(nx * ny), ny)
+                cells = np.column_stack([ix + ix0, iy + iy0]).astype("float64")
+                self._grid = _Grid(g, ix0, iy0, nx, ny, cells,
+                                   self._cell_candidates(cells, g))
+        return self._grid
 
     def _search(self, x: NDArray, y: NDArray, sites: NDArray, cell: NDArray, cells: NDArray,
                 g: float, cand: tuple[NDArray, NDArray, NDArray, NDArray],

@@ -67,6 +67,10 @@ OVERLAY_COLUMNS: tuple[str, ...] = (
     "road_km", "road_distance_m", "in_road_corridor",
 )
 
+#: Overlays of at least this many sites build (once) and use the prepared grids of
+#: :meth:`OverlayIndex.prepare_grids`; below it the per-call candidate search is cheap.
+GRID_MIN_SITES = 100_000
+
 #: Default farthest distance (m) at which a site is taken to drain to the nearest
 #: river of its own basin; beyond it the site is not upstream of anything.
 DRAIN_MAX_M = 30_000.0
@@ -197,12 +201,15 @@ class OverlayIndex:
             route=route,
         )
 
-    def prepare_grids(self, cell_m: float = 2000.0, margin_m: float = 20_000.0) -> OverlayIndex:
+    def prepare_grids(self, cell_m: float = 2000.0, margin_m: float = 20_000.0,
+                      min_sites: int = GRID_MIN_SITES) -> OverlayIndex:
         """Precompute the nearest-river and nearest-road candidates of every cell over
         the League (plus ``margin_m``), so that requests skip that step.
 
-        Done once per layer version by ``layers.reference.Reference.overlay_index``
-        (about a second); results are the same with or without it.  Returns ``self``.
+        Asked once per layer version by ``layers.reference.Reference.overlay_index``;
+        the grids (about a second of work) are built by the first overlay of at least
+        ``min_sites`` sites (0: now), so small requests never wait for them.  Results
+        are the same with or without.  Returns ``self``.
         """
         if not np.isfinite(self.league.bounds).all() or not len(self.league.bounds):
             return self
@@ -211,7 +218,7 @@ class OverlayIndex:
         for lines in (self.network.index if self.network is not None else None,
                       self.route.index if self.route is not None else None):
             if lines is not None:
-                lines.prepare_grid((minx, miny, maxx, maxy), cell_m)
+                lines.prepare_grid((minx, miny, maxx, maxy), cell_m, min_sites)
         return self
 
     @classmethod

@@ -89,7 +89,8 @@ class Reference:
     @cached_property
     def overlay_index(self) -> OverlayIndex:
         """The overlay's prepared reference side (used by :func:`geo.overlay.overlay_sites`),
-        with the nearest-line candidate grids built once for this layer version."""
+        with nearest-line candidate grids built once for this layer version (by the
+        first large overlay)."""
         return OverlayIndex.from_layers(
             admin=self._need("admin"), basins=self.basins,
             network=self.network if len(self.rivers) else None, sections=self.sections,

@@ -188,16 +188,26 @@ def test_prepared_grid_gives_the_same_answers():
     near = gridded.nearest_xy(x, y)
     for field in ("line", "segment", "distance", "measure", "side", "x", "y"):
         assert np.array_equal(getattr(near, field), getattr(plain, field)), field
+    # Lazily: a small call leaves the grid unbuilt, the first large one builds it.
+    lazy = SegmentIndex(lines)
+    lazy.prepare_grid((0, 0, 200_000, 200_000), cell_m=2000, min_sites=1000)
+    assert np.array_equal(lazy.nearest_xy(x[:10], y[:10]).distance, plain.distance[:10])
+    assert lazy._grid is None
+    assert np.array_equal(lazy.nearest_xy(x, y).measure, plain.measure)
+    assert lazy._grid is not None
 
 
 def test_reference_overlay_index_is_prepared_once_and_matches(ref):
     from geo.overlay import OverlayIndex
 
-    idx = ref.overlay_index
-    assert idx is ref.overlay_index
+    assert ref.overlay_index is ref.overlay_index
+    # Asked for per layer version, built by the first large overlay only.
+    assert ref.overlay_index.network.index._grid_spec is not None
+    layers = dict(admin=ref.admin, basins=ref.basins, rivers=ref.rivers,
+                  sections=ref.sections, scenic_road=ref.scenic_road)
+    idx = OverlayIndex.from_layers(**layers).prepare_grids(min_sites=0)
     assert idx.network.index._grid is not None and idx.route.index._grid is not None
-    unprepared = OverlayIndex.from_layers(admin=ref.admin, basins=ref.basins, rivers=ref.rivers,
-                                          sections=ref.sections, scenic_road=ref.scenic_road)
+    unprepared = OverlayIndex.from_layers(**layers)
     assert unprepared.network.index._grid is None
     rng = np.random.default_rng(11)
     minx, miny, maxx, maxy = ref.admin.total_bounds
