@@ -38,6 +38,7 @@ MODULES: tuple[str, ...] = (
     "webmap.cli",
     "webmap.layers_write",
     "webmap.security",
+    "webmap.static_files",
 )
 
 

@@ -48,7 +48,7 @@ from layers.spec import Field, LayerSpec, Provenance, Style
 from layers.store import LayerInfo, LayerNotFound, Store, parse_bbox
 
 from .errors import ApiError
-from .http import cached_response, make_etag
+from .http import ByteLRU, cached_response, make_etag
 
 bp = Blueprint("layers_api", __name__)
 
@@ -201,21 +201,33 @@ def describe_layer(store: Store, info: LayerInfo, lang: str = "zh") -> dict[str,
     return d
 
 
-@bp.get("/api/layers")
-def list_layers():
-    """Every layer: catalog layers in catalog order, then user layers by name."""
-    store = _store()
-    lang = _lang()
+def layer_listing(store: Store, lang: str) -> tuple[str, bytes]:
+    """(ETag, body) of ``/api/layers`` in ``lang``; the body is built once per layer versions.
+
+    The map pages carry the same body (:mod:`webmap.pages`), so it is kept in a
+    small memo keyed by the ETag rather than rebuilt for every page view.
+    """
     infos = store.list_layers()
     key = make_etag("layers", lang, *(i.version for i in infos))
-
-    def produce() -> bytes:
+    body = _LISTINGS.get(key)
+    if body is None:
         layers = [describe_layer(store, i, lang) for i in infos]
         groups = [{"id": g, "title": (t[1] if lang == "en" else t[0])}
                   for g, t in GROUPS.items()]
-        return dumps({"layers": layers, "groups": groups})
+        body = dumps({"layers": layers, "groups": groups})
+        _LISTINGS.put(key, body)
+    return key, body
 
-    return cached_response(key, produce, "application/json", max_age=10)
+
+#: Layer-list bodies by ETag (a few languages × layer versions).
+_LISTINGS = ByteLRU(4 * 1024 * 1024)
+
+
+@bp.get("/api/layers")
+def list_layers():
+    """Every layer: catalog layers in catalog order, then user layers by name."""
+    key, body = layer_listing(_store(), _lang())
+    return cached_response(key, lambda: body, "application/json", max_age=10)
 
 
 @bp.get("/api/layers/<layer_id>")

@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from branca.element import Element
 
@@ -53,6 +53,13 @@ LOCAL_EN: dict[str, str] = {}
 #: Folium assets left out: not self-hostable here and not needed by the pages.
 DROPPED: frozenset[str] = frozenset({"glyphicons_css", "awesome_rotate_css"})
 
+#: Folium defaults the atlas pages never use (no Bootstrap widgets, no jQuery, no
+#: awesome-markers icons; the measure button draws its own SVG): about 480 KB a page
+#: view would otherwise download and parse before drawing.
+UNUSED_BY_PAGES: frozenset[str] = frozenset({
+    "jquery", "bootstrap", "bootstrap_css", "awesome_markers", "awesome_markers_css",
+    "awesome_markers_font_css"})
+
 
 def local_path(name: str, lang: str = "zh") -> str:
     """Path under ``static/`` of the asset Folium calls ``name``.
@@ -78,8 +85,8 @@ def _walk(element: Element) -> Iterator[Element]:
         yield from _walk(child)
 
 
-def use_local_assets(root: Element, static_url: Callable[[str], str], lang: str = "zh"
-                     ) -> None:
+def use_local_assets(root: Element, static_url: Callable[[str], str], lang: str = "zh",
+                     drop: Collection[str] = ()) -> None:
     """Point every JS/CSS link of ``root``'s element tree at the app's own copies.
 
     Parameters
@@ -90,6 +97,8 @@ def use_local_assets(root: Element, static_url: Callable[[str], str], lang: str 
         Turns a path under ``static/`` into a URL (``url_for('static', filename=…)``).
     lang : {"zh", "en"}
         Picks the language build of plugins that bake their UI text in.
+    drop : collection of str
+        More asset names to leave out besides :data:`DROPPED` (e.g. :data:`UNUSED_BY_PAGES`).
     """
     for el in _walk(root):
         for attr in ("default_js", "default_css"):
@@ -99,5 +108,5 @@ def use_local_assets(root: Element, static_url: Callable[[str], str], lang: str 
             setattr(el, attr, [
                 (name, url if not url.startswith(("http://", "https://", "//"))
                  else static_url(local_path(name, lang)))
-                for name, url in links if name not in DROPPED
+                for name, url in links if name not in DROPPED and name not in drop
             ])

@@ -30,7 +30,7 @@ from markupsafe import escape
 
 from geo.validate import LEAGUE_BBOX
 
-from .assets import local_path, use_local_assets
+from .assets import UNUSED_BY_PAGES, local_path, use_local_assets
 from .basemaps import Basemap, basemaps
 from .i18n import strings, t
 
@@ -70,6 +70,7 @@ class AtlasPage(JSCSSMixin, MacroElement):
                  styles: list[tuple[str, str]]) -> None:
         super().__init__()
         self._name = "AtlasPage"
+        self.config = config  # read by webmap.pages (which layers the page starts with)
         self.config_json = safe_json(config)
         self.default_js = scripts
         self.default_css = styles
@@ -161,7 +162,8 @@ def build_map(
     if panels_html:
         root.html.add_child(Element(panels_html), name="atlas_panels")
     AtlasPage(cfg, js, css).add_to(m)
-    use_local_assets(m, static_url, lang)  # every Folium CDN link → the vendored files
+    # Every Folium CDN link → the vendored files; Folium's defaults the pages never use go.
+    use_local_assets(m, static_url, lang, drop=UNUSED_BY_PAGES)
     return m
 
 

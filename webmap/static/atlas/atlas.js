@@ -53,14 +53,22 @@
     return err;
   }
 
+  // A download the page's first script (boot.js, inlined) started for exactly this URL.
+  function takePrefetched(url) {
+    var boot = window.atlasBoot, got = boot && boot.prefetched && boot.prefetched[url];
+    if (got) delete boot.prefetched[url];  // once: later loads must see fresh data
+    return got || null;
+  }
+
   function fetchJSON(url, opts) {
-    return fetch(url, opts).then(function (resp) {
-      return resp.text().then(function (text) {
-        var body = null;
-        try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
-        if (!resp.ok) throw apiError(resp, body);
-        return body;
-      });
+    var got = (!opts && takePrefetched(url)) || fetch(url, opts).then(function (resp) {
+      return resp.text().then(function (text) { return {ok: resp.ok, status: resp.status, text: text}; });
+    });
+    return got.then(function (resp) {
+      var body = null;
+      try { body = resp.text ? JSON.parse(resp.text) : null; } catch (e) { body = null; }
+      if (!resp.ok) throw apiError(resp, body);
+      return body;
     });
   }
 
@@ -108,7 +116,13 @@
     this.buildBasemaps();
     this.measure = new L.Control.AtlasMeasure(this).addTo(this.map);
     L.control.scale({imperial: false, position: "bottomleft"}).addTo(this.map);
-    fetchJSON(withParams(this.cfg.api + "/layers", {lang: this.lang === "en" ? "en" : null}))
+    // The page carries the layer list (window.atlasBoot.catalog): no round trip before
+    // the features; without it (or for another language) it comes from /api/layers.
+    var boot = window.atlasBoot;
+    var catalog = boot && boot.catalog && boot.lang === this.lang ? Promise.resolve(boot.catalog)
+      : fetchJSON(withParams(this.cfg.api + "/layers", {lang: this.lang === "en" ? "en" : null}));
+    if (boot) boot.catalog = null;  // a later reload asks the API
+    catalog
       .then(function (body) { return self.setupLayers(body); })
       .then(function () {
         self.api.loaded = true;
@@ -288,9 +302,12 @@
     entry.tiles.on("click", function (e) {
       L.popup().setLatLng(e.latlng).setContent(self.popupNode(desc, e.layer.properties || {})).openOn(self.map);
     });
-    entry.container.addLayer(entry.tiles);
+    // Loaded once VectorGrid has drawn the tiles in view (its 'load'), not when added.
+    var tiles = entry.tiles, resolve = entry._resolveLoad;
+    tiles.once("load", function () { resolve(desc.count); });
+    entry.container.addLayer(tiles);
     this.counts[desc.id] = desc.count;
-    entry._resolveLoad(desc.count);
+    if (!tiles._loading) resolve(desc.count);  // no tile in view: nothing to wait for
     return entry.loading;
   };
 
@@ -662,6 +679,24 @@
 (function () {
   "use strict";
   var U = null;
+  // A ruler, drawn inline (no icon font to download for one icon).
+  function rulerIcon() {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "18");
+    svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "atlas-ruler");
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("d", "M2 16.5 16.5 2 22 7.5 7.5 22Z M6 12.5l2 2 M8.5 10l3 3 M11 7.5l2 2 M13.5 5l3 3");
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "1.6");
+    path.setAttribute("stroke-linejoin", "round");
+    svg.appendChild(path);
+    return svg;
+  }
   L.Control.AtlasMeasure = L.Control.extend({
     options: {position: "topleft"},
     initialize: function (page, options) { L.setOptions(this, options); this.page = page; },
@@ -673,7 +708,7 @@
       btn.href = "#";
       btn.title = S.measure;
       btn.setAttribute("role", "button");
-      btn.appendChild(U.el("i", "fa-solid fa-ruler"));
+      btn.appendChild(rulerIcon());
       this.out = L.DomUtil.create("div", "atlas-measure-out", box);
       this.out.hidden = true;
       L.DomEvent.disableClickPropagation(box);
