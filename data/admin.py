@@ -62,6 +62,11 @@ class Admin:
             out[p] = out[p] or names[g]
         return out
 
+    def english(self, names_zh: list[str]) -> list[str]:
+        """English names of units given by their Chinese names ("" for "" or unknown)."""
+        en = {r["name_zh"]: r["name_en"] for r in self.records}
+        return [en.get(n, "") for n in names_zh]
+
     def polygon(self, name_zh: str) -> shapely.Geometry:
         """Polygon of a unit by its Chinese name."""
         names, polys = self.units()

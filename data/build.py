@@ -42,7 +42,7 @@ def build(out_dir: str = DEFAULT_OUT) -> list[str]:
         "stations": build_stations(admin, road),
         "attractions": build_attractions(admin, road),
         "projects": build_projects(admin),
-        "ports": build_ports(),
+        "ports": build_ports(admin),
     }
     return [write_layer(out_dir, get_spec(lid), recs, geoms)
             for lid, (recs, geoms) in layers.items()]

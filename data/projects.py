@@ -39,6 +39,8 @@ MIN_PLAN_CENTS = 10
 #: Projects are kept at least this far (m) inside their county's border.
 BORDER_MARGIN_M = 3000.0
 ORDINALS = ("二期", "三期", "四期", "五期")
+#: The same ordinals in English project names.
+ORDINALS_EN = (" phase II", " phase III", " phase IV", " phase V")
 
 
 def _targets(key: str, names: tuple[str, ...], idx: int) -> list[int]:
@@ -152,12 +154,14 @@ def build_projects(admin: Admin) -> tuple[list[dict], np.ndarray]:
     used: set[tuple[str, str]] = set()
     points = []
     names, polys = admin.units()
+    county_en = dict(zip(names, admin.english(names), strict=True))
     inner = dict(zip(names, shapely.buffer(metric.to_metric(polys), -BORDER_MARGIN_M),
                      strict=True))
     for r in rows:
         if r["named"]:
             n = r["named"]
             r["name_zh"], r["source"], r["illustrative"] = n["name_zh"], n["source"], False
+            r["name_en"] = n["name_en"]
             points.append(shapely.Point(n["lon"], n["lat"]))
             names_seen.add(r["name_zh"])
             continue
@@ -171,16 +175,22 @@ def build_projects(admin: Admin) -> tuple[list[dict], np.ndarray]:
         fresh = [(t, p) for t, p in fresh if t.get("prefer")] or fresh
         t, p = (fresh or options)[int(rng.integers(len(fresh or options)))]
         used.add((t["name"], r["county"]))
-        loc = r["county"] if "town" in p["tags"] else r["county"] + p["name_zh"]
-        cap = t.get("cap")
-        name = t["name"].format(loc=loc, cap=int(rng.choice(cap)) if cap else "")
-        base = name
-        for suffix in ORDINALS:
+        town = "town" in p["tags"]
+        loc = r["county"] if town else r["county"] + p["name_zh"]
+        loc_en = county_en[r["county"]]
+        loc_en = loc_en if town else p["loc_en"].format(county=loc_en)
+        # One draw for both names (the draw sequence fixes every later site and amount).
+        cap = int(rng.choice(t["cap"])) if t.get("cap") else 0
+        name = t["name"].format(loc=loc, cap=cap or "")
+        name_en = t["en"].format(loc=loc_en, mw=cap * 10)
+        base, base_en = name, name_en
+        for suffix, suffix_en in zip(ORDINALS, ORDINALS_EN, strict=True):
             if name not in names_seen:
                 break
-            name = base + suffix
+            name, name_en = base + suffix, base_en + suffix_en
         names_seen.add(name)
         r["name_zh"], r["source"], r["illustrative"] = name, spec["illustrative_source"], True
+        r["name_en"] = name_en
         anchor_m = metric.to_metric([shapely.Point(p["lon"], p["lat"])])[0]
         site = _pick_sites(rng, inner[r["county"]], anchor_m, p["radius_km"] * 1000.0)
         points.append(metric.from_metric([site])[0])
@@ -188,8 +198,9 @@ def build_projects(admin: Admin) -> tuple[list[dict], np.ndarray]:
     records = []
     for k, r in enumerate(rows, 1):
         records.append({
-            "id": f"P{k:03d}", "name_zh": r["name_zh"], "category": r["category"],
-            "county": r["county"], "status": r["status"], "investor": r["investor"],
+            "id": f"P{k:03d}", "name_zh": r["name_zh"], "name_en": r["name_en"],
+            "category": r["category"], "county": r["county"],
+            "county_en": county_en[r["county"]], "status": r["status"], "investor": r["investor"],
             # Exact: integer cents divided once, rounded to the 2 decimals they have.
             "total_investment_yi": round(r["total"] / 100, 2),
             "plan_2023_yi": round(r["plan"] / 100, 2),

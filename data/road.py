@@ -67,10 +67,11 @@ def build_stations(admin: Admin, road: shapely.LineString) -> tuple[list[dict], 
     kms = road_km(road, pts)
     counties = admin.county_of(pts)
     records = []
-    for s, km, county in zip(src["stations"], kms, counties, strict=True):
+    for s, km, county, county_en in zip(src["stations"], kms, counties,
+                                        admin.english(counties), strict=True):
         records.append({
             "id": s["id"], "name_zh": s["name_zh"], "name_en": s["name_en"],
-            "county": county, "km": round(float(km), 1), "services": s["services"],
+            "county": county, "county_en": county_en, "km": round(float(km), 1), "services": s["services"],
             "source": src["source"], "accuracy_m": float(src["accuracy_m"]),
             "illustrative": bool(src["illustrative"]),
         })
@@ -86,10 +87,12 @@ def build_attractions(admin: Admin, road: shapely.LineString) -> tuple[list[dict
     kms = road_km(road, pts)
     counties = admin.county_of(pts)
     records = []
-    for a, km, county in zip(items, kms, counties, strict=True):
+    for a, km, county, county_en in zip(items, kms, counties, admin.english(counties),
+                                        strict=True):
         records.append({
             "id": a["id"], "name_zh": a["name_zh"], "name_en": a["name_en"],
-            "kind": a["kind"], "county": county, "km": round(float(km), 1),
+            "kind": a["kind"], "kind_en": a["kind_en"], "county": county,
+            "county_en": county_en, "km": round(float(km), 1),
             "description_zh": a["description_zh"], "source": src["source"],
             "accuracy_m": float(a["accuracy_m"]), "illustrative": bool(a["illustrative"]),
         })

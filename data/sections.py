@@ -31,12 +31,13 @@ def build_sections(admin: Admin, rivers: Rivers) -> tuple[list[dict], np.ndarray
     counties = admin.county_of(points)
     by_id = {r["id"]: r for r in rivers.records}
     records = []
-    for s, county in zip(spec, counties, strict=True):
+    for s, county, county_en in zip(spec, counties, admin.english(counties), strict=True):
         river = by_id[s["river_id"]]
         records.append({
             "id": s["id"], "name_zh": s["name_zh"], "name_en": s["name_en"],
             "river_id": s["river_id"], "river_zh": river["name_zh"],
-            "basin_id": river["basin_id"], "county": county,
+            "river_en": river["name_en"], "basin_id": river["basin_id"], "county": county,
+            "county_en": county_en,
             "target_class": s["target_class"], "source": s["source"],
             "accuracy_m": float(s["accuracy_m"]), "illustrative": bool(s["illustrative"]),
         })

@@ -218,6 +218,43 @@ def test_named_projects_are_not_illustrative():
     assert not p.loc[named, "illustrative"].any()
     assert all("非公布" in s or "not published" in s for s in p.loc[named, "source"])
     assert Counter(p["illustrative"]) == {True: 146, False: 4}
+    assert list(p.loc[named, "name_en"]) == [
+        "Erenhot China–Europe freight train hub",
+        "Erenhot road port AGV driverless cross-border transport",
+        "Erenhot international air port", "Zhuengadabuqi railway port"]
+
+
+CJK = r"[\u3400-\u9fff]"
+
+
+def test_english_counterparts():
+    # The English UI shows *_en values: they exist, are English, and match the admin layer.
+    en_of = dict(zip(units()["name_zh"], units()["name_en"], strict=True))
+    for lid in ("sections", "stations", "attractions", "projects", "ports"):
+        g = layer(lid)
+        assert list(g["county_en"]) == [en_of[c] for c in g["county"]], lid
+        assert g["name_en"].str.len().gt(0).all() and not g["name_en"].str.contains(CJK).any()
+    p = layer("projects")
+    assert p["name_en"].is_unique
+    assert "Sonid Left Banner" in " ".join(p.loc[p["county"] == "苏尼特左旗", "name_en"])
+    # 万千瓦 in Chinese names is 10 MW in English ones (same draw for both).
+    wind = p[p["name_zh"].str.contains("万千瓦风电")]
+    cap = wind["name_zh"].str.extract(r"(\d+)万千瓦", expand=False).astype(int)
+    mw = wind["name_en"].str.extract(r"(\d+) MW wind farm", expand=False).astype(int)
+    assert len(wind) and (mw == cap * 10).all()
+    at = layer("attractions")
+    assert at["kind_en"].str.len().gt(0).all() and not at["kind_en"].str.contains(CJK).any()
+    sec = layer("sections")
+    rivers = layer("rivers").set_index("name_zh")
+    assert list(sec["river_en"]) == list(rivers.loc[sec["river_zh"], "name_en"])
+
+
+def test_station_names_without_illustrative_suffix():
+    # The `illustrative` flag says it (and the map shows it); names stay names.
+    st = layer("stations")
+    assert st["illustrative"].all()
+    assert not st["name_zh"].str.contains("示意").any()
+    assert not st["name_en"].str.contains("illustrative").any()
 
 
 # --- scenic road ----------------------------------------------------------------------------
