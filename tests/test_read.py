@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import importlib.util
 import io
 import json
@@ -141,15 +142,59 @@ def test_csv_wkt_column():
     assert gdf.geometry[0].geom_type == "LineString"
 
 
+def test_utf8_bom_csv_with_a_character_cut_by_the_sniffed_sample():
+    # The sniffer samples 8192 bytes; with a BOM in front, a CJK character can end past
+    # them. That is UTF-8 text all the same (it was refused as binary).
+    row = "116.1,43.9,锡林浩特\r\n".encode()
+    for k in range(len(row)):
+        data = codecs.BOM_UTF8 + f"lon,lat,name{'x' * k}\r\n".encode() + row * 400
+        try:
+            data[3:8192].decode("utf-8")
+        except UnicodeDecodeError:
+            break  # this header length cuts a character at the sample's end
+    else:
+        pytest.fail("no header length cuts a character")
+    gdf, _ = read_file(data, filename="a.csv")
+    assert len(gdf) == 400 and set(gdf[f"name{'x' * k}"]) == {"锡林浩特"}
+
+
 # -- KML, GPX, GeoPackage ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("maker,name", [(fx.make_kml, "s.kml"), (fx.make_kmz, "s.kmz")])
 def test_kml_and_kmz(maker, name):
     gdf, report = read_file(maker(), filename=name)
     assert sorted(gdf.geom_type) == ["LineString", "Point", "Polygon"]
-    assert "锡林浩特" in gdf["Name"].tolist()
+    assert "锡林浩特" in gdf["name"].tolist()
     assert "dropped_z" in report.codes("warnings")  # the placemark had an altitude
     assert not shapely.has_z(gdf.geometry.values).any()
+
+
+KML_NOISE = ("tessellate", "extrude", "visibility", "altitudeMode", "drawOrder", "icon",
+             "begin", "end", "timestamp", "Name", "Description")
+
+
+@pytest.mark.parametrize("maker,name", [(fx.make_kml, "s.kml"), (fx.make_kmz, "s.kmz")])
+def test_kml_results_without_display_columns(maker, name):
+    # GDAL adds KML's display columns to every layer; unset they are noise in results.
+    gdf, _ = read_file(maker(), filename=name)
+    assert not set(KML_NOISE) & set(gdf.columns), list(gdf.columns)
+    assert "name" in gdf.columns
+
+
+def test_kml_keeps_display_columns_a_placemark_sets():
+    kml = ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">'
+           "<Document><Placemark><name>甲</name><description>河边</description>"
+           "<Point><coordinates>116.1,43.9</coordinates></Point></Placemark>"
+           "<Placemark><name>乙</name><visibility>0</visibility><ExtendedData>"
+           '<Data name="owner"><value>旗林草局</value></Data></ExtendedData>'
+           "<LineString><tessellate>1</tessellate>"
+           "<coordinates>116.1,43.9 116.2,44.0</coordinates></LineString></Placemark>"
+           "</Document></kml>").encode()
+    gdf, _ = read_file(kml, filename="a.kml")
+    props = gdf.drop(columns="geometry")
+    assert list(props.columns) == ["name", "description", "tessellate", "visibility", "owner"]
+    assert props["name"].tolist() == ["甲", "乙"] and props["description"].iloc[0] == "河边"
+    assert props["tessellate"].iloc[1] == 1 and props["visibility"].iloc[1] == 0
 
 
 def test_gpx_tracks_routes_waypoints():

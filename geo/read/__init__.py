@@ -40,7 +40,7 @@ from ..validate import RegionLike
 from .archive import Limits, check_zip, extract, read_member, remove_tree
 from .finish import finish, parse_crs, parse_datum
 from .jsonfile import prepare_geojson
-from .ogr import drop_empty_columns, list_layers, read_layer, read_multi
+from .ogr import drop_empty_columns, list_layers, read_layer, read_multi, tidy_kml_columns
 from .source import ACCEPTED, extension, load_source, refuse, sniff
 from .tabular import read_csv, read_xlsx
 
@@ -217,7 +217,7 @@ def _read_xml_path(path: str, kind: str, *, layer: str | None, report: Report
     if len(gdf) == 0:
         raise GeoInputError("the KML file has no placemarks",
                             hint="add points, lines or polygons to it", status=422)
-    return drop_empty_columns(gdf), file_crs, "silent"
+    return tidy_kml_columns(drop_empty_columns(gdf)), file_crs, "silent"
 
 
 def _read_zip(data: bytes, name: str, *, layer: str | None, report: Report, limits: Limits

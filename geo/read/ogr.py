@@ -145,6 +145,48 @@ def drop_empty_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.drop(columns=empty) if empty else gdf
 
 
+#: KML display columns GDAL's KML/LIBKML drivers add to every layer, with the values that
+#: mean "not set" (LIBKML reports an absent element as -1; the others are KML's defaults).
+KML_DISPLAY_DEFAULTS: dict[str, frozenset] = {
+    "tessellate": frozenset({-1, 0}), "extrude": frozenset({-1, 0}),
+    "visibility": frozenset({-1, 1}), "drawOrder": frozenset({-1, 0}),
+    "altitudeMode": frozenset({"", "clampToGround"}), "icon": frozenset({""}),
+    "begin": frozenset({""}), "end": frozenset({""}), "timestamp": frozenset({""}),
+}
+
+
+def tidy_kml_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """KML placemarks without GDAL's display columns where no placemark sets them.
+
+    ``tessellate``, ``extrude``, ``visibility``, ``drawOrder``, ``altitudeMode``,
+    ``icon``, ``begin``, ``end`` and ``timestamp`` are dropped when every value is
+    empty or the default; a column some placemark really sets is kept.  The
+    placemark's ``Name``/``Description`` become ``name``/``description`` (unless
+    the file also has those names as ExtendedData), like every other format's.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> g = gpd.GeoDataFrame({"Name": ["a", "b"], "description": ["x", None],
+    ...                       "tessellate": [-1, 1], "extrude": [0, 0],
+    ...                       "visibility": [-1, -1], "altitudeMode": [None, None]},
+    ...                      geometry=[shapely.Point(116, 43)] * 2)
+    >>> list(tidy_kml_columns(g).columns)
+    ['name', 'description', 'tessellate', 'geometry']
+    """
+    drop = []
+    for col, defaults in KML_DISPLAY_DEFAULTS.items():
+        if col in gdf.columns and col != gdf.geometry.name:
+            values = gdf[col]
+            unset = values.isna() | values.isin(list(defaults))
+            if unset.all():
+                drop.append(col)
+    out = gdf.drop(columns=drop) if drop else gdf
+    rename = {old: new for old, new in (("Name", "name"), ("Description", "description"))
+              if old in out.columns and new not in out.columns}
+    return out.rename(columns=rename) if rename else out
+
+
 def read_multi(path: str, layers: list[str], *, report: Report, tag: str | None,
                tag_values: dict[str, str] | None = None) -> tuple[gpd.GeoDataFrame, Any]:
     """Several layers of one file concatenated; ``tag`` names a column saying which layer.

@@ -113,6 +113,7 @@ def sniff(data: bytes, name: str = "") -> str:
         if data.startswith(magic):
             return kind
     head = data[:8192]
+    truncated = len(data) > len(head)
     if head.startswith(codecs.BOM_UTF8):
         head = head[3:]
     if b"\x00" in head:
@@ -127,17 +128,20 @@ def sniff(data: bytes, name: str = "") -> str:
         if b"<kml" in lowered:
             return "kml"
         return "xml"
-    if not _looks_like_text(head):
+    if not _looks_like_text(head, truncated):
         return "binary"
     return "text"
 
 
-def _looks_like_text(head: bytes) -> bool:
-    """Whether ``head`` decodes as UTF-8 or GB18030 with few control characters."""
+def _looks_like_text(head: bytes, truncated: bool = False) -> bool:
+    """Whether ``head`` decodes as UTF-8 or GB18030 with few control characters.
+
+    ``truncated``: ``head`` is a sample cut from longer data, so its last character
+    may be cut in the middle (a BOM stripped off the sample does not make it whole).
+    """
     for enc in ("utf-8", "gb18030"):
         try:
-            # A multi-byte character may be cut at the end of the sample.
-            text = head.decode(enc, errors="strict" if len(head) < 8192 else "ignore")
+            text = head.decode(enc, errors="ignore" if truncated else "strict")
         except UnicodeDecodeError:
             continue
         controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
