@@ -404,6 +404,16 @@
     return fmtValue(value, field, S);
   };
 
+  /** A property in the page's language: on English pages a field ``x`` or ``x_zh`` shows its
+   *  ``x_en`` companion when the data has one (county_en, kind_en, river_en, theme_en …). */
+  Page.prototype.localValue = function (props, name) {
+    if (this.lang === "en") {
+      var en = props[name.replace(/_zh$/, "") + "_en"];
+      if (en !== undefined && en !== null && en !== "") return en;
+    }
+    return props[name];
+  };
+
   Page.prototype.popupNode = function (desc, props) {
     var S = this.S, self = this;
     var box = el("div", "atlas-popup");
@@ -412,7 +422,8 @@
     var table = el("table");
     desc.fields.forEach(function (f) {
       if (!f.popup || f.name === desc.name_field) return;
-      var v = props[f.name];
+      if (self.lang === "en" && f.name === "name_en") return;  // the heading shows it
+      var v = self.localValue(props, f.name);
       if (v === null || v === undefined || v === "") return;
       var tr = el("tr");
       tr.appendChild(el("th", null, f.label));
@@ -432,7 +443,8 @@
     var self = this, parts = [];
     desc.fields.forEach(function (f) {
       if (!f.tooltip) return;
-      var v = f.name === desc.name_field ? self.nameOf(desc, props) : self.valueText(desc, f, props[f.name]);
+      var v = f.name === desc.name_field ? self.nameOf(desc, props)
+        : self.valueText(desc, f, self.localValue(props, f.name));
       if (v) parts.push(v);
     });
     if (!parts.length) parts.push(this.nameOf(desc, props));
