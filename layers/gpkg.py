@@ -56,7 +56,7 @@ from .store import (
     QueryResult,
     Store,
     check_paging,
-    validate_layer_name,
+    prepare_for_put,
 )
 
 # GeoPackage 1.3 core tables (OGC 12-128r18), with the two CRSs every GeoPackage
@@ -277,11 +277,7 @@ class GeoPackageStore(Store):
     # -- writing --------------------------------------------------------------------------
     def put(self, name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None = None
             ) -> LayerInfo:
-        validate_layer_name(name)
-        if gdf.crs is None:
-            gdf = gdf.set_crs(4326)
-        elif not gdf.crs.equals("EPSG:4326"):
-            gdf = gdf.to_crs(4326)
+        gdf = prepare_for_put(name, gdf)
         table = f"{name}__v{uuid.uuid4().hex[:12]}"
         props = gdf.drop(columns=[gdf.geometry.name])
         columns, records = _columns_and_records(props)

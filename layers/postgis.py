@@ -72,7 +72,7 @@ from .store import (
     Store,
     StoreError,
     check_paging,
-    validate_layer_name,
+    prepare_for_put,
 )
 
 try:  # psycopg is only needed when the PostGIS store is used
@@ -478,11 +478,7 @@ class PostGISStore(Store):
     # -- writing --------------------------------------------------------------------------
     def put(self, name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None = None
             ) -> LayerInfo:
-        validate_layer_name(name)
-        if gdf.crs is None:
-            gdf = gdf.set_crs(4326)
-        elif not gdf.crs.equals("EPSG:4326"):
-            gdf = gdf.to_crs(4326)
+        gdf = prepare_for_put(name, gdf)
         table = f"{name[:40]}__v{uuid.uuid4().hex[:12]}"
         props = gdf.drop(columns=[gdf.geometry.name])
         # The GeoPackage store's typing, so both stores keep the same columns and values.

@@ -154,6 +154,26 @@ def parse_bbox(value: str | BBox | None) -> BBox | None:
     return (minx, miny, maxx, maxy)
 
 
+def prepare_for_put(name: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Check ``name`` and bring ``gdf`` to EPSG:4326 (assumed when it has no CRS).
+
+    Every store calls this first in :meth:`Store.put`, so both keep the same rules.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> g = gpd.GeoDataFrame(geometry=[shapely.Point(500000, 0)], crs=32650)
+    >>> float(round(prepare_for_put("ok", g).geometry.x[0], 3))
+    117.0
+    """
+    validate_layer_name(name)
+    if gdf.crs is None:
+        return gdf.set_crs(4326)
+    if not gdf.crs.equals("EPSG:4326"):
+        return gdf.to_crs(4326)
+    return gdf
+
+
 def check_paging(limit: int | None, offset: int) -> None:
     """Raise :class:`QueryError` unless ``limit`` (None = all) and ``offset`` are >= 0.
 

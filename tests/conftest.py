@@ -8,6 +8,7 @@ driven by Playwright.  Only map tiles are stubbed (the machine has no internet).
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import threading
@@ -88,6 +89,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture()
+def token() -> str:
+    """A write token made at run time: no token is ever written into the repository."""
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture()
+def wapp(make_app, token):
+    """An app with writes enabled (``ATLAS_WRITE_TOKEN``), on its own store copy."""
+    return make_app(ATLAS_WRITE_TOKEN=token)
 
 
 class LiveServer:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 import struct
 import zipfile
 
@@ -30,16 +29,6 @@ import shapely
 from layers.store import open_store
 
 LEAGUE = (110.6, 41.0, 120.5, 47.3)
-
-
-@pytest.fixture()
-def token() -> str:
-    return secrets.token_urlsafe(24)
-
-
-@pytest.fixture()
-def wapp(make_app, token):
-    return make_app(ATLAS_WRITE_TOKEN=token)
 
 
 @pytest.fixture()

@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import re
-import secrets
 import subprocess
 from pathlib import Path
 
@@ -35,18 +34,6 @@ def feature_collection(n: int = 3, lon: float = 116.07, lat: float = 43.95,
              for i in range(n)]
     return json.dumps({"type": "FeatureCollection", "features": feats},
                       ensure_ascii=False).encode()
-
-
-@pytest.fixture()
-def token() -> str:
-    # Made at run time: no token is ever written into the repository.
-    return secrets.token_urlsafe(24)
-
-
-@pytest.fixture()
-def wapp(make_app, token):
-    """An app with writes enabled, on its own store copy."""
-    return make_app(ATLAS_WRITE_TOKEN=token)
 
 
 @pytest.fixture()
