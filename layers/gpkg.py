@@ -114,6 +114,15 @@ class LoadedLayer:
     tree: shapely.STRtree
     cache: dict
 
+    def select(self, bbox: BBox | None = None,
+               filters: Mapping[str, Any] | None = None) -> np.ndarray:
+        """Row positions (ascending) matching ``bbox`` and ``filters`` in this version.
+
+        Callers that keep per-version derived data (pre-encoded features) page
+        these positions themselves instead of building a DataFrame page.
+        """
+        return select_positions(self, bbox, filters)
+
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
