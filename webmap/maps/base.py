@@ -24,6 +24,7 @@ from typing import Any
 import folium
 from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
+from folium.map import FitBounds
 from folium.plugins import Fullscreen, MiniMap
 from folium.template import Template
 from markupsafe import escape
@@ -129,8 +130,12 @@ def build_map(
     m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=False,
                    min_zoom=3, max_zoom=18)
     # Open on the whole League whatever the window size (zoom 6 leaves it small on a laptop).
+    # Without animation: the loader reads the zoom right after this line and would
+    # otherwise fetch every layer at the animation's starting zoom, then again.
     minx, miny, maxx, maxy = LEAGUE_BBOX
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    fit = FitBounds([[miny, minx], [maxy, maxx]])
+    fit.options["animate"] = False
+    fit.add_to(m)
     m.get_root().title = f'{t("page_" + page, lang)} · {t("app_title", lang)}'
     Fullscreen(position="topleft", title=t("app_title", lang)).add_to(m)
     MiniMap(tile_layer=folium.TileLayer(tiles=default.url, attr=default.attribution,
