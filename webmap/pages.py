@@ -28,6 +28,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from geo.validate import LEAGUE_BBOX
 
+from .http import ByteLRU
 from .layers_api import layer_listing
 from .maps import atlas, route, watershed
 from .maps.base import AtlasPage, render, safe_json
@@ -105,10 +106,22 @@ def _add_boot(m: folium.Map, lang: str) -> None:
 
 def _page(page: str) -> Response:
     lang = lang_of(request.args.get("lang"))
-    m = _BUILDERS[page](lang, current_app.config, static_url=_static_url,
-                        url_for_page=_url_for_page, args=request.args)
-    _add_boot(m, lang)
-    resp = Response(render(m, lang), mimetype="text/html")
+    from . import get_store
+
+    # A page is a pure function of (page, query, layer versions, app config): building it
+    # with Folium costs ~30 ms, so each app keeps the rendered bytes.  A stable page also
+    # keeps its inline-script hashes (the CSP) stable.
+    listing_key, _ = layer_listing(get_store(), lang)
+    key = (page, tuple(sorted(request.args.items(multi=True))), listing_key)
+    pages: ByteLRU = current_app.extensions.setdefault("atlas_pages", ByteLRU(8 * 1024 * 1024))
+    html = pages.get(key)
+    if html is None:
+        m = _BUILDERS[page](lang, current_app.config, static_url=_static_url,
+                            url_for_page=_url_for_page, args=request.args)
+        _add_boot(m, lang)
+        html = render(m, lang).encode()
+        pages.put(key, html)
+    resp = Response(html, mimetype="text/html")
     resp.headers["Content-Language"] = "en" if lang == "en" else "zh-CN"
     resp.headers["Cache-Control"] = "no-cache"
     return resp
