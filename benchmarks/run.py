@@ -1,6 +1,6 @@
 """Run every benchmark once, print the table, write benchmarks/results/latest.json.
 
-``python -m benchmarks.run [--only items,pages,overlay,tiles,load] [--budget 540]``
+``python -m benchmarks.run [--only items,postgis,pages,overlay,tiles,load] [--budget 720]``
 (``make bench``; a partial ``--only`` run writes ``results/latest-<sections>.json``).  Each comparison gets a share of the time budget and is
 skipped, with the reason in the table, when the budget is spent; every server
 started is killed at the end, whatever happens.
@@ -9,6 +9,7 @@ started is killed at the end, whatever happens.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import platform
@@ -25,6 +26,7 @@ RESULTS = os.path.join(ROOT, "benchmarks", "results", "latest.json")
 #: (name, module, seconds it may take at most, roughly)
 SECTIONS = (
     ("items", "benchmarks.items_api", 150),
+    ("postgis", "benchmarks.postgis_api", 180),
     ("overlay", "benchmarks.overlay", 120),
     ("tiles", "benchmarks.tiles", 120),
     ("pages", "benchmarks.pages", 150),
@@ -50,8 +52,8 @@ def format_table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default="", help="comma-separated sections to run")
-    parser.add_argument("--budget", type=float, default=540.0,
-                        help="seconds for the whole run (default 540)")
+    parser.add_argument("--budget", type=float, default=720.0,
+                        help="seconds for the whole run (default 720)")
     args = parser.parse_args(argv)
     only = {s for s in args.only.split(",") if s}
     signal.signal(signal.SIGTERM, _on_signal)
@@ -79,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.monotonic()
             try:
                 module = __import__(module_name, fromlist=["run"])
-                res = module.run(budget_s=budget)
+                # A section may read the figures of earlier ones (postgis: items).
+                wants = "sections" in inspect.signature(module.run).parameters
+                res = module.run(budget_s=budget,
+                                 **({"sections": results["sections"]} if wants else {}))
                 res["elapsed_s"] = round(time.monotonic() - t0, 1)
                 results["sections"][name] = res
                 rows += module.table_rows(res)
