@@ -1,6 +1,6 @@
 """Run every benchmark once, print the table, write benchmarks/results/latest.json.
 
-``python -m benchmarks.run [--only items,postgis,pages,overlay,tiles,load] [--budget 720]``
+``python -m benchmarks.run [--only items,postgis,pages,overlay,tiles,load] [--budget 570]``
 (``make bench``; a partial ``--only`` run writes ``results/latest-<sections>.json``).  Each comparison gets a share of the time budget and is
 skipped, with the reason in the table, when the budget is spent; every server
 started is killed at the end, whatever happens.
@@ -52,8 +52,8 @@ def format_table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default="", help="comma-separated sections to run")
-    parser.add_argument("--budget", type=float, default=720.0,
-                        help="seconds for the whole run (default 720)")
+    parser.add_argument("--budget", type=float, default=570.0,
+                        help="seconds for the whole run (default 570: make bench stays under 10 minutes)")
     args = parser.parse_args(argv)
     only = {s for s in args.only.split(",") if s}
     signal.signal(signal.SIGTERM, _on_signal)
