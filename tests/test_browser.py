@@ -162,7 +162,8 @@ def test_feature_names_are_text_not_markup(browser, make_app):
             hit = pg.locator("#atlas-search-results li.atlas-hit").first
             assert XSS in hit.inner_text()
             hit.click()
-            popup = pg.locator(".leaflet-popup-content")
+            # .last: a popup closed a moment ago may still be fading out (200 ms)
+            popup = pg.locator(".leaflet-popup-content").last
             popup.wait_for()
             assert XSS in popup.inner_text()
             assert pg.locator(".leaflet-popup-content img").count() == 0

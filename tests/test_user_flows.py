@@ -131,6 +131,8 @@ def test_search_hit_popup_survives_the_zoom(page, live_server):
     poll(pg, "window.atlas.layers.basins.loadedKey === "
              "Math.round(window.atlas.map.getZoom()) + '|wgs84'")
     pg.wait_for_selector(".leaflet-popup-content .atlas-popup")
+    # Leaflet fades a closed popup out for 200 ms before removing it: wait for that.
+    poll(pg, "document.querySelectorAll('.leaflet-popup').length === 1")
     # … and the popup is on the redrawn feature
     assert "锡林河流域" in pg.locator(".leaflet-popup-content h4").inner_text()
     assert pg.evaluate("window.atlas.layers.basins.leaflet.indexOf("
