@@ -27,6 +27,7 @@ import pytest
 import shapely
 
 from layers.store import open_store
+from tests.fixtures.make_fixtures import make_zip
 
 LEAGUE = (110.6, 41.0, 120.5, 47.3)
 
@@ -101,14 +102,6 @@ def feat(geometry: dict, **props) -> dict:
 
 def pt(lon: float, lat: float, **props) -> dict:
     return feat({"type": "Point", "coordinates": [lon, lat]}, **props)
-
-
-def zip_bytes(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def shapefile_parts(tmp_path, gdf: gpd.GeoDataFrame, encoding: str = "UTF-8",
@@ -222,7 +215,7 @@ def test_shapefile_zip_missing_a_part(up, store, tmp_path, missing):
     parts = shapefile_parts(tmp_path, TOWNS)
     members = {f"sites{ext}": data for ext, data in parts.items() if ext != missing}
     name = f"no{missing[1:]}"
-    body = refused(up(name, zip_bytes(members), "sites.zip"), store, name)
+    body = refused(up(name, make_zip(members), "sites.zip"), store, name)
     assert missing in body["error"] + body["hint"]
     assert ".shp, .shx and .dbf" in body["hint"] or "Shapefile" in body["hint"]
 
@@ -230,7 +223,7 @@ def test_shapefile_zip_missing_a_part(up, store, tmp_path, missing):
 def test_shapefile_zip_without_prj_is_taken_as_wgs84(up, store, tmp_path):
     parts = shapefile_parts(tmp_path, TOWNS)
     members = {f"sites{ext}": data for ext, data in parts.items() if ext != ".prj"}
-    body, gdf = repaired(up("noprj", zip_bytes(members), "sites.zip"), store, "noprj")
+    body, gdf = repaired(up("noprj", make_zip(members), "sites.zip"), store, "noprj")
     assert len(gdf) == 3 and told(body, "crs", "prj", "wgs 84", "4326")
     assert gdf.geometry.x.round(3).tolist() == [116.086, 116.478, 111.977]
 
@@ -239,7 +232,7 @@ def test_shapefile_with_gbk_dbf_and_no_cpg(up, store, tmp_path):
     parts = shapefile_parts(tmp_path, TOWNS, encoding="GBK")
     assert "锡林浩特市".encode("gbk") in parts[".dbf"]
     members = {f"sites{ext}": data for ext, data in parts.items() if ext not in (".cpg", ".prj")}
-    body, gdf = repaired(up("gbk", zip_bytes(members), "gbk.zip"), store, "gbk")
+    body, gdf = repaired(up("gbk", make_zip(members), "gbk.zip"), store, "gbk")
     assert gdf["name"].tolist() == ["锡林浩特市", "多伦县", "二连浩特市"]
 
 
@@ -260,14 +253,14 @@ def _forge_declared_size(data: bytes, size: int) -> bytes:
 
 
 def test_zip_bomb_declaring_far_more_than_the_limit(up, store):
-    bomb = _forge_declared_size(zip_bytes({"sites.geojson": b"\0" * 100_000}), 0xFFFFFFF0)
+    bomb = _forge_declared_size(make_zip({"sites.geojson": b"\0" * 100_000}), 0xFFFFFFF0)
     assert zipfile.ZipFile(io.BytesIO(bomb)).infolist()[0].file_size > 4_000_000_000
     body = refused(up("bomb", bomb, "sites.zip"), store, "bomb", statuses=(413,))
     assert "MB" in body["error"]
 
 
 def test_real_zip_bomb_of_zeros(up, store):
-    bomb = zip_bytes({"sites.geojson": b" " * 60_000_000})
+    bomb = make_zip({"sites.geojson": b" " * 60_000_000})
     assert len(bomb) < 200_000
     refused(up("zeros", bomb, "sites.zip"), store, "zeros", statuses=(400, 413, 422))
 
@@ -275,14 +268,14 @@ def test_real_zip_bomb_of_zeros(up, store):
 @pytest.mark.parametrize("member", ["../../evil.geojson", "/etc/evil.geojson",
                                     "C:/evil.geojson", "..\\..\\evil.geojson"])
 def test_zip_with_climbing_or_absolute_paths(up, store, tmp_path, member):
-    data = zip_bytes({member: fc(pt(116.0, 44.0, name="x"))})
+    data = make_zip({member: fc(pt(116.0, 44.0, name="x"))})
     body = refused(up("escape", data, "sites.zip"), store, "escape")
     assert "path" in body["error"]
 
 
 def test_nested_zip(up, store, tmp_path):
-    inner = zip_bytes({f"sites{e}": d for e, d in shapefile_parts(tmp_path, TOWNS).items()})
-    r = up("nested", zip_bytes({"inner.zip": inner}), "outer.zip")
+    inner = make_zip({f"sites{e}": d for e, d in shapefile_parts(tmp_path, TOWNS).items()})
+    r = up("nested", make_zip({"inner.zip": inner}), "outer.zip")
     body = refused(r, store, "nested")  # one level only: the hint says to unzip it
     assert "inner.zip" in body["error"] and "unzip" in body["hint"]
 
@@ -298,7 +291,7 @@ KML = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_kmz_from_a_phone(up, store):
-    kmz = zip_bytes({"doc.kml": KML.encode(), "files/icon.png": b"\x89PNG\r\n\x1a\n"})
+    kmz = make_zip({"doc.kml": KML.encode(), "files/icon.png": b"\x89PNG\r\n\x1a\n"})
     body, gdf = repaired(up("kmz", kmz, "标注.kmz"), store, "kmz")
     assert len(gdf) == 3
     assert "锡林浩特" in set(gdf.astype(str).to_numpy().ravel())
@@ -371,7 +364,7 @@ def test_a_feature_with_a_million_vertices(up, store, tmp_path):
     t = np.linspace(0, 2 * np.pi, n, endpoint=False)
     ring = np.column_stack([116 + 0.5 * np.cos(t), 44 + 0.3 * np.sin(t)])
     huge = gpd.GeoDataFrame({"name": ["巨型"]}, geometry=[shapely.Polygon(ring)], crs=4326)
-    data = zip_bytes({f"huge{e}": d for e, d in shapefile_parts(tmp_path, huge, stem="huge").items()})
+    data = make_zip({f"huge{e}": d for e, d in shapefile_parts(tmp_path, huge, stem="huge").items()})
     r = up("huge", data, "huge.zip")
     if r.status_code >= 400:
         refused(r, store, "huge")
