@@ -87,7 +87,7 @@ screenshots: $(VENV)/.dev browser store
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q fonts-wqy-microhei; \
 	fi
-	$(PY) -m webmap.screenshots docs/screenshots
+	$(PY) -m tools.screenshots docs/screenshots
 
 # make bench: the side-by-side benchmarks of issue 5 (≤ 10 min; wrk from Debian as load generator,
 # pygeoapi installed by the benchmark into benchmarks/.work/).

@@ -24,8 +24,8 @@ import orjson
 
 from geo.geojson import encode_features, feature_collection
 from geo.read import read_file
+from layers.open import open_store
 from layers.prepare import prepare_store
-from layers.store import open_store
 
 from .common import WORK, Servers, free_port, get, load, sequential_latency
 from .data import count_in_bbox, write_gpkg

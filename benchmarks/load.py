@@ -26,8 +26,8 @@ OVERHEAD_S = 30.0
 
 
 def _store(tmp: str) -> str:
+    from layers.open import open_store
     from layers.prepare import prepare_store
-    from layers.store import open_store
 
     path = os.path.join(tmp, "atlas.gpkg")
     prepare_store(open_store(path))

@@ -286,7 +286,8 @@ def discover_layers(base: str) -> list[str]:
 def verify(store_path: str, results: Results) -> list[str]:
     """Problems with acknowledged uploads and the store after the run (empty = all held)."""
     sys.path.insert(0, ROOT)
-    from layers.store import LayerNotFound, open_store
+    from layers.open import open_store
+    from layers.store import LayerNotFound
 
     store = open_store(store_path)
     problems = list(store.check())

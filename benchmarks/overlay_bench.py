@@ -41,8 +41,8 @@ def _one(n: int, store_path: str) -> dict:
     import geopandas as gpd
 
     from geo.overlay import overlay_sites
+    from layers.open import open_store
     from layers.reference import reference
-    from layers.store import open_store
 
     ref = reference(open_store(store_path))
     t0 = time.perf_counter()
@@ -80,8 +80,8 @@ def _one(n: int, store_path: str) -> dict:
 
 def _store() -> str:
     """A GeoPackage with the reference layers, built once for the run."""
+    from layers.open import open_store
     from layers.prepare import prepare_store
-    from layers.store import open_store
 
     path = os.path.join(tempfile.mkdtemp(prefix="overlay-bench-"), "atlas.gpkg")
     prepare_store(open_store(path))

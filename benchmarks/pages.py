@@ -3,7 +3,7 @@
 Two sizes: the reference layers as they are, and the same plus a 100,000-point
 project layer.  The naive page is what one writes with Folium first: every
 default layer inlined with ``folium.GeoJson`` (points as ``CircleMarker``), with
-the same self-hosted Leaflet assets (``webmap.maps.assets``) so that it draws
+the same self-hosted Leaflet assets (``webmap.pages.maps.assets``) so that it draws
 offline.  Both are loaded in a fresh browser context (no cache) with map tiles
 stubbed, as in the browser tests.
 
@@ -28,9 +28,9 @@ import time
 import orjson
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from layers.open import open_store
 from layers.prepare import prepare_store
-from layers.store import open_store
-from webmap.browser import CHROMIUM, TILE_PNG, launch
+from tools.browser import CHROMIUM, TILE_PNG, launch
 
 from .common import WORK, Servers, free_port, get
 from .data import bench_points
@@ -69,7 +69,7 @@ def naive_page(base: str) -> bytes:
     """A Folium page with every default layer of ``base`` inlined (circle markers for points)."""
     import folium
 
-    from webmap.maps.assets import use_local_assets
+    from webmap.pages.maps.assets import use_local_assets
 
     _, _, body = get(f"{base}/api/layers")
     layers = [d for d in orjson.loads(body)["layers"] if d.get("default_visible")]

@@ -18,8 +18,8 @@ import time
 import numpy as np
 
 from geo.vector_tiles import tile_for_lonlat
+from layers.open import open_store
 from layers.prepare import prepare_store
-from layers.store import open_store
 
 from .common import WORK, Servers, free_port, get, percentile
 from .data import LEAGUE_BBOX, bench_points

@@ -25,9 +25,10 @@ from collections.abc import Iterable
 
 from tqdm import tqdm
 
+from layers.open import open_store
 from layers.prepare import prepare_store
 from layers.spec import LayerSpec
-from layers.store import Store, StoreError, open_store
+from layers.store import Store, StoreError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    where = getattr(store, "path", "the store")
+    where = store.location
     if loaded:
         print(f"Loaded {len(loaded)} layer(s) into {where}: {', '.join(loaded)}")
     else:
@@ -80,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {info.name:<14} {info.count:>8} features  {info.version}")
     for p in problems:
         print(f"warning: {p}", file=sys.stderr)
-    if hasattr(store, "close"):
-        store.close()
+    store.close()
     return 1 if problems else 0
 
 

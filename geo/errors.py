@@ -1,20 +1,149 @@
 """Errors that mean "the input is wrong", each with a hint a person can act on.
 
-The web layer turns :class:`GeoInputError` into a 4xx JSON answer
-(``{"error": ..., "hint": ...}`` with :attr:`GeoInputError.status`); a notebook
-user sees the same message.
+Every error a person can fix carries five things, in one shape wherever it is raised
+(:mod:`geo`, :mod:`layers` or the web layer): ``message`` and ``hint`` in English (precise,
+for programs: they may name a parameter), ``message_zh`` and ``hint_zh`` in Chinese, and a
+stable ``code`` that pages translate and programs switch on.  :data:`MESSAGES` gives each
+code a sentence for a person in both languages (never naming a query parameter); it is
+the Chinese text when a raise site has no more precise one.
+
+The web layer turns these errors into the JSON error body
+``{"error", "error_zh", "code", "status", "hint", "hint_zh"}``; a notebook user sees
+the same message.
 
 Examples
 --------
->>> e = GeoInputError("the file is empty", hint="upload a GeoJSON, zip or CSV file")
->>> e.status, str(e)
-(400, 'the file is empty')
+>>> e = GeoInputError("the file is empty", hint="upload a GeoJSON, zip or CSV file",
+...                   code="file_empty")
+>>> e.status, str(e), e.message_zh
+(400, 'the file is empty', '文件是空的。')
+>>> GeoInputError("odd", code="no_such_code")
+Traceback (most recent call last):
+...
+ValueError: unknown error code 'no_such_code': add it to geo.errors.MESSAGES
 """
 
 from __future__ import annotations
 
+#: Every error code with a sentence for a person: (Chinese, English).  Pages show these
+#: (in the page's language) instead of the API's wording; programs switch on the code.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # reading files
+    "file_empty": ("文件是空的。", "The file is empty."),
+    "file_unreadable": ("文件无法读取，可能已损坏或格式不对。",
+                        "The file cannot be read; it may be damaged or in another format."),
+    "file_encoding": ("文件的文字编码无法识别，请另存为 UTF-8。",
+                      "The file's text encoding is not recognised; save it as UTF-8."),
+    "unsupported_format": ("不支持这种文件格式。",
+                           "This file format is not supported."),
+    "not_found_file": ("找不到这个文件。", "The file was not found."),
+    "geojson_invalid": ("这不是有效的 GeoJSON。", "This is not valid GeoJSON."),
+    "no_features": ("文件里没有可用的要素。", "The file holds no usable features."),
+    "too_many_columns": ("属性列太多。", "The file has too many attribute columns."),
+    "layer_choice": ("文件里有多个图层，请选择一个。",
+                     "The file holds several layers; choose one."),
+    "layer_not_in_file": ("文件里没有这个图层或工作表。",
+                          "The file has no layer or sheet of that name."),
+    "no_coordinates": ("表格里没有找到经纬度列。",
+                       "No longitude/latitude columns were found in the table."),
+    "zip_invalid": ("压缩包损坏或不完整。", "The zip file is damaged or incomplete."),
+    "zip_unsafe": ("压缩包里有不安全的文件路径。", "The zip file holds an unsafe path."),
+    "zip_contents": ("压缩包里的内容无法作为地理数据读取。",
+                     "The zip file's contents cannot be read as geodata."),
+    "upload_too_large": ("上传的文件超过了大小限制。", "The upload is larger than the limit."),
+    "upload_missing": ("没有收到文件。", "No file was received."),
+    "bad_crs": ("坐标参考系无法识别。", "The coordinate reference system is not recognised."),
+    "bad_datum": ("坐标基准无法识别，可选 WGS 84、CGCS2000、GCJ-02、BD-09。",
+                  "The datum is not recognised; choose WGS 84, CGCS2000, GCJ-02 or BD-09."),
+    "unsupported_media_type": ("请求内容的类型不受支持。",
+                               "The request's content type is not supported."),
+    # the store
+    "bad_layer_name": ("图层名称不合规：请用小写字母、数字、下划线或连字符。",
+                       "That layer name is not allowed: use lowercase letters, digits, "
+                       "'_' or '-'."),
+    "layer_not_found": ("没有这个图层。", "There is no layer of that name."),
+    "layer_exists": ("同名图层已经存在。", "A layer of that name exists already."),
+    "catalog_layer": ("这是图集的参考图层，不能这样修改。",
+                      "This is one of the atlas's reference layers and cannot be changed "
+                      "this way."),
+    "version_not_found": ("没有这个版本。", "There is no such version."),
+    "version_current": ("当前版本不能删除。", "The current version cannot be deleted."),
+    "bad_query": ("查询条件有误。", "The query cannot be answered as asked."),
+    "not_supported": ("当前存储后端不支持这个功能。",
+                      "This store does not offer that feature."),
+    "store_unavailable": ("数据存储暂时无法使用。", "The data store is not available."),
+    # requests
+    "bad_parameter": ("请求中的某个值无效。", "A value in the request is not valid."),
+    "unknown_parameter": ("请求中有无法识别的选项。",
+                          "The request has an option this address does not know."),
+    "not_found": ("找不到这个地址。", "Nothing is at this address."),
+    "feature_not_found": ("没有这个要素。", "There is no such feature."),
+    "method_not_allowed": ("这个地址不接受这种操作。",
+                           "This address does not accept that kind of request."),
+    "bad_tile": ("瓦片编号无效。", "The tile address is not valid."),
+    "writes_disabled": ("本服务器未开启数据写入。", "Writing data is switched off on this server."),
+    "unauthorized": ("需要有效的写入密钥。", "A valid write key is needed."),
+    "unprocessable": ("数据可以读取，但无法使用。", "The data was read but cannot be used."),
+    "bad_request": ("请求有误。", "The request is not valid."),
+    "internal_error": ("服务器内部出错，请稍后再试。",
+                       "Something went wrong on the server; try again later."),
+}
 
-class GeoInputError(ValueError):
+
+def message(code: str, lang: str = "zh") -> str:
+    """The sentence for a person of error ``code`` in ``lang``.
+
+    Examples
+    --------
+    >>> message("layer_exists", "en")
+    'A layer of that name exists already.'
+    """
+    zh, en = MESSAGES[code]
+    return en if lang == "en" else zh
+
+
+class ExplainedError(Exception):
+    """An error a person can act on: what is wrong and how to fix it, in two languages.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in one English sentence (may name parameters: programs read it).
+    hint : str
+        How to fix it, in English.
+    code : str, optional
+        Stable identifier from :data:`MESSAGES` (default: the class's ``default_code``).
+    message_zh, hint_zh : str, optional
+        The same in Chinese; ``message_zh`` defaults to the code's sentence.
+    """
+
+    default_code = "bad_request"
+    #: Hints used when a raise site gives none (a class's usual remedy).
+    default_hint = ""
+    default_hint_zh = ""
+
+    def __init__(self, message: str, hint: str = "", *, code: str | None = None,
+                 message_zh: str = "", hint_zh: str = "") -> None:
+        super().__init__(message)
+        code = code or self.default_code
+        if code not in MESSAGES:
+            raise ValueError(f"unknown error code {code!r}: add it to geo.errors.MESSAGES")
+        self.message = message
+        self.hint = hint or self.default_hint
+        self.code = code
+        self.message_zh = message_zh or MESSAGES[code][0]
+        self.hint_zh = hint_zh or (self.default_hint_zh if not hint else "")
+
+    def __str__(self) -> str:  # KeyError subclasses would quote it otherwise
+        return self.message
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready form (without the HTTP status, which the web layer adds)."""
+        return {"error": self.message, "error_zh": self.message_zh, "code": self.code,
+                "hint": self.hint, "hint_zh": self.hint_zh}
+
+
+class GeoInputError(ExplainedError, ValueError):
     """Bad input: wrong format, unreadable file, impossible parameter.
 
     Parameters
@@ -26,14 +155,13 @@ class GeoInputError(ValueError):
     status : int
         HTTP status the web layer should answer with (400 bad request, 413 too
         large, 415 unsupported format, 422 understood but unusable).
+    code, message_zh, hint_zh : str
+        See :class:`ExplainedError`.
     """
 
-    def __init__(self, message: str, hint: str = "", status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.status = status
+    default_code = "file_unreadable"
 
-    def to_dict(self) -> dict[str, str]:
-        """JSON-ready form: ``{"error": message, "hint": hint}``."""
-        return {"error": self.message, "hint": self.hint}
+    def __init__(self, message: str, hint: str = "", status: int = 400, *,
+                 code: str | None = None, message_zh: str = "", hint_zh: str = "") -> None:
+        super().__init__(message, hint, code=code, message_zh=message_zh, hint_zh=hint_zh)
+        self.status = status

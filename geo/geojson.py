@@ -28,6 +28,8 @@ import orjson
 import pandas as pd
 import shapely
 
+from .crs import transform_geometries
+
 _ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
@@ -186,3 +188,24 @@ def feature_collection(features: Sequence[bytes], members: Mapping[str, Any] | N
     if members:
         return head + b"," + dumps(dict(members))[1:]
     return head + b"}"
+
+
+def encode_for_zoom(gdf: gpd.GeoDataFrame, zoom: int | None, datum: str = "wgs84"
+                    ) -> list[bytes]:
+    """Every feature of ``gdf`` encoded for a map at ``zoom`` in ``datum`` (GeoJSON bytes).
+
+    Coordinates are trimmed and shapes simplified to what the zoom can show
+    (:func:`precision_for_zoom`, :func:`tolerance_for_zoom`); ``datum="gcj02"`` moves them
+    onto a GCJ-02 basemap (AMap/Gaode).
+
+    Examples
+    --------
+    >>> g = gpd.GeoDataFrame({"n": ["a"]}, geometry=[shapely.Point(116.123456, 43.9)], crs=4326)
+    >>> encode_for_zoom(g, 5)[0]
+    b'{"type":"Feature","id":0,"geometry":{"type":"Point","coordinates":[116.12,43.9]},"properties":{"n":"a"}}'
+    """
+    if datum != "wgs84":
+        gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", datum),
+                               crs=gdf.crs)
+    return encode_features(gdf, precision=precision_for_zoom(zoom),
+                           tolerance=tolerance_for_zoom(zoom))

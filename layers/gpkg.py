@@ -1,11 +1,15 @@
 """The embedded store: one GeoPackage file, every write one SQLite transaction.
 
-Each version of a layer is its own GeoPackage feature table (``<name>__v<token>``)
-and a registry table, ``atlas_layers``, points each layer name at the table of its
-current version.  A write creates the new table, fills it, switches the pointer
-and drops the old table in a single SQLite transaction: a write that fails, or a
-process killed half-way, is rolled back by SQLite's journal and readers always
-see a whole version.  The file stays a standard GeoPackage that QGIS and GDAL open.
+Each version of a layer is its own table (``<name>__v<token>``).  The registry
+table ``atlas_layers`` points each layer name at the table of its current version
+and ``atlas_versions`` lists every version ever written (number, time, count,
+metadata, what it was restored from).  A write creates the new table, fills it,
+records the version and switches the pointer in a single SQLite transaction: a
+write that fails, or a process killed half-way, is rolled back by SQLite's journal
+and readers always see a whole version.  Only the current version of each layer is
+registered as a GeoPackage feature table (``gpkg_contents``), so the file stays a
+standard GeoPackage whose layers QGIS and GDAL open by name; older versions are
+plain tables beside them until restored or deleted.
 
 All I/O goes through Python's own ``sqlite3``.  GDAL (inside pyogrio) bundles a
 second copy of SQLite; two copies writing one file in one process defeat
@@ -13,8 +17,9 @@ SQLite's POSIX locking and corrupt it, so GDAL is never used on the live file.
 Geometries are encoded as GeoPackage blobs (header + WKB) with vectorised
 shapely calls.
 
-Reads are served from memory: each layer is loaded once per version with its
-STRtree spatial index kept warm, so a bbox query costs a tree lookup.
+Reads are served from memory: each layer is loaded once per version as a
+:class:`layers.memory.MemoryLayer` with its STRtree kept warm, so a bbox query costs
+a tree lookup.
 
 Examples
 --------
@@ -26,6 +31,11 @@ Examples
 2
 >>> store.query("sites", bbox=(115.5, 43.5, 116.5, 44.5)).features["name_zh"].tolist()
 ['甲']
+>>> _ = store.put("sites", gdf.iloc[:1])
+>>> [(v.number, v.count, v.current) for v in store.versions("sites")]
+[(2, 1, True), (1, 2, False)]
+>>> store.restore("sites", 1).count
+2
 """
 
 from __future__ import annotations
@@ -36,9 +46,8 @@ import sqlite3
 import struct
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,19 +57,27 @@ import pandas as pd
 import shapely
 
 from .catalog import layer_ids
-from .store import (
+from .errors import LayerNotFound, VersionConflict, VersionNotFound
+from .memory import KIND_OF_SQL, MemoryLayer, columns_and_records
+from .records import (
     BBox,
+    CountMode,
     LayerInfo,
-    LayerNotFound,
-    QueryError,
     QueryResult,
-    Store,
-    check_paging,
+    SortBy,
+    VersionInfo,
+    bounds_of,
+    geometry_type_name,
     prepare_for_put,
 )
+from .store import Store, layer_exists_error, refuse_unbuilt
+from .tiles import memory_tile
+
+#: Schema version of the atlas tables (``PRAGMA user_version`` is GeoPackage's own).
+SCHEMA_VERSION = 2
 
 # GeoPackage 1.3 core tables (OGC 12-128r18), with the two CRSs every GeoPackage
-# must define plus EPSG:4326.
+# must define plus EPSG:4326, and the atlas's registry.
 _GPKG_DDL = """
 PRAGMA application_id = 1196444487;
 PRAGMA user_version = 10300;
@@ -82,50 +99,41 @@ CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
 CREATE TABLE IF NOT EXISTS atlas_layers (
   name TEXT PRIMARY KEY, table_name TEXT NOT NULL UNIQUE, feature_count INTEGER NOT NULL,
   minx REAL, miny REAL, maxx REAL, maxy REAL, updated TEXT NOT NULL,
-  meta TEXT NOT NULL DEFAULT '{}');
+  meta TEXT NOT NULL DEFAULT '{}', version INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE IF NOT EXISTS atlas_versions (
+  name TEXT NOT NULL, version INTEGER NOT NULL, table_name TEXT NOT NULL UNIQUE,
+  feature_count INTEGER NOT NULL, minx REAL, miny REAL, maxx REAL, maxy REAL,
+  created TEXT NOT NULL, meta TEXT NOT NULL DEFAULT '{}', restored_from INTEGER,
+  PRIMARY KEY (name, version));
+CREATE TABLE IF NOT EXISTS atlas_schema (version INTEGER NOT NULL);
 INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
   ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
   ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
   ('WGS 84 geodetic', 4326, 'EPSG', 4326, 'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
 """
 
-_SQL_TYPES = {"b": "BOOLEAN", "i": "INTEGER", "u": "INTEGER", "f": "REAL"}
-
-
-@dataclass
-class LoadedLayer:
-    """A layer version held in memory with its spatial index.
-
-    Attributes
-    ----------
-    info : LayerInfo
-        Registry entry of this version.
-    gdf : geopandas.GeoDataFrame
-        The features, indexed by fid.
-    tree : shapely.STRtree
-        Spatial index over ``gdf.geometry``.
-    cache : dict
-        Per-version scratch space for derived data (encoded features, tiles …),
-        dropped with the version.
-    """
-
-    info: LayerInfo
-    gdf: gpd.GeoDataFrame
-    tree: shapely.STRtree
-    cache: dict
-
-    def select(self, bbox: BBox | None = None,
-               filters: Mapping[str, Any] | None = None) -> np.ndarray:
-        """Row positions (ascending) matching ``bbox`` and ``filters`` in this version.
-
-        Callers that keep per-version derived data (pre-encoded features) page
-        these positions themselves instead of building a DataFrame page.
-        """
-        return select_positions(self, bbox, filters)
+_REGISTRY_COLS = ("name, table_name, feature_count, minx, miny, maxx, maxy, updated, meta, "
+                  "version")
+#: The registry with each current version's geometry type (from the GeoPackage's own table).
+_INFO_SELECT = ("SELECT l.name, l.table_name, l.feature_count, l.minx, l.miny, l.maxx, l.maxy,"
+                " l.updated, l.meta, l.version, g.geometry_type_name FROM atlas_layers l"
+                " LEFT JOIN gpkg_geometry_columns g ON g.table_name = l.table_name")
+_VERSION_COLS = ("name, version, table_name, feature_count, minx, miny, maxx, maxy, created, "
+                 "meta, restored_from")
 
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _q(ident: str) -> str:
+    """A double-quoted SQLite identifier."""
+    return '"' + ident.replace('"', '""') + '"'
+
+
+def _bounds(row: Sequence) -> tuple[float, float, float, float]:
+    nan = float("nan")
+    return tuple(nan if v is None else float(v) for v in row)  # type: ignore[return-value]
 
 
 def encode_gpkg_blobs(geoms: np.ndarray, srs_id: int = 4326) -> list[bytes | None]:
@@ -173,6 +181,22 @@ def decode_gpkg_blobs(blobs: list[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.array(wkb, dtype=object))
 
 
+class _Prepared:
+    """A frame made ready for the insert outside the write transaction (the slow part)."""
+
+    def __init__(self, name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None) -> None:
+        gdf = prepare_for_put(name, gdf)
+        self.name = name
+        self.count = len(gdf)
+        props = gdf.drop(columns=[gdf.geometry.name])
+        self.columns, records = columns_and_records(props)
+        blobs = encode_gpkg_blobs(gdf.geometry.values)
+        self.rows = [(blob, *rec) for blob, rec in zip(blobs, records, strict=True)]
+        self.bounds = bounds_of(gdf)
+        self.geom_type = geometry_type_name(gdf)
+        self.meta = dict(meta or {})
+
+
 class GeoPackageStore(Store):
     """A :class:`~layers.store.Store` in one GeoPackage file.
 
@@ -187,10 +211,17 @@ class GeoPackageStore(Store):
         os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
         self._lock = threading.RLock()
         self._local = threading.local()
-        self._loaded: dict[str, LoadedLayer] = {}
+        self._loaded: dict[str, MemoryLayer] = {}
         with closing(self._connect()) as con:
-            con.executescript(_GPKG_DDL)
-            con.execute("PRAGMA journal_mode = WAL")
+            self._init_schema(con)
+
+    def __repr__(self) -> str:
+        return f"GeoPackageStore({self.path!r})"
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages."""
+        return self.path
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
@@ -199,26 +230,57 @@ class GeoPackageStore(Store):
         con.execute("PRAGMA synchronous = FULL")
         return con
 
-    def _rows(self, where: str = "", args: tuple = ()) -> list[tuple]:
+    @staticmethod
+    def _init_schema(con: sqlite3.Connection) -> None:
+        """Create the tables of a new file, or migrate an older atlas file, only if needed.
+
+        A file that is already current is not written to (it may be read-only).
+        """
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "atlas_schema" in tables:
+            row = con.execute("SELECT max(version) FROM atlas_schema").fetchone()
+            if row and row[0] == SCHEMA_VERSION:
+                return
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            old_registry = "atlas_layers" in tables and "atlas_versions" not in tables
+            if old_registry:  # schema 1: registry without version numbers
+                con.execute("ALTER TABLE atlas_layers ADD COLUMN version INTEGER NOT NULL "
+                            "DEFAULT 1")
+            for statement in _GPKG_DDL.split(";\n"):
+                if statement.strip():
+                    con.execute(statement)
+            if old_registry:
+                con.execute(
+                    f"INSERT INTO atlas_versions ({_VERSION_COLS}) SELECT name, 1, table_name,"
+                    " feature_count, minx, miny, maxx, maxy, updated, meta, NULL"
+                    " FROM atlas_layers")
+            con.execute("DELETE FROM atlas_schema")
+            con.execute("INSERT INTO atlas_schema VALUES (?)", (SCHEMA_VERSION,))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("PRAGMA journal_mode = WAL")
+
+    def _reader(self) -> sqlite3.Connection:
         # Every request reads the registry (to learn the current version), so each
         # thread keeps one connection for it: opening one costs ten times the query.
         # Autocommit reads see every committed write, from this process or another.
         con = getattr(self._local, "con", None)
         if con is None:
             con = self._local.con = self._connect()
-        return con.execute(
-            "SELECT name, table_name, feature_count, minx, miny, maxx, maxy, updated, meta "
-            f"FROM atlas_layers {where}",
-            args,
-        ).fetchall()
+        return con
+
+    def _rows(self, where: str = "", args: tuple = ()) -> list[tuple]:
+        return self._reader().execute(f"{_INFO_SELECT} {where}", args).fetchall()
 
     @staticmethod
     def _info_from_row(row: tuple) -> LayerInfo:
-        name, table, count, minx, miny, maxx, maxy, updated, meta = row
-        nan = float("nan")
-        bounds = tuple(nan if v is None else float(v) for v in (minx, miny, maxx, maxy))
-        return LayerInfo(name=name, count=int(count), bounds=bounds,  # type: ignore[arg-type]
-                         version=table, updated=updated, meta=json.loads(meta or "{}"))
+        name, table, count, minx, miny, maxx, maxy, updated, meta, number, gtype = row
+        return LayerInfo(name=name, count=int(count), bounds=_bounds((minx, miny, maxx, maxy)),
+                         version=table, updated=updated, meta=json.loads(meta or "{}"),
+                         version_number=int(number), geometry_type=gtype or "GEOMETRY")
 
     # -- reading --------------------------------------------------------------------------
     def list_layers(self) -> list[LayerInfo]:
@@ -227,30 +289,32 @@ class GeoPackageStore(Store):
         return sorted(infos, key=lambda i: (order.get(i.name, len(order)), i.name))
 
     def info(self, name: str) -> LayerInfo:
-        rows = self._rows("WHERE name = ?", (name,))
+        rows = self._rows("WHERE l.name = ?", (name,))
         if not rows:
-            raise LayerNotFound(f"no layer called {name!r}")
+            raise LayerNotFound(f"no layer called {name!r}",
+                                message_zh=f"没有名为 {name!r} 的图层")
         return self._info_from_row(rows[0])
 
-    def loaded(self, name: str) -> LoadedLayer:
+    def in_memory(self, name: str) -> MemoryLayer:
         """The current version of a layer in memory, with its warm spatial index."""
         info = self.info(name)
         with self._lock:
             cached = self._loaded.get(name)
-            if cached is not None and cached.info.version == info.version:
+            if cached is not None and cached.info is not None \
+                    and cached.info.version == info.version:
                 return cached
-        gdf = self._read_table(info.version)
-        loaded = LoadedLayer(info=info, gdf=gdf, tree=shapely.STRtree(gdf.geometry.values),
-                             cache={})
+        gdf, kinds = self._read_table(info.version)
+        loaded = MemoryLayer.build(info, gdf, kinds)
         with self._lock:
             self._loaded[name] = loaded
         return loaded
 
-    def _read_table(self, table: str) -> gpd.GeoDataFrame:
-        q = table.replace('"', '""')
+    def _read_table(self, table: str) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+        """The features of one version table and their field kinds (from the column types)."""
+        q = _q(table)
         with closing(self._connect()) as con:
-            cols = con.execute(f'PRAGMA table_info("{q}")').fetchall()
-            rows = con.execute(f'SELECT * FROM "{q}" ORDER BY fid').fetchall()
+            cols = con.execute(f"PRAGMA table_info({q})").fetchall()
+            rows = con.execute(f"SELECT * FROM {q} ORDER BY fid").fetchall()
         names = [c[1] for c in cols]
         types = {c[1]: (c[2] or "").upper() for c in cols}
         frame = pd.DataFrame.from_records(rows, columns=names)
@@ -263,88 +327,209 @@ class GeoPackageStore(Store):
                     "object" if frame[name].isna().any() else "bool")
         gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=4326))
         gdf.index = pd.Index(fids, name="fid")
-        return gdf
+        kinds = {c: KIND_OF_SQL.get(types[c], "str") for c in frame.columns}
+        return gdf, kinds
 
-    def get(self, name: str) -> gpd.GeoDataFrame:
-        return self.loaded(name).gdf
+    def get(self, name: str, version: int | None = None) -> gpd.GeoDataFrame:
+        if version is None:
+            return self.in_memory(name).gdf
+        table = self._version_row(name, version)[2]
+        if table == self.info(name).version:
+            return self.in_memory(name).gdf
+        return self._read_table(table)[0]
+
+    def get_feature(self, name: str, fid: int) -> gpd.GeoDataFrame | None:
+        gdf = self.get(name)
+        if fid in gdf.index:
+            return gdf.loc[[fid]]
+        return None
+
+    def properties(self, name: str) -> dict[str, str]:
+        return dict(self.in_memory(name).kinds)
 
     def query(
         self,
         name: str,
+        *,
         bbox: BBox | None = None,
         filters: Mapping[str, Any] | None = None,
+        where: Any = None,
+        datetime: Any = None,
+        sortby: SortBy | None = None,
+        properties: Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        count: CountMode = "exact",
     ) -> QueryResult:
-        check_paging(limit, offset)
-        layer = self.loaded(name)
-        positions = select_positions(layer, bbox, filters)
-        end = None if limit is None else offset + limit
-        return QueryResult(features=layer.gdf.iloc[positions[offset:end]],
-                           number_matched=len(positions))
+        refuse_unbuilt(where, datetime)
+        return self.in_memory(name).query(bbox=bbox, filters=filters, sortby=sortby,
+                                          properties=properties, limit=limit, offset=offset)
 
-    # -- writing --------------------------------------------------------------------------
-    def put(self, name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None = None
-            ) -> LayerInfo:
-        gdf = prepare_for_put(name, gdf)
-        table = f"{name}__v{uuid.uuid4().hex[:12]}"
-        props = gdf.drop(columns=[gdf.geometry.name])
-        columns, records = _columns_and_records(props)
-        blobs = encode_gpkg_blobs(gdf.geometry.values)
-        bounds = gdf.total_bounds if len(gdf) else [None] * 4
-        bounds = [None if b is None or not np.isfinite(b) else float(b) for b in bounds]
-        geom_type = _geometry_type_name(gdf)
-        meta_json = json.dumps(dict(meta or {}), ensure_ascii=False, default=str)
-        col_ddl = "".join(f', "{c}" {t}' for c, t in columns)
-        placeholders = ",".join("?" * (len(columns) + 1))
-        col_list = "".join(f', "{c}"' for c, _ in columns)
+    def tile(self, name: str, z: int, x: int, y: int, datum: str = "wgs84") -> bytes:
+        return memory_tile(self.in_memory(name), name, z, x, y, datum)
+
+    # -- versions -------------------------------------------------------------------------
+    def _version_row(self, name: str, version: int) -> tuple:
+        row = self._reader().execute(
+            f"SELECT {_VERSION_COLS} FROM atlas_versions WHERE name = ? AND version = ?",
+            (name, int(version))).fetchone()
+        if row is None:
+            self.info(name)  # LayerNotFound first
+            raise VersionNotFound(f"layer {name!r} has no version {version}",
+                                  f"GET /api/reference/{name}/versions lists them",
+                                  message_zh=f"图层 {name!r} 没有第 {version} 版")
+        return row
+
+    def versions(self, name: str) -> list[VersionInfo]:
+        current = self.info(name)
+        rows = self._reader().execute(
+            f"SELECT {_VERSION_COLS} FROM atlas_versions WHERE name = ? ORDER BY version DESC",
+            (name,)).fetchall()
+        return [VersionInfo(name=r[0], number=int(r[1]), created=r[8], count=int(r[3]),
+                            bounds=_bounds(r[4:8]), meta=json.loads(r[9] or "{}"),
+                            current=r[2] == current.version, restored_from=r[10], token=r[2])
+                for r in rows]
+
+    def restore(self, name: str, version: int, meta: Mapping[str, Any] | None = None
+                ) -> LayerInfo:
+        row = self._version_row(name, version)
+        merged = {**json.loads(row[9] or "{}"), **dict(meta or {}), "restored_from": int(version)}
         with self._lock, closing(self._connect()) as con:
             con.execute("BEGIN IMMEDIATE")
             try:
-                con.execute(f'CREATE TABLE "{table}" (fid INTEGER PRIMARY KEY AUTOINCREMENT,'
-                            f" geom GEOMETRY{col_ddl})")
-                con.executemany(
-                    f'INSERT INTO "{table}" (geom{col_list}) VALUES ({placeholders})',
-                    ((blob, *rec) for blob, rec in zip(blobs, records, strict=True)),
-                )
-                # The old version goes first: gpkg_contents.identifier (the name QGIS
-                # shows) must stay unique.  Still one transaction, so nothing is lost.
-                old = con.execute("SELECT table_name FROM atlas_layers WHERE name = ?",
-                                  (name,)).fetchone()
-                if old:
-                    _drop_feature_table(con, old[0])
-                con.execute(
-                    "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
-                    " min_x, min_y, max_x, max_y, srs_id) VALUES (?, 'features', ?, ?, ?,?,?,?,"
-                    " 4326)", (table, name, str((meta or {}).get("title", "")), *bounds))
-                con.execute(
-                    "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)",
-                    (table, geom_type))
-                con.execute(
-                    "INSERT INTO atlas_layers (name, table_name, feature_count, minx, miny,"
-                    " maxx, maxy, updated, meta) VALUES (?,?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT(name) DO UPDATE SET table_name=excluded.table_name,"
-                    " feature_count=excluded.feature_count, minx=excluded.minx,"
-                    " miny=excluded.miny, maxx=excluded.maxx, maxy=excluded.maxy,"
-                    " updated=excluded.updated, meta=excluded.meta",
-                    (name, table, len(gdf), *bounds, _now(), meta_json))
+                src = row[2]
+                (ddl,) = con.execute("SELECT sql FROM sqlite_master WHERE type='table' AND"
+                                     " name = ?", (src,)).fetchone()
+                table = self._new_table_name(name)
+                # The same columns, types and key: the version is copied exactly, fids included.
+                _, _, rest = ddl.partition("(")
+                con.execute(f"CREATE TABLE {_q(table)} (" + rest)
+                con.execute(f"INSERT INTO {_q(table)} SELECT * FROM {_q(src)}")
+                (gtype,) = con.execute(
+                    "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE table_name = ?",
+                    (src,)).fetchone() or ("GEOMETRY",)
+                self._switch(con, name, table, int(row[3]), list(row[4:8]), gtype, merged,
+                             restored_from=int(version))
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
         return self.info(name)
 
+    def delete_version(self, name: str, version: int) -> bool:
+        with self._lock, closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                row = con.execute("SELECT v.table_name, l.table_name FROM atlas_versions v"
+                                  " JOIN atlas_layers l ON l.name = v.name"
+                                  " WHERE v.name = ? AND v.version = ?",
+                                  (name, int(version))).fetchone()
+                if row is None:
+                    con.execute("ROLLBACK")
+                    return False
+                if row[0] == row[1]:
+                    raise VersionConflict(
+                        f"version {version} is the current version of {name!r}",
+                        "restore another version first, then delete this one",
+                        message_zh=f"第 {version} 版是图层 {name!r} 的当前版本，不能删除",
+                        hint_zh="先恢复另一个版本，再删除这一版")
+                con.execute("DELETE FROM atlas_versions WHERE name = ? AND version = ?",
+                            (name, int(version)))
+                con.execute(f"DROP TABLE IF EXISTS {_q(row[0])}")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return True
+
+    # -- writing --------------------------------------------------------------------------
+    def put(self, name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None = None,
+            *, create_only: bool = False) -> LayerInfo:
+        return self._write([_Prepared(name, gdf, meta)], create_only=create_only)[name]
+
+    def put_many(self, layers: Mapping[str, tuple[gpd.GeoDataFrame, Mapping[str, Any] | None]]
+                 ) -> dict[str, LayerInfo]:
+        return self._write([_Prepared(n, g, m) for n, (g, m) in layers.items()])
+
+    @staticmethod
+    def _new_table_name(name: str) -> str:
+        return f"{name}__v{uuid.uuid4().hex[:12]}"
+
+    def _write(self, prepared: list[_Prepared], create_only: bool = False
+               ) -> dict[str, LayerInfo]:
+        """Write every prepared layer's next version in one transaction."""
+        with self._lock, closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                for p in prepared:
+                    if create_only and con.execute(
+                            "SELECT 1 FROM atlas_layers WHERE name = ?", (p.name,)).fetchone():
+                        raise layer_exists_error(p.name)
+                    table = self._new_table_name(p.name)
+                    col_ddl = "".join(f', "{c}" {t}' for c, t in p.columns)
+                    col_list = "".join(f', "{c}"' for c, _ in p.columns)
+                    placeholders = ",".join("?" * (len(p.columns) + 1))
+                    con.execute(f"CREATE TABLE {_q(table)} (fid INTEGER PRIMARY KEY"
+                                f" AUTOINCREMENT, geom GEOMETRY{col_ddl})")
+                    con.executemany(
+                        f"INSERT INTO {_q(table)} (geom{col_list}) VALUES ({placeholders})",
+                        p.rows)
+                    self._switch(con, p.name, table, p.count, p.bounds, p.geom_type, p.meta)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return {p.name: self.info(p.name) for p in prepared}
+
+    @staticmethod
+    def _switch(con: sqlite3.Connection, name: str, table: str, count: int,
+                bounds: list, geom_type: str, meta: dict, restored_from: int | None = None
+                ) -> None:
+        """Make ``table`` the current version of ``name`` (inside the caller's transaction)."""
+        old = con.execute("SELECT table_name FROM atlas_layers WHERE name = ?",
+                          (name,)).fetchone()
+        if old:
+            # The old version stays as a plain table; only the current one is a registered
+            # GeoPackage layer (gpkg_contents.identifier, the name QGIS shows, is unique).
+            _unregister(con, old[0])
+        (last,) = con.execute("SELECT max(version) FROM atlas_versions WHERE name = ?",
+                              (name,)).fetchone()
+        number = int(last or 0) + 1
+        meta_json = json.dumps(meta, ensure_ascii=False, default=str)
+        now = _now()
+        con.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description,"
+            " min_x, min_y, max_x, max_y, srs_id) VALUES (?, 'features', ?, ?, ?,?,?,?, 4326)",
+            (table, name, str(meta.get("title", "")), *bounds))
+        con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)",
+                    (table, geom_type))
+        con.execute(
+            f"INSERT INTO atlas_versions ({_VERSION_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (name, number, table, count, *bounds, now, meta_json, restored_from))
+        con.execute(
+            f"INSERT INTO atlas_layers ({_REGISTRY_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(name) DO UPDATE SET table_name=excluded.table_name,"
+            " feature_count=excluded.feature_count, minx=excluded.minx,"
+            " miny=excluded.miny, maxx=excluded.maxx, maxy=excluded.maxy,"
+            " updated=excluded.updated, meta=excluded.meta, version=excluded.version",
+            (name, table, count, *bounds, now, meta_json, number))
+
     def delete(self, name: str) -> bool:
         with self._lock, closing(self._connect()) as con:
             con.execute("BEGIN IMMEDIATE")
-            row = con.execute("SELECT table_name FROM atlas_layers WHERE name = ?",
-                              (name,)).fetchone()
-            if row is None:
-                con.execute("ROLLBACK")
-                return False
             try:
+                row = con.execute("SELECT table_name FROM atlas_layers WHERE name = ?",
+                                  (name,)).fetchone()
+                if row is None:
+                    con.execute("ROLLBACK")
+                    return False
+                tables = [t for (t,) in con.execute(
+                    "SELECT table_name FROM atlas_versions WHERE name = ?", (name,))]
                 con.execute("DELETE FROM atlas_layers WHERE name = ?", (name,))
-                _drop_feature_table(con, row[0])
+                con.execute("DELETE FROM atlas_versions WHERE name = ?", (name,))
+                _unregister(con, row[0])
+                for t in {row[0], *tables}:
+                    con.execute(f"DROP TABLE IF EXISTS {_q(t)}")
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -358,6 +543,8 @@ class GeoPackageStore(Store):
             result = con.execute("PRAGMA integrity_check").fetchone()[0]
             if result != "ok":
                 problems.append(f"SQLite integrity check: {result}")
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
             for name, table, count in con.execute(
                 "SELECT name, table_name, feature_count FROM atlas_layers"
             ).fetchall():
@@ -366,124 +553,31 @@ class GeoPackageStore(Store):
                 if not exists:
                     problems.append(f"layer {name!r}: table {table!r} is missing")
                     continue
-                actual = con.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+                actual = con.execute(f"SELECT COUNT(*) FROM {_q(table)}").fetchone()[0]
                 if actual != count:
                     problems.append(f"layer {name!r}: {actual} rows, registry says {count}")
+                if not con.execute("SELECT 1 FROM atlas_versions WHERE table_name = ?",
+                                   (table,)).fetchone():
+                    problems.append(f"layer {name!r}: its current table is not a version")
+            for name, number, table in con.execute(
+                    "SELECT name, version, table_name FROM atlas_versions").fetchall():
+                if table not in tables:
+                    problems.append(f"layer {name!r} version {number}: table {table!r} is "
+                                    "missing")
             orphans = con.execute(
                 "SELECT table_name FROM gpkg_contents WHERE table_name NOT IN"
                 " (SELECT table_name FROM atlas_layers)").fetchall()
             problems += [f"table {t!r} belongs to no layer" for (t,) in orphans]
         return problems
 
-
-def _geometry_type_name(gdf: gpd.GeoDataFrame) -> str:
-    types = set(gdf.geom_type.dropna().str.upper())
-    return types.pop() if len(types) == 1 else "GEOMETRY"
-
-
-def _columns_and_records(props: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tuple]]:
-    """SQLite column declarations and plain-Python row tuples for ``props``."""
-    columns: list[tuple[str, str]] = []
-    arrays: list[list] = []
-    for name in props.columns:
-        series = props[name]
-        kind = series.dtype.kind
-        if kind == "O":
-            non_null = series.dropna()
-            if len(non_null) and non_null.map(lambda v: isinstance(v, bool)).all():
-                kind = "b"
-        sql = _SQL_TYPES.get(kind, "TEXT")
-        safe = str(name).replace('"', '""')
-        if safe.lower() in ("fid", "geom"):
-            safe = f"{safe}_"
-        columns.append((safe, sql))
-        arrays.append([_to_sql_value(v, sql) for v in series.tolist()])
-    records = list(zip(*arrays, strict=True)) if arrays else [()] * len(props)
-    return columns, records
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
 
 
-def _to_sql_value(value: Any, sql_type: str) -> Any:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    if sql_type == "BOOLEAN":
-        return int(bool(value))
-    if sql_type in ("INTEGER", "REAL"):
-        return value
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def select_positions(layer: LoadedLayer, bbox: BBox | None,
-                     filters: Mapping[str, Any] | None) -> np.ndarray:
-    """Row positions (ascending) of features in ``layer`` matching bbox and filters.
-
-    Property filters compare as text, so ``category=energy`` and ``seq=3`` both
-    work from query strings.
-
-    Raises
-    ------
-    QueryError
-        For a filter on a property the layer does not have.
-    """
-    gdf = layer.gdf
-    if bbox is not None:
-        minx, miny, maxx, maxy = bbox
-        if minx > maxx:  # crosses the antimeridian: two boxes
-            boxes = [shapely.box(minx, miny, 180, maxy), shapely.box(-180, miny, maxx, maxy)]
-        else:
-            boxes = [shapely.box(minx, miny, maxx, maxy)]
-        hits = [_bbox_hits(layer, b) for b in boxes]
-        positions = np.unique(np.concatenate(hits)) if len(hits) > 1 else np.sort(hits[0])
-    else:
-        positions = np.arange(len(gdf))
-    for key, value in (filters or {}).items():
-        if key not in gdf.columns or key == gdf.geometry.name:
-            raise QueryError(
-                f"unknown property {key!r}; this layer has: "
-                + ", ".join(c for c in gdf.columns if c != gdf.geometry.name)
-            )
-        positions = positions[_text_equal(gdf[key].to_numpy()[positions], value)]
-    return positions
-
-
-def _bbox_hits(layer: LoadedLayer, box: shapely.Geometry) -> np.ndarray:
-    """Positions of the features intersecting the rectangle ``box`` (unordered).
-
-    The tree's envelope test is already exact for points, which make up the big
-    layers; GEOS's ``intersects`` predicate, ten times dearer per candidate, is
-    left for the lines and polygons among the candidates.
-    """
-    candidates = layer.tree.query(box)
-    is_point = layer.cache.get("_is_point")
-    if is_point is None:
-        is_point = layer.cache["_is_point"] = shapely.get_type_id(layer.gdf.geometry.values) == 0
-    shaped = candidates[~is_point[candidates]]
-    if len(shaped) == 0:
-        return candidates
-    keep = shapely.intersects(layer.gdf.geometry.values[shaped], box)
-    return np.concatenate([candidates[is_point[candidates]], shaped[keep]])
-
-
-def _text_equal(values: np.ndarray, wanted: Any) -> np.ndarray:
-    """Elementwise equality of ``values`` with the query-string value ``wanted``."""
-    wanted_s = str(wanted)
-    lowered = wanted_s.lower()
-    series = pd.Series(values, dtype="object")
-    if lowered in ("true", "false"):
-        return series.map(lambda v: str(v).lower() == lowered).to_numpy(dtype=bool)
-    out = series.astype(str).to_numpy() == wanted_s
-    try:
-        wanted_f = float(wanted_s)
-    except ValueError:
-        return out
-    numeric = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
-    return out | (numeric == wanted_f)
-
-
-def _drop_feature_table(con: sqlite3.Connection, table: str) -> None:
-    """Remove a feature table and its GeoPackage bookkeeping (inside the caller's transaction)."""
-    q = table.replace('"', '""')
-    con.execute(f'DROP TABLE IF EXISTS "{q}"')
+def _unregister(con: sqlite3.Connection, table: str) -> None:
+    """Take a table out of the GeoPackage's layer list (inside the caller's transaction)."""
     con.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = ?", (table,))
     con.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (table,))

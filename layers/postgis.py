@@ -1,36 +1,36 @@
 """The shared store: layers in PostgreSQL/PostGIS, for several app servers at once.
 
-Chosen by ``ATLAS_DATABASE_URL=postgresql://…`` (see :func:`layers.store.open_store`);
+Chosen by ``ATLAS_DATABASE_URL=postgresql://…`` (see :func:`layers.open.open_store`);
 it keeps the exact semantics of :class:`layers.gpkg.GeoPackageStore` (fids 1-based
-and stable per version, atomic replace, list order, text-equality filters), so the
-API, pages and analyses cannot tell the two apart.
+and stable per version, atomic replace, versions, list order, text-equality
+filters), so the API, pages and analyses cannot tell the two apart.
 
 Layout (schema ``atlas``, created by the SQL files in ``layers/migrations/``):
 
 * ``atlas.schema_version`` – which migrations ran;
 * ``atlas.layers`` – the registry: one row per layer pointing at the table of its
-  current version, with count, bounds, metadata and the column map;
+  current version, with its number, count, bounds, metadata and the column map;
+* ``atlas.versions`` – every version ever written, with its own metadata;
 * ``atlas."<name>__v<token>"`` – one table per layer version: ``fid bigint`` primary
   key, ``geom geometry(Geometry, 4326)`` with a GiST index and one typed column per
   property.
 
 One table per version (rather than one big features table keyed by layer and
 version) because a version is written once and never changed: it is bulk-loaded
-with ``COPY`` and indexed once, replacing a layer drops a table instead of deleting
-millions of rows (no bloat, no vacuum debt), each layer gets its own planner
+with ``COPY`` and indexed once, deleting a version drops a table instead of deleting
+millions of rows (no bloat, no vacuum debt), each version gets its own planner
 statistics, and typed columns give back exactly the dtypes that went in (jsonb
 would turn every integer column into a float or text question).  GIS staff can
 open the tables in QGIS as ordinary PostGIS layers.
 
 A write creates and fills the new table, then, holding a per-layer advisory lock,
-switches the registry row and drops the old table, all in one transaction:
+records the version and switches the registry row, all in one transaction:
 readers see the old version or the new one, never a mix, and two writers to the
-same layer end with one whole version.  Reads hit SQL every time (bbox and
-property filters, counts, limit/offset run in the database); only :meth:`get`
-keeps whole layers in memory, per version, like the GeoPackage store.  There is no
-``loaded()`` (the GeoPackage store's in-memory layer with its STRtree): the web
-modules then leave queries to the database instead of holding every layer in
-every app server.
+same layer end with two whole versions, the later one current.  Reads hit SQL every
+time (bbox and property filters, counts, sorting, limit/offset run in the database);
+:meth:`PostGISStore.in_memory` is None, so the web modules leave queries to the
+database instead of holding every layer in every app server.  Only :meth:`get` (the
+analyses) and :meth:`tile` keep whole layers in memory, per version.
 
 Examples
 --------
@@ -51,7 +51,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,18 +62,28 @@ import pandas as pd
 import shapely
 
 from .catalog import layer_ids
-from .gpkg import LoadedLayer, _columns_and_records
-from .store import (
+from .errors import LayerNotFound, StoreError, VersionConflict, VersionNotFound
+from .memory import (
+    KIND_OF_SQL,
+    MemoryLayer,
+    columns_and_records,
+    select_properties,
+    unknown_property,
+)
+from .records import (
     BBox,
+    CountMode,
     LayerInfo,
-    LayerNotFound,
-    QueryError,
     QueryResult,
-    Store,
-    StoreError,
+    SortBy,
+    VersionInfo,
+    bounds_of,
     check_paging,
+    geometry_type_name,
     prepare_for_put,
 )
+from .store import Store, layer_exists_error, refuse_unbuilt
+from .tiles import memory_tile
 
 try:  # psycopg is only needed when the PostGIS store is used
     import psycopg
@@ -262,22 +272,30 @@ class PostGISStore(Store):
 
     def __init__(self, url: str, pool_size: int = 8) -> None:
         if psycopg is None:
-            raise StoreError("the PostGIS store needs psycopg: pip install 'psycopg[binary]'")
+            raise StoreError("the PostGIS store needs psycopg: pip install 'psycopg[binary]'",
+                             message_zh="PostGIS 存储需要 psycopg 库")
         self.url = url
         host, port, db = split_url(url)
         #: Shown in messages instead of the URL (which may hold a password).
         self.path = f"postgresql://{host}:{port}/{db}"
         self._pool = _Pool(url, pool_size)
         self._lock = threading.RLock()
-        self._loaded: dict[str, LoadedLayer] = {}
+        self._loaded: dict[str, MemoryLayer] = {}
         try:
             with self._pool.connection() as con:
                 self._migrate(con)
         except psycopg.OperationalError as e:
-            raise StoreError(f"cannot open the PostGIS store at {self.path}: {e}") from e
+            raise StoreError(f"cannot open the PostGIS store at {self.path}: {e}",
+                             "check ATLAS_DATABASE_URL and that the database server runs",
+                             message_zh=f"无法打开 PostGIS 数据库 {self.path}") from e
 
     def __repr__(self) -> str:
         return f"PostGISStore({self.path!r})"
+
+    @property
+    def location(self) -> str:
+        """The database's address without the password."""
+        return self.path
 
     def close(self) -> None:
         """Close the pooled connections (the store reconnects if used again)."""
@@ -298,7 +316,9 @@ class PostGISStore(Store):
                     raise StoreError(
                         f"PostGIS is not enabled in {self.path} and this user may not enable "
                         f"it ({e.diag.message_primary}); ask the database owner to run "
-                        "CREATE EXTENSION postgis") from e
+                        "CREATE EXTENSION postgis",
+                        message_zh=f"数据库 {self.path} 未启用 PostGIS，且当前用户无权启用",
+                        hint_zh="请数据库管理员执行 CREATE EXTENSION postgis") from e
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_version ("
                         " version integer PRIMARY KEY, name text NOT NULL,"
@@ -308,7 +328,8 @@ class PostGISStore(Store):
             newest = max((v for v, _, _ in known), default=0)
             if done and max(done) > newest:
                 raise StoreError(f"the database at {self.path} has schema version {max(done)},"
-                                 f" newer than this code knows ({newest}): upgrade the atlas")
+                                 f" newer than this code knows ({newest}): upgrade the atlas",
+                                 message_zh=f"数据库 {self.path} 的结构版本比本程序新，请升级图集程序")
             for version, name, text in known:
                 if version not in done:
                     con.execute(text)
@@ -324,7 +345,7 @@ class PostGISStore(Store):
     # -- registry -------------------------------------------------------------------------
     _INFO_COLS = ("name, table_name, feature_count, minx, miny, maxx, maxy,"
                   " to_char(updated AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-                  " meta, columns")
+                  " meta, columns, version, geometry_type")
 
     def _registry(self, con: psycopg.Connection, name: str | None = None) -> list[tuple]:
         where, args = ("WHERE name = %s", (name,)) if name is not None else ("", ())
@@ -333,19 +354,20 @@ class PostGISStore(Store):
 
     @staticmethod
     def _info_from_row(row: tuple) -> LayerInfo:
-        name, table, count, minx, miny, maxx, maxy, updated, meta, _ = row
+        name, table, count, minx, miny, maxx, maxy, updated, meta, _, number, gtype = row
         nan = float("nan")
         bounds = tuple(nan if v is None else float(v) for v in (minx, miny, maxx, maxy))
         return LayerInfo(name=name, count=int(count), bounds=bounds,  # type: ignore[arg-type]
-                         version=table, updated=updated, meta=meta or {})
+                         version=table, updated=updated, meta=meta or {},
+                         version_number=int(number), geometry_type=gtype or "GEOMETRY")
 
     def _row(self, name: str) -> tuple:
         if "\x00" in name:  # PostgreSQL text cannot hold NUL, and no layer is named so
-            raise LayerNotFound(f"no layer called {name!r}")
+            raise _not_found(name)
         with self._pool.connection() as con:
             rows = self._registry(con, name)
         if not rows:
-            raise LayerNotFound(f"no layer called {name!r}")
+            raise _not_found(name)
         return rows[0]
 
     # -- reading --------------------------------------------------------------------------
@@ -358,51 +380,68 @@ class PostGISStore(Store):
     def info(self, name: str) -> LayerInfo:
         return self._info_from_row(self._row(name))
 
-    def properties(self, name: str) -> list[str]:
-        """Property names of the current version, in order, without reading features."""
-        return [c[0] for c in self._row(name)[9]]
+    def properties(self, name: str) -> dict[str, str]:
+        """Property names and kinds of the current version, from the registry's column map."""
+        return {c[0]: KIND_OF_SQL.get(c[2], "str") for c in self._row(name)[9]}
+
+    def in_memory(self, name: str) -> None:
+        """None: queries run in SQL rather than in a copy held by every app server."""
+        self.info(name)  # LayerNotFound for a missing layer, as on the GeoPackage
+        return None
 
     def _read(self, name: str, where: Callable[[list], tuple[str, list]] | None = None,
-              page: str = "", page_args: list | tuple = (), count: bool = False
+              page: str = "", page_args: list | tuple = (), count: bool = False,
+              order: Callable[[list], str] | None = None,
+              properties: Sequence[str] | None = None
               ) -> tuple[gpd.GeoDataFrame, int, tuple]:
         """Rows of the current version of ``name``, and how many match.
 
         ``where(columns)`` gives the ``WHERE`` clause and its parameters for the
-        version's column map.  A version is never changed, only dropped when
-        replaced: a read that lost that race (its table vanished) looks again.
+        version's column map, ``order(columns)`` the ``ORDER BY`` list.  A version is
+        never changed, only dropped when deleted: a read that lost that race (its table
+        vanished) looks again.
         """
         for attempt in range(3):
             row = self._row(name)
             table, total, columns = row[1], int(row[2]), row[9]
             where_sql, args = where(columns) if where is not None else ("", [])
-            # Plain text with _quote (not sql.Identifier): a '%' in a property name must be
-            # escaped for the placeholders.
-            cols = "".join(", " + _quote(c[1]) for c in columns)
-            ident = f"{_quote(SCHEMA)}.{_quote(table)}"
-            select = (f"SELECT fid, ST_AsBinary(geom, 'NDR'){cols} FROM {ident} {where_sql}"
-                      f" ORDER BY fid{page}")
+            shown = columns
+            if properties is not None:
+                by_prop = {c[0]: c for c in columns}
+                shown = [by_prop[p] for p in select_properties(list(by_prop), properties)]
+            order_sql = order(columns) if order is not None else "fid"
             try:
-                with self._pool.connection() as con:
-                    with con.cursor(binary=True) as cur:
-                        rows = cur.execute(select, [*args, *page_args]).fetchall()
-                    matched = total  # the registry knows the count of a whole layer
-                    if count and where_sql:
-                        matched = con.execute(f"SELECT count(*) FROM {ident} {where_sql}",
-                                              args).fetchone()[0]
+                gdf, matched = self._select(table, shown, total, where_sql, args, order_sql,
+                                            page, page_args, count)
             except pg_errors.UndefinedTable:
                 if attempt == 2:
                     raise
                 continue
-            return _frame(rows, columns, total), int(matched), row
+            return gdf, matched, row
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _layer(self, name: str) -> LoadedLayer:
-        """The current version of a layer in memory, loaded once per version.
+    def _select(self, table: str, columns: list, total: int, where_sql: str = "",
+                args: list | tuple = (), order_sql: str = "fid", page: str = "",
+                page_args: list | tuple = (), count: bool = False
+                ) -> tuple[gpd.GeoDataFrame, int]:
+        # Plain text with _quote (not sql.Identifier): a '%' in a property name must be
+        # escaped for the placeholders.
+        cols = "".join(", " + _quote(c[1]) for c in columns)
+        ident = f"{_quote(SCHEMA)}.{_quote(table)}"
+        select = (f"SELECT fid, ST_AsBinary(geom, 'NDR'){cols} FROM {ident} {where_sql}"
+                  f" ORDER BY {order_sql}{page}")
+        with self._pool.connection() as con:
+            with con.cursor(binary=True) as cur:
+                rows = cur.execute(select, [*args, *page_args]).fetchall()
+            matched = total  # the registry knows the count of a whole layer
+            if count and where_sql:
+                matched = con.execute(f"SELECT count(*) FROM {ident} {where_sql}",
+                                      args).fetchone()[0]
+        return _frame(rows, columns, total), int(matched)
 
-        Deliberately not public as ``loaded()`` (the GeoPackage store's warm copy):
-        the web modules use ``loaded()`` when a store offers it, which would pull
-        whole layers into every app server; without it they query SQL per request.
-        """
+    def _memory(self, name: str) -> MemoryLayer:
+        """The current version of a layer in memory, loaded once per version (for :meth:`get`
+        and :meth:`tile`; queries go to SQL)."""
         try:
             info = self.info(name)
         except LayerNotFound:
@@ -411,18 +450,25 @@ class PostGISStore(Store):
             raise
         with self._lock:
             cached = self._loaded.get(name)
-            if cached is not None and cached.info.version == info.version:
+            if cached is not None and cached.info is not None \
+                    and cached.info.version == info.version:
                 return cached
         gdf, _, row = self._read(name)
         info = self._info_from_row(row)
-        loaded = LoadedLayer(info=info, gdf=gdf, tree=shapely.STRtree(gdf.geometry.values),
-                             cache={})
+        loaded = MemoryLayer.build(info, gdf, {c[0]: KIND_OF_SQL.get(c[2], "str")
+                                               for c in row[9]})
         with self._lock:
             self._loaded[name] = loaded
         return loaded
 
-    def get(self, name: str) -> gpd.GeoDataFrame:
-        return self._layer(name).gdf
+    def get(self, name: str, version: int | None = None) -> gpd.GeoDataFrame:
+        if version is None:
+            return self._memory(name).gdf
+        vrow = self._version_row(name, version)
+        table, count, columns = vrow[2], int(vrow[3]), vrow[10]
+        if table == self.info(name).version:
+            return self._memory(name).gdf
+        return self._select(table, columns, count)[0]
 
     def get_feature(self, name: str, fid: int) -> gpd.GeoDataFrame | None:
         try:
@@ -437,17 +483,24 @@ class PostGISStore(Store):
     def query(
         self,
         name: str,
+        *,
         bbox: BBox | None = None,
         filters: Mapping[str, Any] | None = None,
+        where: Any = None,
+        datetime: Any = None,
+        sortby: SortBy | None = None,
+        properties: Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        count: CountMode = "exact",
     ) -> QueryResult:
+        refuse_unbuilt(where, datetime)
         check_paging(limit, offset)
         # Beyond any table (and beyond bigint): clamp rather than fail in the database.
         offset = min(int(offset), 2**62)
         limit = None if limit is None else min(int(limit), 2**62)
 
-        def where(columns: list) -> tuple[str, list]:
+        def where_sql(columns: list) -> tuple[str, list]:
             conds: list[str] = []
             args: list[Any] = []
             if bbox is not None:
@@ -462,86 +515,179 @@ class PostGISStore(Store):
             by_prop = {c[0]: c for c in columns}
             for key, value in (filters or {}).items():
                 if key not in by_prop:
-                    raise QueryError(f"unknown property {key!r}; this layer has: "
-                                     + ", ".join(c[0] for c in columns))
+                    raise unknown_property(key, list(by_prop))
                 _, col, sql_type, _ = by_prop[key]
                 cond, cargs = text_match_sql(sql_type, _quote(col), value)
                 conds.append(cond)
                 args += cargs
             return ("WHERE " + " AND ".join(conds)) if conds else "", args
 
+        def order_sql(columns: list) -> str:
+            return order_by_sql(columns, sortby or ())
+
         page = " LIMIT %s OFFSET %s" if limit is not None else " OFFSET %s"
         page_args = [int(limit), int(offset)] if limit is not None else [int(offset)]
-        gdf, matched, _ = self._read(name, where, page, page_args, count=True)
+        gdf, matched, _ = self._read(name, where_sql, page, page_args, count=True,
+                                     order=order_sql, properties=properties)
         return QueryResult(features=gdf, number_matched=matched)
 
-    # -- writing --------------------------------------------------------------------------
-    def put(self, name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None = None
-            ) -> LayerInfo:
-        gdf = prepare_for_put(name, gdf)
-        table = f"{name[:40]}__v{uuid.uuid4().hex[:12]}"
-        props = gdf.drop(columns=[gdf.geometry.name])
-        # The GeoPackage store's typing, so both stores keep the same columns and values.
-        gp_columns, records = _columns_and_records(props)
-        if any("\x00" in v for r in records for v in r if isinstance(v, str)):
-            # PostgreSQL text cannot hold NUL: drop it (uploads are cleaned before already).
-            records = [tuple(v.replace("\x00", "") if isinstance(v, str) else v for v in r)
-                       for r in records]
-        columns = []
-        for i, (safe, sql_type) in enumerate(gp_columns):
-            prop = safe.replace('""', '"').replace("\x00", "")
-            nulls = int(sum(1 for r in records if r[i] is None))
-            columns.append([prop, _sql_column_name(prop, i), sql_type, nulls])
-        geoms = shapely.set_srid(np.asarray(gdf.geometry.values, dtype=object), 4326)
-        ewkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
-        bounds = gdf.total_bounds if len(gdf) else [None] * 4
-        bounds = [None if b is None or not np.isfinite(b) else float(b) for b in bounds]
-        types = set(gdf.geom_type.dropna().str.upper())
-        geom_type = types.pop() if len(types) == 1 else "GEOMETRY"
-        meta_json = json.dumps(dict(meta or {}), ensure_ascii=False, default=str)
+    def tile(self, name: str, z: int, x: int, y: int, datum: str = "wgs84") -> bytes:
+        # Made from this app server's copy of the layer version, like the GeoPackage's.
+        return memory_tile(self._memory(name), name, z, x, y, datum)
+
+    # -- versions -------------------------------------------------------------------------
+    _VERSION_COLS = ("name, version, table_name, feature_count, minx, miny, maxx, maxy,"
+                     " to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+                     " meta, columns, geometry_type, restored_from")
+
+    def _version_row(self, name: str, version: int) -> tuple:
+        with self._pool.connection() as con:
+            row = con.execute(f"SELECT {self._VERSION_COLS} FROM {SCHEMA}.versions"
+                              " WHERE name = %s AND version = %s",
+                              (name, int(version))).fetchone()
+        if row is None:
+            self.info(name)  # LayerNotFound first
+            raise VersionNotFound(f"layer {name!r} has no version {version}",
+                                  f"GET /api/reference/{name}/versions lists them",
+                                  message_zh=f"图层 {name!r} 没有第 {version} 版")
+        return row
+
+    def versions(self, name: str) -> list[VersionInfo]:
+        current = self.info(name)
+        with self._pool.connection() as con:
+            rows = con.execute(f"SELECT {self._VERSION_COLS} FROM {SCHEMA}.versions"
+                               " WHERE name = %s ORDER BY version DESC", (name,)).fetchall()
+        nan = float("nan")
+        return [VersionInfo(name=r[0], number=int(r[1]), created=r[8], count=int(r[3]),
+                            bounds=tuple(nan if v is None else float(v)  # type: ignore[arg-type]
+                                         for v in r[4:8]),
+                            meta=r[9] or {}, current=r[2] == current.version,
+                            restored_from=r[12], token=r[2])
+                for r in rows]
+
+    def restore(self, name: str, version: int, meta: Mapping[str, Any] | None = None
+                ) -> LayerInfo:
+        vrow = self._version_row(name, version)
+        src, count, columns, geom_type = vrow[2], int(vrow[3]), vrow[10], vrow[11]
+        merged = {**(vrow[9] or {}), **dict(meta or {}), "restored_from": int(version)}
+        table = _new_table_name(name)
         ident = sql.Identifier(SCHEMA, table)
-        col_ddl = sql.SQL("").join(
-            sql.SQL(", {} {}").format(sql.Identifier(c[1]), sql.SQL(_PG_TYPES[c[2]]))
-            for c in columns)
-        col_list = sql.SQL("").join(sql.SQL(", ") + sql.Identifier(c[1]) for c in columns)
         with self._pool.connection() as con, con.transaction():
-            con.execute(sql.SQL("CREATE TABLE {} (fid bigint PRIMARY KEY,"
-                                " geom geometry(Geometry, 4326){})").format(ident, col_ddl))
-            with con.cursor().copy(sql.SQL("COPY {} (fid, geom{}) FROM STDIN").format(
-                    ident, col_list)) as copy:
-                for fid, (g, rec) in enumerate(zip(ewkb, records, strict=True), start=1):
-                    copy.write_row((fid, g, *rec))
-            con.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
-                sql.Identifier(f"{table}_geom"), ident))
+            # The same columns, types and fids: the version is copied exactly.
+            con.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(
+                ident, sql.Identifier(SCHEMA, src)))
+            con.execute(sql.SQL("INSERT INTO {} SELECT * FROM {}").format(
+                ident, sql.Identifier(SCHEMA, src)))
             con.execute(sql.SQL("ANALYZE {}").format(ident))
-            # Writers of this layer queue here; the swap sees the latest committed row.
             con.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_LAYER, name))
-            old = con.execute(f"SELECT table_name FROM {SCHEMA}.layers WHERE name = %s"
-                              " FOR UPDATE", (name,)).fetchone()
-            con.execute(
-                f"INSERT INTO {SCHEMA}.layers (name, table_name, feature_count, minx, miny,"
-                " maxx, maxy, updated, meta, columns, geometry_type) VALUES"
-                " (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s::json, %s::jsonb, %s)"
-                " ON CONFLICT (name) DO UPDATE SET table_name = excluded.table_name,"
-                " feature_count = excluded.feature_count, minx = excluded.minx,"
-                " miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy,"
-                " updated = excluded.updated, meta = excluded.meta,"
-                " columns = excluded.columns, geometry_type = excluded.geometry_type",
-                (name, table, len(gdf), *bounds, meta_json,
-                 json.dumps(columns, ensure_ascii=False), geom_type))
-            if old:
-                con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
-                    sql.Identifier(SCHEMA, old[0])))
+            self._switch(con, name, table, count, list(vrow[4:8]), merged, columns, geom_type,
+                         restored_from=int(version))
         return self.info(name)
+
+    def delete_version(self, name: str, version: int) -> bool:
+        with self._pool.connection() as con, con.transaction():
+            con.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_LAYER, name))
+            row = con.execute(f"SELECT v.table_name, l.table_name FROM {SCHEMA}.versions v"
+                              f" JOIN {SCHEMA}.layers l ON l.name = v.name"
+                              " WHERE v.name = %s AND v.version = %s",
+                              (name, int(version))).fetchone()
+            if row is None:
+                return False
+            if row[0] == row[1]:
+                raise VersionConflict(
+                    f"version {version} is the current version of {name!r}",
+                    "restore another version first, then delete this one",
+                    message_zh=f"第 {version} 版是图层 {name!r} 的当前版本，不能删除",
+                    hint_zh="先恢复另一个版本，再删除这一版")
+            con.execute(f"DELETE FROM {SCHEMA}.versions WHERE name = %s AND version = %s",
+                        (name, int(version)))
+            con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
+                sql.Identifier(SCHEMA, row[0])))
+        return True
+
+    # -- writing --------------------------------------------------------------------------
+    def put(self, name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None = None,
+            *, create_only: bool = False) -> LayerInfo:
+        return self._write({name: (gdf, meta)}, create_only=create_only)[name]
+
+    def put_many(self, layers: Mapping[str, tuple[gpd.GeoDataFrame, Mapping[str, Any] | None]]
+                 ) -> dict[str, LayerInfo]:
+        return self._write(layers)
+
+    def _write(self, layers: Mapping[str, tuple[gpd.GeoDataFrame, Mapping[str, Any] | None]],
+               create_only: bool = False) -> dict[str, LayerInfo]:
+        """Fill each layer's new table, then switch them all, in one transaction."""
+        prepared = [_prepare(name, gdf, meta) for name, (gdf, meta) in layers.items()]
+        with self._pool.connection() as con, con.transaction():
+            for p in prepared:
+                ident = sql.Identifier(SCHEMA, p["table"])
+                col_ddl = sql.SQL("").join(
+                    sql.SQL(", {} {}").format(sql.Identifier(c[1]), sql.SQL(_PG_TYPES[c[2]]))
+                    for c in p["columns"])
+                col_list = sql.SQL("").join(sql.SQL(", ") + sql.Identifier(c[1])
+                                            for c in p["columns"])
+                con.execute(sql.SQL("CREATE TABLE {} (fid bigint PRIMARY KEY,"
+                                    " geom geometry(Geometry, 4326){})").format(ident, col_ddl))
+                with con.cursor().copy(sql.SQL("COPY {} (fid, geom{}) FROM STDIN").format(
+                        ident, col_list)) as copy:
+                    for fid, (g, rec) in enumerate(zip(p["ewkb"], p["records"], strict=True),
+                                                   start=1):
+                        copy.write_row((fid, g, *rec))
+                con.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
+                    sql.Identifier(f"{p['table']}_geom"), ident))
+                con.execute(sql.SQL("ANALYZE {}").format(ident))
+            # Writers of these layers queue here (in one order, so two multi-layer writes
+            # cannot deadlock); the switch sees the latest committed rows.
+            for name in sorted(layers):
+                con.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_LAYER, name))
+            for p in prepared:
+                if create_only and con.execute(f"SELECT 1 FROM {SCHEMA}.layers WHERE name = %s",
+                                               (p["name"],)).fetchone():
+                    raise layer_exists_error(p["name"])
+                self._switch(con, p["name"], p["table"], p["count"], p["bounds"], p["meta"],
+                             p["columns"], p["geom_type"])
+        return {p["name"]: self.info(p["name"]) for p in prepared}
+
+    @staticmethod
+    def _switch(con: psycopg.Connection, name: str, table: str, count: int, bounds: list,
+                meta: Mapping[str, Any], columns: list, geom_type: str,
+                restored_from: int | None = None) -> None:
+        """Record ``table`` as the next version of ``name`` and make it current."""
+        con.execute(f"SELECT table_name FROM {SCHEMA}.layers WHERE name = %s FOR UPDATE",
+                    (name,)).fetchone()
+        (last,) = con.execute(f"SELECT max(version) FROM {SCHEMA}.versions WHERE name = %s",
+                              (name,)).fetchone()
+        number = int(last or 0) + 1
+        meta_json = json.dumps(dict(meta), ensure_ascii=False, default=str)
+        columns_json = json.dumps(columns, ensure_ascii=False)
+        con.execute(
+            f"INSERT INTO {SCHEMA}.versions (name, version, table_name, feature_count, minx,"
+            " miny, maxx, maxy, created, meta, columns, geometry_type, restored_from) VALUES"
+            " (%s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s::json, %s::jsonb, %s, %s)",
+            (name, number, table, count, *bounds, meta_json, columns_json, geom_type,
+             restored_from))
+        con.execute(
+            f"INSERT INTO {SCHEMA}.layers (name, table_name, feature_count, minx, miny,"
+            " maxx, maxy, updated, meta, columns, geometry_type, version) VALUES"
+            " (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s::json, %s::jsonb, %s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET table_name = excluded.table_name,"
+            " feature_count = excluded.feature_count, minx = excluded.minx,"
+            " miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy,"
+            " updated = excluded.updated, meta = excluded.meta,"
+            " columns = excluded.columns, geometry_type = excluded.geometry_type,"
+            " version = excluded.version",
+            (name, table, count, *bounds, meta_json, columns_json, geom_type, number))
 
     def delete(self, name: str) -> bool:
         with self._pool.connection() as con, con.transaction():
             con.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_LAYER, name))
             row = con.execute(f"DELETE FROM {SCHEMA}.layers WHERE name = %s"
                               " RETURNING table_name", (name,)).fetchone()
-            if row is not None:
+            tables = [t for (t,) in con.execute(
+                f"DELETE FROM {SCHEMA}.versions WHERE name = %s RETURNING table_name", (name,))]
+            for t in {*(tables), *((row[0],) if row else ())}:
                 con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
-                    sql.Identifier(SCHEMA, row[0])))
+                    sql.Identifier(SCHEMA, t)))
         with self._lock:
             self._loaded.pop(name, None)
         return row is not None
@@ -574,9 +720,68 @@ class PostGISStore(Store):
                     sql.Identifier(SCHEMA, table))).fetchone()[0]
                 if actual != count:
                     problems.append(f"layer {name!r}: {actual} rows, registry says {count}")
-            for t in sorted(tables - registered - {"layers", "schema_version"}):
+            for name, number, table in con.execute(
+                    f"SELECT name, version, table_name FROM {SCHEMA}.versions").fetchall():
+                registered.add(table)
+                if table not in tables:
+                    problems.append(f"layer {name!r} version {number}: table {table!r} is "
+                                    "missing")
+            for t in sorted(tables - registered - {"layers", "versions", "schema_version"}):
                 problems.append(f"table {t!r} belongs to no layer")
         return problems
+
+
+def _not_found(name: str) -> LayerNotFound:
+    return LayerNotFound(f"no layer called {name!r}", message_zh=f"没有名为 {name!r} 的图层")
+
+
+def _new_table_name(name: str) -> str:
+    return f"{name[:40]}__v{uuid.uuid4().hex[:12]}"
+
+
+def _prepare(name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None) -> dict:
+    """A frame made ready for COPY outside the write transaction (the slow part)."""
+    gdf = prepare_for_put(name, gdf)
+    props = gdf.drop(columns=[gdf.geometry.name])
+    # The GeoPackage store's typing, so both stores keep the same columns and values.
+    gp_columns, records = columns_and_records(props)
+    if any("\x00" in v for r in records for v in r if isinstance(v, str)):
+        # PostgreSQL text cannot hold NUL: drop it (uploads are cleaned before already).
+        records = [tuple(v.replace("\x00", "") if isinstance(v, str) else v for v in r)
+                   for r in records]
+    columns = []
+    for i, (safe, sql_type) in enumerate(gp_columns):
+        prop = safe.replace('""', '"').replace("\x00", "")
+        nulls = int(sum(1 for r in records if r[i] is None))
+        columns.append([prop, _sql_column_name(prop, i), sql_type, nulls])
+    geoms = shapely.set_srid(np.asarray(gdf.geometry.values, dtype=object), 4326)
+    return {"name": name, "table": _new_table_name(name), "count": len(gdf),
+            "columns": columns, "records": records,
+            "ewkb": shapely.to_wkb(geoms, hex=True, include_srid=True),
+            "bounds": bounds_of(gdf), "geom_type": geometry_type_name(gdf),
+            "meta": dict(meta or {})}
+
+
+def order_by_sql(columns: list, sortby: SortBy) -> str:
+    """``ORDER BY`` list for ``sortby`` over a version's column map, ending with fid.
+
+    Text sorts by code point (``COLLATE "C"``), as pandas does, and missing values go
+    last either way, so both stores return the same order.
+
+    Examples
+    --------
+    >>> order_by_sql([["name", "name", "TEXT", 0]], [("name", False)])
+    '"name" COLLATE "C" DESC NULLS LAST, fid'
+    """
+    by_prop = {c[0]: c for c in columns}
+    parts = []
+    for prop, ascending in sortby:
+        if prop not in by_prop:
+            raise unknown_property(prop, list(by_prop))
+        _, col, sql_type, _ = by_prop[prop]
+        collate = ' COLLATE "C"' if sql_type == "TEXT" else ""
+        parts.append(f"{_quote(col)}{collate} {'ASC' if ascending else 'DESC'} NULLS LAST")
+    return ", ".join([*parts, "fid"])
 
 
 def _quote(ident: str) -> str:

@@ -8,7 +8,7 @@ after a ``git pull`` picks up new data without touching saved user layers.
 Examples
 --------
 >>> import tempfile, os
->>> from layers.store import open_store
+>>> from layers.open import open_store
 >>> store = open_store(os.path.join(tempfile.mkdtemp(), "s.gpkg"))
 >>> sorted(prepare_store(store))[:2]
 ['admin', 'attractions']
@@ -25,8 +25,9 @@ from collections.abc import Callable, Iterable
 import pyogrio
 
 from .catalog import CATALOG
+from .open import open_store
 from .spec import LayerSpec
-from .store import Store, open_store
+from .store import Store
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "data", "xilingol")
@@ -81,9 +82,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="only load layers that are missing or changed (the default)")
     parser.add_argument("--force", action="store_true", help="reload every layer")
     args = parser.parse_args(argv)
-    store = open_store(args.store)
+    store = open_store(args.store or os.environ.get("ATLAS_DATABASE_URL")
+                       or os.environ.get("ATLAS_STORE"))
     loaded = prepare_store(store, force=args.force)
-    where = getattr(store, "path", "the database")
+    where = store.location
     if loaded:
         print(f"Loaded {len(loaded)} layer(s) into {where}: {', '.join(loaded)}")
     else:

@@ -11,7 +11,7 @@ a request pays for none of this after the first.
 Examples
 --------
 >>> import tempfile, os
->>> from layers.store import open_store
+>>> from layers.open import open_store
 >>> from layers.prepare import prepare_store
 >>> store = open_store(os.path.join(tempfile.mkdtemp(), "r.gpkg"))
 >>> _ = prepare_store(store)

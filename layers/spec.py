@@ -14,10 +14,13 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 Lang = Literal["zh", "en"]
+#: Value types of a field.
+FieldKind = Literal["str", "int", "float", "bool", "date", "datetime"]
+FIELD_KINDS: tuple[str, ...] = ("str", "int", "float", "bool", "date", "datetime")
 GeometryType = Literal["Point", "LineString", "Polygon"]
 
 
@@ -31,8 +34,10 @@ class Field:
         Property name in the data.
     label_zh, label_en : str
         Labels shown in popups, tooltips, tables and the OGC API schema.
-    kind : {"str", "int", "float", "bool"}
-        Value type, used for the OpenAPI schema and for parsing query filters.
+    kind : {"str", "int", "float", "bool", "date", "datetime"}
+        Value type, used for the OpenAPI schema and for parsing query filters;
+        ``date`` and ``datetime`` values are ISO 8601 text (``2023-05-17``,
+        ``2023-05-17T08:30:00Z``).
     popup, tooltip : bool
         Whether the field appears in the popup / the hover tooltip.
     unit : str
@@ -47,7 +52,7 @@ class Field:
     name: str
     label_zh: str
     label_en: str
-    kind: Literal["str", "int", "float", "bool"] = "str"
+    kind: FieldKind = "str"
     popup: bool = True
     tooltip: bool = False
     unit: str = ""
@@ -208,3 +213,107 @@ class LayerSpec:
             d["title"] = self.title(lang)
             d["description"] = self.description(lang)
         return d
+
+
+@dataclass(frozen=True)
+class LayerMeta:
+    """The metadata stored with a layer version: where it came from, who wrote it, why.
+
+    One record for every writer (the upload API, the command line, the reference
+    loader), so every reader (the map's provenance panel, the OGC API, the version
+    history) finds the same keys.  :data:`META_KEYS` is the one list of them.
+
+    Attributes
+    ----------
+    title, title_en, description, description_en : str
+        How the layer is named and described (Chinese first).
+    source, source_en : str
+        The source in words (Chinese / English).
+    source_file : str
+        The file the version was read from.
+    licence, datum, accuracy, date : str
+        Licence, datum (and any conversion), positional accuracy in words, and the
+        date the data describes.
+    author, note : str
+        Who wrote this version and why.
+    uploaded : str
+        ISO 8601 UTC time of the upload.
+    illustrative : bool or None
+        Whether the positions are authored or not surveyed (None: not said).
+    catalog : bool
+        True for the catalog's reference layers.
+    sha256 : str
+        Digest of the committed file a reference version was loaded from.
+    report : dict
+        Counts of the read report (warnings, repairs, dropped) and the source format.
+    restored_from : int or None
+        The version this one copies, for a restore.
+
+    Examples
+    --------
+    >>> m = LayerMeta(title="我的点位", source_file="a.csv")
+    >>> m.to_dict()
+    {'title': '我的点位', 'source_file': 'a.csv', 'filename': 'a.csv'}
+    >>> LayerMeta.from_dict({"title": "t", "provenance": {"source": "s"}, "x": 1}).source
+    's'
+    """
+
+    title: str = ""
+    title_en: str = ""
+    description: str = ""
+    description_en: str = ""
+    source: str = ""
+    source_en: str = ""
+    source_file: str = ""
+    licence: str = ""
+    datum: str = ""
+    accuracy: str = ""
+    date: str = ""
+    author: str = ""
+    note: str = ""
+    uploaded: str = ""
+    illustrative: bool | None = None
+    catalog: bool = False
+    sha256: str = ""
+    report: dict[str, Any] = field(default_factory=dict)
+    restored_from: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys that are set, in declaration order (what a store keeps).
+
+        ``filename`` repeats ``source_file``: the upload API has always answered with it.
+        """
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value in ("", None, {}) or (f.name == "catalog" and not value):
+                continue
+            out[f.name] = value
+        if self.source_file:
+            out["filename"] = self.source_file
+        return out
+
+    @classmethod
+    def from_dict(cls, meta: dict[str, Any] | None) -> LayerMeta:
+        """Read what a store kept (unknown keys ignored; older nested ``provenance`` read)."""
+        meta = dict(meta or {})
+        nested = meta.pop("provenance", None)
+        if isinstance(nested, dict):  # written by the command line before one record existed
+            meta = {**nested, **meta}
+        if not meta.get("source_file") and meta.get("filename"):
+            meta["source_file"] = meta["filename"]
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in meta.items() if k in known})
+
+    def provenance(self) -> dict[str, Any]:
+        """The provenance keys that are set (source, licence, datum, accuracy, date …)."""
+        d = self.to_dict()
+        return {k: d[k] for k in PROVENANCE_KEYS if k in d}
+
+
+#: Every metadata key a layer version may carry (the one list; ``filename`` is the
+#: upload API's name for ``source_file``).
+META_KEYS: tuple[str, ...] = (*(f.name for f in fields(LayerMeta)), "filename")
+#: The keys that say where a layer came from.
+PROVENANCE_KEYS: tuple[str, ...] = ("source", "source_en", "source_file", "datum", "date",
+                                    "licence", "accuracy", "author", "note", "illustrative")

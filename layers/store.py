@@ -1,192 +1,98 @@
 """The Store interface: where layers live, behind one small seam.
 
 The API, the pages and the analyses only talk to a :class:`Store`; whether the
-layers sit in a GeoPackage file (:class:`layers.gpkg.GeoPackageStore`, the
-embedded default) or in PostGIS is chosen by configuration (:func:`open_store`).
-This is pygeoapi's provider idea, kept small.
+layers sit in a GeoPackage file (:class:`layers.gpkg.GeoPackageStore`, the embedded
+default) or in PostGIS (:class:`layers.postgis.PostGISStore`) is chosen by
+configuration (:func:`layers.open.open_store`).  This is pygeoapi's provider idea,
+kept small — and honest: every capability is declared here with its docstring, and
+both backends implement it or refuse it with :class:`~layers.errors.NotSupported`
+(which the web layer answers with 501).  Nothing outside ``layers/`` probes a store
+for undeclared methods or imports a backend's internals.
+
+The types the interface speaks live in :mod:`layers.records` and
+:mod:`layers.errors`; this module re-exports them so callers import from one place.
+
+Versions
+    Every write makes a new version of the layer, numbered 1, 2, …; none is ever
+    overwritten.  :meth:`Store.versions` lists them, :meth:`Store.get` reads any of
+    them, :meth:`Store.restore` writes a copy of an old one as the next version, and
+    :meth:`Store.delete_version` removes a mistaken one that is not current.
+    :attr:`LayerInfo.version` is the current version's opaque token (for caches);
+    :attr:`LayerInfo.version_number` its number.
 
 Examples
 --------
->>> validate_layer_name("my_sites")
-'my_sites'
->>> validate_layer_name("../etc")
+>>> import tempfile, os, shapely
+>>> from layers.open import open_store
+>>> store = open_store(os.path.join(tempfile.mkdtemp(), "a.gpkg"))
+>>> gdf = gpd.GeoDataFrame({"n": [1]}, geometry=[shapely.Point(116, 44)], crs=4326)
+>>> store.put("sites", gdf).version_number
+1
+>>> store.put("sites", gdf, create_only=True)
 Traceback (most recent call last):
 ...
-layers.store.LayerNameError: layer name '../etc' is not allowed: use 1-64 lowercase letters, digits, '_' or '-', starting with a letter or digit
+layers.errors.LayerExists: a layer called 'sites' exists already
 """
 
 from __future__ import annotations
 
-import os
-import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+from .errors import (
+    LayerExists,
+    LayerNameError,
+    LayerNotFound,
+    NotSupported,
+    QueryError,
+    StoreError,
+    VersionConflict,
+    VersionNotFound,
+)
+from .memory import MemoryLayer
+from .records import (
+    BBox,
+    CountMode,
+    LayerInfo,
+    QueryResult,
+    SortBy,
+    VersionInfo,
+    check_paging,
+    parse_bbox,
+    prepare_for_put,
+    validate_layer_name,
+)
 
-
-class StoreError(Exception):
-    """Base class of store errors that a caller can explain to a person."""
-
-
-class LayerNameError(StoreError, ValueError):
-    """A layer name that is not allowed."""
-
-
-class LayerNotFound(StoreError, KeyError):
-    """No layer of that name."""
-
-    def __str__(self) -> str:  # KeyError quotes its argument; keep the plain message
-        return str(self.args[0]) if self.args else "layer not found"
-
-
-class QueryError(StoreError, ValueError):
-    """A query the store cannot answer (bad bbox, unknown property …)."""
-
-
-def validate_layer_name(name: str) -> str:
-    """Return ``name`` if it is a safe layer name, else raise :class:`LayerNameError`.
-
-    Names become table names and URL path segments, so they are restricted to
-    lowercase ASCII letters, digits, ``_`` and ``-`` (1–64 characters).
-    """
-    if not isinstance(name, str) or not _NAME_RE.match(name) or "__" in name:
-        shown = name if isinstance(name, str) and len(name) <= 80 else f"{str(name)[:40]}…"
-        raise LayerNameError(
-            f"layer name {shown!r} is not allowed: use 1-64 lowercase letters, digits, "
-            "'_' or '-', starting with a letter or digit"
-        )
-    return name
+__all__ = [
+    "BBox", "CountMode", "LayerExists", "LayerInfo", "LayerNameError", "LayerNotFound",
+    "MemoryLayer", "NotSupported", "QueryError", "QueryResult", "SortBy", "Store",
+    "StoreError", "VersionConflict", "VersionInfo", "VersionNotFound", "check_paging",
+    "layer_exists_error", "parse_bbox", "prepare_for_put", "refuse_unbuilt",
+    "validate_layer_name",
+]
 
 
-@dataclass(frozen=True)
-class LayerInfo:
-    """What the store knows about one layer without loading it.
-
-    Attributes
-    ----------
-    name : str
-        Layer name (the catalog id for reference layers).
-    count : int
-        Number of features.
-    bounds : tuple of float
-        ``(minx, miny, maxx, maxy)`` in EPSG:4326, or NaNs for an empty layer.
-    version : str
-        Changes whenever the layer is replaced: use it for ETags and caches.
-    updated : str
-        ISO 8601 UTC time of the last write.
-    meta : dict
-        Free metadata stored with the layer (provenance of user layers, report …).
-    """
-
-    name: str
-    count: int
-    bounds: tuple[float, float, float, float]
-    version: str
-    updated: str
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def user_layer(self) -> bool:
-        """True for layers saved by users rather than loaded from the catalog."""
-        return not self.meta.get("catalog", False)
+def layer_exists_error(name: str) -> LayerExists:
+    """The error of a create-only write that found ``name`` there (both stores raise it)."""
+    return LayerExists(f"a layer called {name!r} exists already",
+                       f"PUT /api/layers/{name} replaces it; or choose another name",
+                       message_zh=f"已经有名为 {name!r} 的图层",
+                       hint_zh="要替换它请用“替换”；否则换一个名称")
 
 
-@dataclass
-class QueryResult:
-    """Features matching a query, one page of them.
-
-    Attributes
-    ----------
-    features : geopandas.GeoDataFrame
-        The page, indexed by feature id (``fid``, 1-based, stable per version).
-    number_matched : int
-        How many features match before limit/offset.
-    """
-
-    features: gpd.GeoDataFrame
-    number_matched: int
-
-    @property
-    def number_returned(self) -> int:
-        """Number of features in this page."""
-        return len(self.features)
-
-
-BBox = tuple[float, float, float, float]
-
-
-def parse_bbox(value: str | BBox | None) -> BBox | None:
-    """Parse ``"minx,miny,maxx,maxy"`` (EPSG:4326) into a tuple, checking it.
-
-    Examples
-    --------
-    >>> parse_bbox("115,43,117,44.5")
-    (115.0, 43.0, 117.0, 44.5)
-    >>> parse_bbox("1,2,3")
-    Traceback (most recent call last):
-    ...
-    layers.store.QueryError: bbox must be four numbers minx,miny,maxx,maxy in degrees, e.g. bbox=115,43,117,44.5
-    """
-    if value is None or value == "":
-        return None
-    try:
-        parts = value.split(",") if isinstance(value, str) else list(value)
-        nums = tuple(float(p) for p in parts)
-    except (TypeError, ValueError):
-        nums = ()
-    if len(nums) == 6:  # 3D bbox: drop the heights
-        nums = (nums[0], nums[1], nums[3], nums[4])
-    if len(nums) != 4 or not all(np.isfinite(nums)):
-        raise QueryError(
-            "bbox must be four numbers minx,miny,maxx,maxy in degrees, e.g. bbox=115,43,117,44.5"
-        )
-    minx, miny, maxx, maxy = nums
-    if miny > maxy or not (-90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise QueryError("bbox latitudes must lie in [-90, 90] with miny <= maxy")
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
-        raise QueryError("bbox longitudes must lie in [-180, 180]")
-    return (minx, miny, maxx, maxy)
-
-
-def prepare_for_put(name: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Check ``name`` and bring ``gdf`` to EPSG:4326 (assumed when it has no CRS).
-
-    Every store calls this first in :meth:`Store.put`, so both keep the same rules.
-
-    Examples
-    --------
-    >>> import shapely
-    >>> g = gpd.GeoDataFrame(geometry=[shapely.Point(500000, 0)], crs=32650)
-    >>> float(round(prepare_for_put("ok", g).geometry.x[0], 3))
-    117.0
-    """
-    validate_layer_name(name)
-    if gdf.crs is None:
-        return gdf.set_crs(4326)
-    if not gdf.crs.equals("EPSG:4326"):
-        return gdf.to_crs(4326)
-    return gdf
-
-
-def check_paging(limit: int | None, offset: int) -> None:
-    """Raise :class:`QueryError` unless ``limit`` (None = all) and ``offset`` are >= 0.
-
-    Examples
-    --------
-    >>> check_paging(10, 0)
-    >>> check_paging(-1, 0)
-    Traceback (most recent call last):
-    ...
-    layers.store.QueryError: limit and offset must be zero or positive integers
-    """
-    if offset < 0 or (limit is not None and limit < 0):
-        raise QueryError("limit and offset must be zero or positive integers")
+def refuse_unbuilt(where: Any = None, datetime: Any = None) -> None:
+    """Refuse the query conditions that no store evaluates yet (declared for what comes next)."""
+    if where is not None:
+        raise NotSupported("CQL2 filters are not evaluated by this store yet",
+                           "filter with property=value equalities",
+                           message_zh="这个存储后端还不能执行 CQL2 过滤条件")
+    if datetime is not None:
+        raise NotSupported("datetime filters are not evaluated by this store yet",
+                           "leave out the datetime condition",
+                           message_zh="这个存储后端还不能按时间过滤")
 
 
 class Store(ABC):
@@ -196,48 +102,19 @@ class Store(ABC):
     integers, stable for a given layer version.
     """
 
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the store is, for messages (a path, or a database URL without password)."""
+
+    # -- reading ----------------------------------------------------------------------------
     @abstractmethod
     def list_layers(self) -> list[LayerInfo]:
         """All layers, catalog layers first in catalog order, then user layers by name."""
 
     @abstractmethod
     def info(self, name: str) -> LayerInfo:
-        """Metadata of one layer; raises :class:`LayerNotFound`."""
-
-    @abstractmethod
-    def get(self, name: str) -> gpd.GeoDataFrame:
-        """The whole layer, indexed by fid.  Callers must not modify it."""
-
-    @abstractmethod
-    def query(
-        self,
-        name: str,
-        bbox: BBox | None = None,
-        filters: Mapping[str, Any] | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> QueryResult:
-        """Features intersecting ``bbox`` whose properties equal ``filters``, paged."""
-
-    def get_feature(self, name: str, fid: int) -> gpd.GeoDataFrame | None:
-        """The feature with id ``fid`` as a one-row frame, or None."""
-        gdf = self.get(name)
-        if fid in gdf.index:
-            return gdf.loc[[fid]]
-        return None
-
-    @abstractmethod
-    def put(self, name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None = None
-            ) -> LayerInfo:
-        """Create or atomically replace a layer: readers see the old or the new, never a mix."""
-
-    @abstractmethod
-    def delete(self, name: str) -> bool:
-        """Remove a layer; False if there was none."""
-
-    @abstractmethod
-    def check(self) -> list[str]:
-        """Integrity problems found (empty list when the store is sound)."""
+        """Metadata of the current version of one layer; raises :class:`LayerNotFound`."""
 
     def exists(self, name: str) -> bool:
         """Whether a layer called ``name`` exists."""
@@ -247,33 +124,134 @@ class Store(ABC):
         except LayerNotFound:
             return False
 
+    @abstractmethod
+    def get(self, name: str, version: int | None = None) -> gpd.GeoDataFrame:
+        """The whole layer (current version, or version number ``version``), indexed by fid.
 
-def open_store(url: str | os.PathLike | None = None) -> Store:
-    """Open the store named by ``url`` (or ``ATLAS_DATABASE_URL`` / ``ATLAS_STORE``).
+        Callers must not modify it.  Raises :class:`LayerNotFound` /
+        :class:`VersionNotFound`.
+        """
 
-    A ``postgresql://`` URL selects PostGIS; anything else is a GeoPackage path
-    (default ``var/atlas.gpkg``).
+    @abstractmethod
+    def get_feature(self, name: str, fid: int) -> gpd.GeoDataFrame | None:
+        """The feature with id ``fid`` of the current version as a one-row frame, or None."""
 
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> s = open_store(os.path.join(tempfile.mkdtemp(), "t.gpkg"))
-    >>> type(s).__name__
-    'GeoPackageStore'
-    """
-    if url is None:
-        url = os.environ.get("ATLAS_DATABASE_URL") or os.environ.get("ATLAS_STORE")
-    url = str(url) if url else default_store_path()
-    if url.startswith(("postgresql://", "postgres://")):
-        from .postgis import PostGISStore  # imported lazily: psycopg is optional
+    @abstractmethod
+    def properties(self, name: str) -> dict[str, str]:
+        """Property name → field kind (``int``, ``float``, ``bool``, ``str``) of the current
+        version, in column order, without reading its features."""
 
-        return PostGISStore(url)
-    from .gpkg import GeoPackageStore
+    @abstractmethod
+    def query(
+        self,
+        name: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Mapping[str, Any] | None = None,
+        where: Any = None,
+        datetime: Any = None,
+        sortby: SortBy | None = None,
+        properties: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        count: CountMode = "exact",
+    ) -> QueryResult:
+        """One page of the features matching every condition given.
 
-    return GeoPackageStore(url)
+        Parameters
+        ----------
+        bbox : tuple, optional
+            Features intersecting ``(minx, miny, maxx, maxy)`` in EPSG:4326 (minx > maxx
+            crosses the antimeridian).
+        filters : mapping, optional
+            ``property → value`` equalities compared as text (``seq=3`` finds 3 and 3.0).
+        where : object, optional
+            A parsed CQL2 filter (OGC API – Features Part 3).
+        datetime : object, optional
+            An instant or interval on the layer's temporal field.
+        sortby : sequence of (property, ascending), optional
+            Order of the features (default: by fid).
+        properties : sequence of str, optional
+            Only these properties in the page (default: all).
+        limit, offset : int
+            Paging (``limit=None``: every feature from ``offset``).
+        count : {"exact", "estimate"}
+            ``"estimate"`` lets a store answer ``number_matched`` with a cheap estimate
+            (flagged ``estimated``) where counting exactly is dear.
 
+        Raises
+        ------
+        QueryError
+            For an unknown property, a bad bbox or paging.
+        NotSupported
+            For a condition this store cannot evaluate.
+        """
 
-def default_store_path() -> str:
-    """``var/atlas.gpkg`` beside the project root."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.path.join(root, "var", "atlas.gpkg")
+    @abstractmethod
+    def in_memory(self, name: str) -> MemoryLayer | None:
+        """The current version held in memory with its warm index, where the store keeps one.
+
+        The GeoPackage store serves every read from such a copy and returns it (callers
+        then cut pages and keep per-version derived data in its ``cache``); the PostGIS
+        store returns None, so callers ask :meth:`query` and let the database work.
+        """
+
+    @abstractmethod
+    def tile(self, name: str, z: int, x: int, y: int, datum: str = "wgs84") -> bytes:
+        """Mapbox Vector Tile ``z/x/y`` (XYZ, Web Mercator) of the current version.
+
+        Empty bytes for an empty tile.  ``datum="gcj02"`` gives tiles that line up with
+        an AMap/Gaode basemap.
+        """
+
+    # -- writing ----------------------------------------------------------------------------
+    @abstractmethod
+    def put(self, name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None = None,
+            *, create_only: bool = False) -> LayerInfo:
+        """Write ``gdf`` as the next version of layer ``name`` (creating the layer).
+
+        Atomic: readers see the old version or the new, never a mix.  With
+        ``create_only`` the write fails with :class:`LayerExists` if the layer exists;
+        that is decided inside the write transaction, so of several concurrent
+        creators exactly one succeeds.
+        """
+
+    @abstractmethod
+    def put_many(self, layers: Mapping[str, tuple[gpd.GeoDataFrame, Mapping[str, Any] | None]]
+                 ) -> dict[str, LayerInfo]:
+        """Write several layers' next versions in one transaction (all land or none).
+
+        For a replaced layer and the layers re-derived from it.
+        """
+
+    @abstractmethod
+    def delete(self, name: str) -> bool:
+        """Remove a layer with all its versions; False if there was none."""
+
+    @abstractmethod
+    def versions(self, name: str) -> list[VersionInfo]:
+        """Every version of layer ``name``, newest first."""
+
+    @abstractmethod
+    def restore(self, name: str, version: int, meta: Mapping[str, Any] | None = None
+                ) -> LayerInfo:
+        """Write a copy of version ``version`` as the next version (``restored_from`` set).
+
+        ``meta`` (optional) is merged over the copied version's metadata (who restored
+        it, a note).
+        """
+
+    @abstractmethod
+    def delete_version(self, name: str, version: int) -> bool:
+        """Remove version ``version`` of ``name`` for good; False if there was none.
+
+        Raises :class:`VersionConflict` for the current version.
+        """
+
+    # -- upkeep -----------------------------------------------------------------------------
+    @abstractmethod
+    def check(self) -> list[str]:
+        """Integrity problems found (empty list when the store is sound)."""
+
+    def close(self) -> None:  # noqa: B027 - a store without resources needs no closing
+        """Release connections and files (the store reopens them if used again)."""

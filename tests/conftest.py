@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from layers.open import open_store
 from layers.prepare import prepare_store
-from layers.store import open_store
 from tests.pg import (  # noqa: F401  PostgreSQL/PostGIS fixtures, see tests/pg.py
     TEST_BACKEND,
     any_app,
@@ -33,8 +33,8 @@ from tests.pg import (  # noqa: F401  PostgreSQL/PostGIS fixtures, see tests/pg.
     pg_ref_url,
     pg_store_url,
 )
+from tools.browser import CHROMIUM, TILE_PNG, launch
 from webmap import create_app
-from webmap.browser import CHROMIUM, TILE_PNG, launch
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ import pyogrio
 import pytest
 import shapely
 
-from layers.store import open_store
+from layers.open import open_store
 from tests.fixtures.make_fixtures import make_zip
 
 LEAGUE = (110.6, 41.0, 120.5, 47.3)
@@ -50,7 +50,7 @@ def up(wapp, token):
 
 @pytest.fixture()
 def store(wapp):
-    return open_store(wapp.config["ATLAS_STORE"])
+    return open_store(wapp.extensions["atlas_settings"].store)
 
 
 def refused(r, store, name: str, statuses=(400, 413, 415, 422)) -> dict:

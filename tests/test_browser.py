@@ -8,7 +8,6 @@ selectors and polled ``evaluate`` calls rather than ``wait_for_function``.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import socket
 import threading
 import time
@@ -23,10 +22,6 @@ from layers.catalog import CATALOG
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 XSS = "<img src=x onerror=alert(1)>"
-HAS_ANALYSIS = importlib.util.find_spec("webmap.analysis") is not None
-HAS_STATS = importlib.util.find_spec("webmap.stats") is not None
-needs_analysis = pytest.mark.skipif(not HAS_ANALYSIS, reason="webmap.analysis not there yet")
-needs_stats = pytest.mark.skipif(not HAS_STATS, reason="webmap.stats not there yet")
 
 
 # 1x1 transparent PNG for stubbed tiles (as in conftest).
@@ -79,7 +74,6 @@ def assert_clean(watch) -> None:
     assert watch.outside_requests == []
 
 
-@pytest.mark.skipif(not (HAS_ANALYSIS and HAS_STATS), reason="analysis endpoints not there yet")
 @pytest.mark.parametrize("path", ["/", "/route?max_km=250", "/watershed"])
 def test_page_draws_layers_cleanly(page, live_server, path):
     pg, watch = page
@@ -136,7 +130,7 @@ def test_feature_names_are_text_not_markup(browser, make_app):
     """A layer whose names are markup shows the text and runs nothing."""
     app = make_app()
     with app.app_context():
-        from webmap import get_store
+        from webmap.core.store import get_store
 
         gdf = gpd.GeoDataFrame({"name": [XSS, "plain"]},
                                geometry=[shapely.Point(116.0, 44.0), shapely.Point(116.5, 44.2)],
@@ -176,7 +170,6 @@ def test_feature_names_are_text_not_markup(browser, make_app):
     assert dialogs == []
 
 
-@needs_analysis
 def test_stage_planner(page, live_server):
     pg, watch = page
     open_page(pg, live_server.url + "/route?max_km=250")
@@ -196,7 +189,6 @@ def test_stage_planner(page, live_server):
     assert_clean(watch)
 
 
-@needs_stats
 def test_basin_picking_shows_chart_and_table(page, live_server):
     pg, watch = page
     open_page(pg, live_server.url + "/watershed")
@@ -213,7 +205,6 @@ def test_basin_picking_shows_chart_and_table(page, live_server):
     assert_clean(watch)
 
 
-@needs_analysis
 def test_upload_flow(page, live_server, tmp_path):
     pg, watch = page
     csv = tmp_path / "sites.csv"

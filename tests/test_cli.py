@@ -34,7 +34,7 @@ def run(cli_app):
 
 def _store(app):
     with app.app_context():
-        from webmap import get_store
+        from webmap.core.store import get_store
 
         return get_store()
 

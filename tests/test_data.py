@@ -21,8 +21,8 @@ import shapely
 
 from geo.crs import AREA_CRS, DISTANCE_CRS
 from layers.catalog import CATALOG, SEED_PROJECT_TOTALS, get_spec
+from layers.open import open_store
 from layers.prepare import DATA_DIR, layer_path
-from layers.store import open_store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAYER_IDS = [spec.id for spec in CATALOG]

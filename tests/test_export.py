@@ -188,7 +188,7 @@ def test_export_errors_are_json(client, url, status, needle):
 def test_user_layer_export_and_etag(make_app):
     app = make_app()
     with app.app_context():
-        from webmap import get_store
+        from webmap.core.store import get_store
 
         gdf, _ = read_file(b"name,lon,lat\nsite,116.1,43.9\n", filename="s.csv")
         get_store().put("my_sites", gdf, meta={"title": "mine"})

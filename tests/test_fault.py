@@ -24,7 +24,7 @@ import pytest
 import shapely
 
 from benchmarks.load_test import ServerProcess, request
-from layers.store import open_store
+from layers.open import open_store
 
 pytestmark = pytest.mark.slow
 

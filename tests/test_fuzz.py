@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from layers.store import open_store
+from layers.open import open_store
 
 # derandomize: the same examples on every run, so `make test` cannot flake; hypothesis
 # still searches its usual edge cases (empty, huge, NaN, unicode) first.
@@ -40,7 +40,7 @@ def writer(make_app):
     app = make_app(ATLAS_WRITE_TOKEN=token)
     client = app.test_client()
     client.auth = {"Authorization": f"Bearer {token}"}
-    client.store = open_store(app.config["ATLAS_STORE"])
+    client.store = open_store(app.extensions["atlas_settings"].store)
     return client
 
 

@@ -8,8 +8,8 @@ import pytest
 import shapely
 
 from geo.network import RiverNetwork
+from layers.open import open_store
 from layers.reference import reference
-from layers.store import open_store
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import shapely
 
 from layers.catalog import SEED_PROJECT_TOTALS, get_spec, layer_ids
 from layers.store import Store
-from webmap.ogcapi.features import select_page, snapshot
+from webmap.ogcapi.snapshot import select_page, snapshot
 
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 XSS = "<img src=x onerror=alert(1)>"
@@ -413,10 +413,13 @@ def test_html_pages_have_no_outside_assets(client):
 
 # -- a store without an in-memory copy ----------------------------------------------------------
 class _PlainStore(Store):
-    """The Store interface only (no ``loaded()``), like a database-backed store."""
+    """The Store interface answered by delegation, without an in-memory copy (``in_memory``
+    is None), like a database-backed store."""
 
     def __init__(self, inner: Store) -> None:
         self.inner = inner
+
+    location = property(lambda self: self.inner.location)
 
     def list_layers(self):
         return self.inner.list_layers()
@@ -424,17 +427,42 @@ class _PlainStore(Store):
     def info(self, name):
         return self.inner.info(name)
 
-    def get(self, name):
-        return self.inner.get(name)
+    def get(self, name, version=None):
+        return self.inner.get(name, version)
 
-    def query(self, name, bbox=None, filters=None, limit=None, offset=0):
-        return self.inner.query(name, bbox=bbox, filters=filters, limit=limit, offset=offset)
+    def get_feature(self, name, fid):
+        return self.inner.get_feature(name, fid)
 
-    def put(self, name, gdf, meta=None):
-        return self.inner.put(name, gdf, meta)
+    def properties(self, name):
+        return self.inner.properties(name)
+
+    def query(self, name, **kwargs):
+        return self.inner.query(name, **kwargs)
+
+    def in_memory(self, name):
+        self.inner.info(name)
+        return None
+
+    def tile(self, name, z, x, y, datum="wgs84"):
+        return self.inner.tile(name, z, x, y, datum)
+
+    def put(self, name, gdf, meta=None, *, create_only=False):
+        return self.inner.put(name, gdf, meta, create_only=create_only)
+
+    def put_many(self, layers):
+        return self.inner.put_many(layers)
 
     def delete(self, name):
         return self.inner.delete(name)
+
+    def versions(self, name):
+        return self.inner.versions(name)
+
+    def restore(self, name, version, meta=None):
+        return self.inner.restore(name, version, meta)
+
+    def delete_version(self, name, version):
+        return self.inner.delete_version(name, version)
 
     def check(self):
         return self.inner.check()

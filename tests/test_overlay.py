@@ -11,8 +11,8 @@ import shapely
 from geo.crs import DISTANCE_CRS
 from geo.nearest import SegmentIndex
 from geo.overlay import OVERLAY_COLUMNS, overlay_sites, summarise
+from layers.open import open_store
 from layers.reference import reference
-from layers.store import open_store
 
 XILIN_SECTION = "sec_xilinhe_xilinhot"
 

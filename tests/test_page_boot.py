@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from layers.catalog import CATALOG
-from webmap.pages import MAX_INLINE_CATALOG
+from webmap.pages.map_pages import MAX_INLINE_CATALOG
 
 BOOT_RE = re.compile(r"<script>\(function \(boot\).*?\}\)\((\{.*?\})\);\s*</script>", re.DOTALL)
 
@@ -43,7 +43,7 @@ def test_page_carries_layer_list_and_first_layers(client, path):
 
 
 def test_large_layer_list_is_not_inlined(make_app, monkeypatch):
-    monkeypatch.setattr("webmap.pages.MAX_INLINE_CATALOG", 100)
+    monkeypatch.setattr("webmap.pages.map_pages.MAX_INLINE_CATALOG", 100)
     boot = _boot(make_app().test_client().get("/").get_data(as_text=True))
     assert boot["catalog"] is None and boot["layers"]
     assert MAX_INLINE_CATALOG >= 32 * 1024

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import re
 
 import geopandas as gpd
@@ -12,7 +11,7 @@ import shapely
 
 from geo.geojson import precision_for_zoom
 from layers.catalog import CATALOG, GROUPS
-from layers.store import open_store
+from layers.open import open_store
 
 PAGES = ("/", "/route", "/watershed")
 XSS = "<img src=x onerror=alert(1)>"
@@ -49,7 +48,7 @@ def test_page_language_switch(client, path):
 def test_pages_do_not_inline_feature_properties(make_app):
     app = make_app()
     with app.app_context():
-        from webmap import get_store
+        from webmap.core.store import get_store
 
         gdf = gpd.GeoDataFrame({"name": [XSS]}, geometry=[shapely.Point(116, 44)], crs=4326)
         get_store().put("xss_sites", gdf, meta={"title": XSS})
@@ -173,8 +172,6 @@ def test_measure_and_convert(client):
     assert client.post("/api/convert?to=klingon", json=fc).status_code == 400
 
 
-@pytest.mark.skipif(importlib.util.find_spec("layers.reference") is None,
-                    reason="layers.reference (GEO-ANALYSIS) not there yet")
 def test_km_posts(client):
     body = client.get("/api/route/km-posts?every_km=50").json
     assert body["length_km"] > 600

@@ -22,8 +22,9 @@ import pytest
 import shapely
 
 from layers.catalog import layer_ids
+from layers.open import open_store
 from layers.postgis import PostGISStore, migrations
-from layers.store import StoreError, open_store
+from layers.store import StoreError
 from webmap import create_app
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.route import ScenicRoute
+from layers.open import open_store
 from layers.reference import reference
-from layers.store import open_store
 
 GEOD = pyproj.Geod(ellps="WGS84")
 

@@ -19,8 +19,9 @@ import pytest
 import shapely
 
 from layers.catalog import layer_ids
+from layers.open import open_store
 from layers.prepare import layer_path
-from layers.store import LayerNameError, LayerNotFound, QueryError, open_store
+from layers.store import LayerNameError, LayerNotFound, QueryError
 from tests.pg import BACKENDS
 
 

@@ -24,7 +24,7 @@ from geo.vector_tiles import (
     tile_for_lonlat,
 )
 from layers.catalog import get_spec
-from layers.store import open_store
+from layers.open import open_store
 
 XILINHOT = (116.09, 43.94)
 

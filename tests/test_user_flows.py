@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from tests.test_browser import assert_clean, needs_analysis, open_page, poll
+from tests.test_browser import assert_clean, open_page, poll
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -37,7 +37,6 @@ def _table(pg, sel: str) -> list[list[str]]:
                        ".map(r => Array.from(r.children).map(c => c.textContent))")
 
 
-@needs_analysis
 def test_ecology_officer_uploads_several_files(page, live_server, tmp_path):
     """Second upload works; KML names, section names and coordinates; a bad file clears all."""
     pg, watch = page
@@ -86,7 +85,6 @@ def test_ecology_officer_uploads_several_files(page, live_server, tmp_path):
     assert watch.page_errors == [] and watch.outside_requests == []
 
 
-@needs_analysis
 def test_upload_table_in_english(page, live_server, tmp_path):
     """The English page names basins, counties, rivers and sections in English."""
     pg, watch = page
@@ -140,7 +138,6 @@ def test_search_hit_popup_survives_the_zoom(page, live_server):
     assert_clean(watch)
 
 
-@needs_analysis
 def test_route_stages_in_english(page, live_server):
     """Every stage line of the English planner is English (no Chinese list comma)."""
     pg, watch = page

@@ -19,8 +19,8 @@ import shapely
 from flask import Response
 
 from layers.catalog import layer_ids
-from layers.store import open_store
-from webmap import security
+from layers.open import open_store
+from webmap.core import security
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def auth(token) -> dict[str, str]:
 
 
 def _store(app):
-    return open_store(app.config["ATLAS_STORE"])
+    return open_store(app.extensions["atlas_settings"].store)
 
 
 # -- the write key ------------------------------------------------------------------------
@@ -205,10 +205,10 @@ def test_upload_over_the_size_limit_is_413_json(make_app, token, auth):
 
 def test_max_upload_mb_comes_from_the_environment(monkeypatch, make_app):
     monkeypatch.setenv("ATLAS_MAX_UPLOAD_MB", "3")
-    from webmap.config import from_env
+    from webmap.core.config import Settings
 
-    assert from_env()["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
-    assert from_env({})["MAX_CONTENT_LENGTH"] == 50 * 1024 * 1024
+    assert Settings.from_env().max_content_length == 3 * 1024 * 1024
+    assert Settings.from_env({}).max_content_length == 50 * 1024 * 1024
 
 
 # -- security headers ---------------------------------------------------------------------

@@ -1,7 +1,14 @@
 """The Xilingol Grassland Atlas web service: ``create_app(config)``.
 
 ``flask --app webmap run`` serves it for development; ``make run`` serves it with
-waitress.  The modules, one per concern, are listed in :data:`MODULES`.
+waitress.  The app is assembled explicitly: :data:`BLUEPRINTS` names every blueprint
+module, in registration order, and a module that is missing or broken stops the app
+at start-up (:class:`AssemblyError`) instead of leaving a hole in it.
+
+Rooms: :mod:`webmap.core` (settings, errors, HTTP caching, security, static files,
+store access), :mod:`webmap.api` (one module per JSON/file resource),
+:mod:`webmap.ogcapi` (one module per OGC API part), :mod:`webmap.pages` (the HTML
+pages and their Folium builders), :mod:`webmap.cli` (``flask atlas …``).
 
 Examples
 --------
@@ -15,75 +22,99 @@ Examples
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Blueprint, Flask
 
+from layers.open import open_store
 from layers.prepare import prepare_store
-from layers.store import Store, open_store
 
-from .config import from_env
-from .errors import register_error_handlers
+from . import cli
+from .core import security, static_files
+from .core.config import Settings, SettingsError
+from .core.errors import register_error_handlers
+from .core.store import attach_store
+from .ogcapi import PARTS
+from .pages.maps.basemaps import basemaps
 
-#: One module per concern.  Each may define ``bp`` (a blueprint, registered) and
-#: ``init_app(app)`` (called after registration, e.g. to add ``flask atlas`` commands).
-MODULES: tuple[str, ...] = (
-    "webmap.pages",
-    "webmap.layers_api",
-    "webmap.ogcapi",
-    "webmap.analysis",
-    "webmap.exports",
-    "webmap.stats",
-    "webmap.tiles",
-    "webmap.cli",
-    "webmap.layers_write",
-    "webmap.security",
-    "webmap.static_files",
+#: Every blueprint module (each defines ``bp``), in registration order.
+BLUEPRINTS: tuple[str, ...] = (
+    "webmap.pages.map_pages",
+    "webmap.api.health",
+    "webmap.api.layers",
+    "webmap.api.layer_writes",
+    "webmap.api.route",
+    "webmap.api.measure",
+    "webmap.api.analysis",
+    "webmap.api.exports",
+    "webmap.api.stats",
+    "webmap.api.tiles",
+    *PARTS,
 )
 
+__all__ = ["BLUEPRINTS", "AssemblyError", "Settings", "SettingsError", "create_app"]
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+
+class AssemblyError(RuntimeError):
+    """A blueprint module of :data:`BLUEPRINTS` that cannot be imported or has no ``bp``."""
+
+
+def register_blueprint(app: Flask, module_name: str) -> None:
+    """Import ``module_name`` and register its blueprint ``bp`` on ``app``.
+
+    Raises
+    ------
+    AssemblyError
+        When the module cannot be imported or defines no blueprint ``bp``.
+    """
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as e:
+        raise AssemblyError(f"the atlas cannot start: blueprint module {module_name!r} "
+                            f"failed to import ({type(e).__name__}: {e})") from e
+    bp = vars(module).get("bp")
+    if not isinstance(bp, Blueprint):
+        raise AssemblyError(f"the atlas cannot start: {module_name!r} defines no blueprint "
+                            "'bp'")
+    app.register_blueprint(bp)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask application.
 
     Parameters
     ----------
-    config : dict, optional
-        Overrides of the settings read from the environment (:mod:`webmap.config`),
-        e.g. ``{"ATLAS_STORE": "/tmp/a.gpkg", "TESTING": True}``.
+    config : mapping, optional
+        Overrides of the settings read from the environment (see
+        :class:`webmap.core.config.Settings`: ``{"ATLAS_STORE": "/tmp/a.gpkg",
+        "TESTING": True}``); other keys are plain Flask configuration.
+
+    Raises
+    ------
+    SettingsError
+        For a setting the app cannot start with.
+    AssemblyError
+        For a blueprint module that is missing or broken.
     """
+    settings = Settings.from_env(overrides=config)
     app = Flask(__name__)
-    app.config.update(from_env())
-    if config:
-        app.config.update(config)
+    app.config.update({k: v for k, v in (config or {}).items()
+                       if k.isupper() and not k.startswith(("ATLAS_", "TIANDITU_"))})
+    app.config.update(TESTING=settings.testing, MAX_CONTENT_LENGTH=settings.max_content_length)
     app.json.ensure_ascii = False  # Chinese names stay readable in JSON
     app.json.sort_keys = False
+    app.extensions["atlas_settings"] = settings
 
-    store = open_store(app.config.get("ATLAS_STORE"))
+    store = open_store(settings.store)
     prepare_store(store)  # loads committed reference layers that are missing or changed
-    app.extensions["atlas_store"] = store
+    attach_store(app, store)
 
     register_error_handlers(app)
-    for module_name in MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name != module_name:
-                raise
-            continue  # a concern not built yet
-        if hasattr(module, "bp"):
-            app.register_blueprint(module.bp)
-        init = getattr(module, "init_app", None)
-        if init is not None:
-            init(app)
-
-    @app.get("/healthz")
-    def healthz():
-        problems = get_store().check() if app.config.get("TESTING") else []
-        return jsonify({"status": "ok" if not problems else "degraded", "problems": problems})
-
+    for module_name in BLUEPRINTS:
+        register_blueprint(app, module_name)
+    security.init_app(app, img_hosts=security.tile_hosts(
+        (url, bm.subdomains) for bm in basemaps(settings) for url in (bm.url, bm.labels_url)))
+    static_files.init_app(app)
+    cli.init_app(app)
     return app
-
-
-def get_store() -> Store:
-    """The store of the current app."""
-    return current_app.extensions["atlas_store"]

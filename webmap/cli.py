@@ -24,20 +24,26 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import click
+import geopandas as gpd
+import pandas as pd
 from flask import Flask
 from flask.cli import AppGroup
 
-from geo.errors import GeoInputError
+from geo.crs import normalise_datum, transform_geometries
+from geo.errors import ExplainedError
 from geo.export import FORMATS, to_bytes
-from layers.catalog import get_spec, layer_ids
-from layers.store import StoreError, parse_bbox, validate_layer_name
+from geo.overlay import overlay_sites, summarise
+from geo.read import read_file
+from layers.describe import spec_for
+from layers.ingest import check_user_layer_name, read_upload, save_user_layer, user_meta
+from layers.reference import reference
+from layers.store import parse_bbox, validate_layer_name
 
-from . import get_store
-from .errors import ApiError
+from .core.config import current_settings
+from .core.store import get_store
 
 atlas = AppGroup("atlas", help="Import, export and overlay layers of the atlas store.")
 
@@ -62,12 +68,9 @@ def friendly(func: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except GeoInputError as e:
-            raise _fail(e.message, e.hint) from None
-        except ApiError as e:
-            raise _fail(e.message, e.hint) from None
-        except StoreError as e:
-            raise _fail(str(e), "`flask --app webmap atlas layers` lists the layers") from None
+        except ExplainedError as e:  # the reader's, the store's and the API's errors alike
+            raise _fail(e.message, e.hint or "`flask --app webmap atlas layers` lists the "
+                        "layers") from None
         except OSError as e:
             raise _fail(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
 
@@ -101,10 +104,9 @@ def _print_report(report: dict[str, Any]) -> None:
 
 
 def _read(path: str, *, layer: str | None, datum: str | None, crs: str | None):
-    from geo.read import read_file  # the reader loads GDAL drivers: only when needed
-
     with _progress(2, f"reading {os.path.basename(path)}") as bar:
-        result = read_file(path, layer=layer, datum=datum, crs=crs)
+        result = read_file(path, layer=layer, datum=datum, crs=crs,
+                           limits=current_settings().read_limits)
         bar.update(2)
     return result
 
@@ -122,37 +124,20 @@ def _read(path: str, *, layer: str | None, datum: str | None, crs: str | None):
 def import_command(file: str, name: str, datum: str | None, crs: str | None,
                    source_layer: str | None, title: str | None) -> None:
     """Read FILE (any format the atlas reads), validate it and store it as a layer."""
-    validate_layer_name(name)
-    if name in layer_ids():
-        raise _fail(f"{name!r} is a catalog layer, loaded from data/xilingol",
-                    f"choose another name, e.g. {name}_mine")
+    check_user_layer_name(name)
     if not os.path.isfile(file):
         raise _fail(f"no such file: {file}")
-    result = _read(file, layer=source_layer, datum=datum, crs=crs)
-    gdf = result.gdf
-    try:
-        from .layers_write import make_storable  # same rules as uploads through the API
-
-        gdf = make_storable(gdf, result.report)
-    except ImportError:
-        pass
-    report = result.report.to_dict()
-    store = get_store()
-    existed = store.exists(name)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    meta = {
-        "title": (title or name)[:200], "filename": os.path.basename(file), "uploaded": stamp,
-        "report": {"counts": report["counts"], "source": report.get("source", {})},
-        "provenance": {"source": "flask atlas import", "source_file": os.path.basename(file),
-                       "datum": "WGS 84 (EPSG:4326)"
-                       + (f", converted from {datum}" if datum else ""), "date": stamp},
-        "user": True,
-    }
-    with _progress(1, f"storing {len(gdf):,} features") as bar:
-        info = store.put(name, gdf, meta=meta)
+    with _progress(2, f"reading {os.path.basename(file)}") as bar:
+        upload = read_upload(file, layer=source_layer, datum=datum, crs=crs,
+                             limits=current_settings().read_limits)
+        bar.update(2)
+    meta = user_meta(name, upload, title=title, source="flask atlas import")
+    with _progress(1, f"storing {len(upload.gdf):,} features") as bar:
+        info = save_user_layer(get_store(), name, upload, meta)
         bar.update(1)
-    click.echo(f"{'replaced' if existed else 'created'} layer {info.name!r}: {info.count:,} "
-               f"features ({report['source'].get('format', '?')})")
+    report = upload.report.to_dict()
+    click.echo(f"{'created' if info.version_number == 1 else 'replaced'} layer {info.name!r}: "
+               f"{info.count:,} features ({report['source'].get('format', '?')})")
     _print_report(report)
 
 
@@ -168,14 +153,12 @@ def import_command(file: str, name: str, datum: str | None, crs: str | None,
 def export_command(layer: str, fmt: str | None, output: str | None, bbox: str | None,
                    datum: str | None) -> None:
     """Write LAYER as GeoJSON, CSV, GPX, KML or GeoPackage."""
-    from geo.crs import normalise_datum, transform_geometries
-
     if fmt is None:
         ext = os.path.splitext(output or "")[1].lower().lstrip(".")
         fmt = ext if ext in FORMATS else "geojson"
     validate_layer_name(layer)
     store = get_store()
-    store.info(layer)
+    info = store.info(layer)
     box = parse_bbox(bbox)
     gdf = store.get(layer) if box is None else store.query(layer, bbox=box).features
     try:
@@ -185,11 +168,7 @@ def export_command(layer: str, fmt: str | None, output: str | None, bbox: str | 
     if d in ("gcj02", "bd09"):
         gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", d),
                                crs=gdf.crs)
-    try:
-        spec = get_spec(layer)
-    except KeyError:
-        spec = None
-    data, _mimetype, filename = to_bytes(gdf, fmt, name=layer, spec=spec)
+    data, _mimetype, filename = to_bytes(gdf, fmt, name=layer, spec=spec_for(store, info))
     target = output or filename
     with open(target, "wb") as fh:
         fh.write(data)
@@ -211,13 +190,6 @@ def overlay_command(file: str, output: str | None, datum: str | None, crs: str |
                     source_layer: str | None, river_buffer_m: float, corridor_m: float,
                     by: str) -> None:
     """Overlay the sites in FILE on basins, counties, rivers, sections and the scenic road."""
-    try:
-        from geo.overlay import overlay_sites, summarise
-        from layers.reference import reference
-    except ImportError as e:
-        raise _fail("the overlay is not available in this installation",
-                    f"geo.overlay / layers.reference are missing ({e.name})") from None
-    import pandas as pd
 
     if not os.path.isfile(file):
         raise _fail(f"no such file: {file}")
@@ -232,7 +204,6 @@ def overlay_command(file: str, output: str | None, datum: str | None, crs: str |
             parts.append(overlay_sites(chunk, ref, river_buffer_m=river_buffer_m,
                                        corridor_m=corridor_m))
             bar.update(len(chunk))
-    import geopandas as gpd
 
     result = gpd.GeoDataFrame(pd.concat(parts), crs=parts[0].crs)
     # Same precision as POST /api/overlay: 0.1 m and 1 m of road km, not 13 decimals.

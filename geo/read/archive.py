@@ -40,8 +40,8 @@ class Limits:
     Attributes
     ----------
     max_uncompressed : int
-        Total uncompressed bytes an archive may declare or unpack (default
-        ``ATLAS_MAX_UNZIPPED_MB`` or 500 MB).
+        Total uncompressed bytes an archive may declare or unpack (default 500 MB;
+        the web app passes its ``ATLAS_MAX_UNZIPPED_MB`` setting).
     max_ratio : float
         Largest compression ratio of a member bigger than ``ratio_floor``: real
         geodata compresses 3–20 times, a bomb thousands of times.
@@ -51,7 +51,7 @@ class Limits:
         Most entries an archive may hold.
     """
 
-    max_uncompressed: int = int(float(os.environ.get("ATLAS_MAX_UNZIPPED_MB", "500")) * _MB)
+    max_uncompressed: int = 500 * _MB
     max_ratio: float = 1000.0
     ratio_floor: int = _MB
     max_members: int = 10_000

@@ -7,8 +7,6 @@ provenance); user layers describe themselves through their saved metadata.
 
 Examples
 --------
->>> conformance()["conformsTo"][0]
-'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core'
 >>> link("http://h/ogcapi/collections", "data", "application/json", "Collections")["rel"]
 'data'
 """
@@ -16,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -37,15 +36,8 @@ HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA = "application/schema+json"
 
-CONFORMANCE: tuple[str, ...] = (
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-)
-
-_KIND_TO_SCHEMA = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
-_DTYPE_TO_SCHEMA = {"i": "integer", "u": "integer", "f": "number", "b": "boolean"}
+_KIND_TO_SCHEMA = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
+                   "date": "string", "datetime": "string"}
 
 
 def link(href: str, rel: str, type_: str, title: str = "") -> dict[str, str]:
@@ -81,9 +73,15 @@ def landing(base: str, fmt: str) -> dict[str, Any]:
     }
 
 
-def conformance() -> dict[str, Any]:
-    """The conformance declaration."""
-    return {"conformsTo": list(CONFORMANCE)}
+def conformance(classes: list[str]) -> dict[str, Any]:
+    """The conformance declaration of the given classes.
+
+    Examples
+    --------
+    >>> conformance(["http://x/conf/core"])
+    {'conformsTo': ['http://x/conf/core']}
+    """
+    return {"conformsTo": list(classes)}
 
 
 def catalog_spec(name: str) -> LayerSpec | None:
@@ -110,38 +108,37 @@ def titles(info: LayerInfo) -> tuple[str, str]:
     return title, description
 
 
-def property_schemas(info: LayerInfo, columns: list[str] | None, dtypes: dict[str, str] | None
+def property_schemas(info: LayerInfo, kinds: Mapping[str, str] | None
                      ) -> list[dict[str, Any]]:
     """Queryable properties of a collection: ``{"name", "type", "title"}`` each.
 
     Catalog layers list their catalog fields (those present in the data, when the
-    columns are known) in catalog order, then any other column; user layers list
-    their columns with types from the data.
+    properties are known) in catalog order, then any other property; user layers list
+    their properties with the types the store keeps.
 
     Parameters
     ----------
     info : LayerInfo
         The layer.
-    columns : list of str or None
-        Property columns of the data, if known.
-    dtypes : dict or None
-        NumPy dtype kind per column (``"i"``, ``"f"``, ``"b"``, ``"O"`` …), if known.
+    kinds : mapping or None
+        Property name → field kind (``int``, ``float``, ``bool``, ``str`` …) from
+        :meth:`layers.store.Store.properties`, if known.
     """
     spec = catalog_spec(info.name)
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     if spec is not None:
         for f in spec.fields:
-            if columns is not None and f.name not in columns:
+            if kinds is not None and f.name not in kinds:
                 continue
             out.append({"name": f.name, "type": _KIND_TO_SCHEMA[f.kind],
                         "title": f"{f.label_zh} {f.label_en}"
                                  + (f" ({f.unit})" if f.unit else "")})
             seen.add(f.name)
-    for c in columns or []:
-        if c not in seen:
-            kind = (dtypes or {}).get(c, "O")
-            out.append({"name": c, "type": _DTYPE_TO_SCHEMA.get(kind, "string"), "title": c})
+    for name, kind in (kinds or {}).items():
+        if name not in seen:
+            out.append({"name": name, "type": _KIND_TO_SCHEMA.get(kind, "string"),
+                        "title": name})
     return out
 
 

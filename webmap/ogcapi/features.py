@@ -1,178 +1,216 @@
-"""The items fast path: query through the Store, answer with pre-encoded features.
+"""OGC API – Features Part 1 (Core), the data: collections, their schemas, items, one item.
 
-Each layer version's features are encoded to GeoJSON once
-(:func:`geo.geojson.encode_features`) and kept in the version's cache
-(``store.loaded(name).cache``, dropped with the version); a request asks the
-store which features match (for the GeoPackage store: the warm STRtree) and
-joins their bytes (:func:`geo.geojson.feature_collection`).  A store without
-``loaded()`` (no in-memory copy) gets its page encoded per request.
+=========================================  ================================================
+``/ogcapi/collections``                    every layer of the store
+``/ogcapi/collections/{id}``               one layer: extent, provenance, links
+``/ogcapi/collections/{id}/schema``        JSON Schema of its features (``describedby``)
+``/ogcapi/collections/{id}/items``         features: bbox, limit, offset, property filters
+``/ogcapi/collections/{id}/items/{fid}``   one feature
+=========================================  ================================================
+
+Every resource answers JSON (``f=json``; features as ``application/geo+json``) or
+HTML (``f=html``), chosen by ``f`` or else the Accept header.  Responses carry a
+strong ETag computed before any work (layer versions + normalised query), so a
+revalidation is a 304; bodies are gzipped when the client accepts it.  The items
+handler is thin: parse, ask the store, join pre-encoded features
+(:mod:`webmap.ogcapi.snapshot`).
 
 Examples
 --------
->>> import tempfile, os, shapely, geopandas as gpd
->>> from layers.store import open_store
->>> store = open_store(os.path.join(tempfile.mkdtemp(), "f.gpkg"))
->>> _ = store.put("sites", gpd.GeoDataFrame(
-...     {"name_zh": ["甲", "乙"]}, geometry=[shapely.Point(116, 44), shapely.Point(117, 45)],
-...     crs=4326))
->>> snap = snapshot(store, "sites")
->>> page = select_page(store, snap, bbox=(115.5, 43.5, 116.5, 44.5), filters=None,
-...                    limit=10, offset=0)
->>> page.number_matched, page.encoded[0][:40]
-(1, b'{"type":"Feature","id":1,"geometry":{"ty')
+>>> import tempfile, os
+>>> from webmap import create_app
+>>> app = create_app({"ATLAS_STORE": os.path.join(tempfile.mkdtemp(), "a.gpkg")})
+>>> app.test_client().get("/ogcapi/collections/ports/items").json["numberMatched"]
+2
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from urllib.parse import urlencode
 
-import geopandas as gpd
+from flask import Blueprint, Response, render_template, request
 
-from geo.geojson import encode_features
-from layers.store import BBox, LayerInfo, LayerNameError, LayerNotFound, Store, check_paging
+from geo.geojson import dumps, feature_collection
+from layers.store import QueryError
 
-from ..errors import ApiError
+from ..core.errors import ApiError
+from ..core.http import cached_response, make_etag
+from ..core.store import get_store
+from . import documents as docs
+from .common import MAX_AGE, PREFIX, base, declare_conformance, format_of, respond, time_stamp
+from .params import ItemsQuery, check_known, negotiate_format, parse_items_query
+from .snapshot import feature_bytes, select_page, snapshot
 
-#: Key of the pre-encoded features in a layer version's cache.
-CACHE_KEY = "ogcapi.features"
-PROPERTIES_KEY = "ogcapi.properties"
-# One encoder at a time: eight concurrent first requests on a cold 100,000-feature
-# layer would otherwise each encode it (the GIL makes that eight times slower).
-_ENCODE_LOCK = threading.Lock()
+bp = Blueprint("ogcapi_features", __name__, url_prefix=PREFIX)
+
+#: Part 1's class this module's resources fulfil.
+CONFORMANCE: tuple[str, ...] = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+)
+declare_conformance(bp, CONFORMANCE)
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """One version of a collection as this request sees it.
+@bp.get("/collections")
+def collections() -> Response:
+    """Every collection (layer) of the store."""
+    fmt = format_of()
+    infos = get_store().list_layers()
+    doc = docs.collections(base(), infos, fmt)
+    return respond(("collections", *[i.version for i in infos]), fmt, lambda: dumps(doc),
+                    lambda: render_template("ogcapi/collections.html", doc=doc, base=base()))
 
-    Attributes
-    ----------
-    info : LayerInfo
-        Registry entry (version for ETags, bounds, count).
-    layer : object or None
-        The store's in-memory layer (``store.loaded(name)``: ``.gdf``, ``.tree``,
-        ``.cache``) when the store offers one.
+
+@bp.get("/collections/<cid>")
+def collection(cid: str) -> Response:
+    """One collection: extent, provenance, links to its items."""
+    fmt = format_of()
+    store = get_store()
+    snap = snapshot(store, cid)
+    doc = docs.collection(base(), snap.info, fmt)
+
+    def html() -> str:
+        props = docs.property_schemas(snap.info, store.properties(cid))
+        return render_template("ogcapi/collection.html", doc=doc, props=props, base=base())
+
+    return respond(("collection", snap.info.version), fmt, lambda: dumps(doc), html)
+
+
+@bp.get("/collections/<cid>/schema")
+def schema(cid: str) -> Response:
+    """JSON Schema of a collection's features (property names and types)."""
+    check_known(request.args, ("f",))
+    if request.args.get("f", "json") != "json":
+        raise ApiError("the schema is JSON only", 400, hint="leave out f or use f=json",
+                       code="unsupported_format", message_zh="要素结构只提供 JSON 格式")
+    store = get_store()
+    snap = snapshot(store, cid)
+
+    def body() -> bytes:
+        return dumps(docs.feature_schema(base(), snap.info,
+                                         docs.property_schemas(snap.info,
+                                                               store.properties(cid))))
+
+    return cached_response(make_etag("ogcapi", "schema", base(), snap.info.version), body,
+                           docs.SCHEMA, max_age=MAX_AGE)
+
+
+# -- data ------------------------------------------------------------------------------------
+def _items_url(cid: str, query: ItemsQuery, fmt: str, offset: int | None = None) -> str:
+    params = query.link_params(offset)
+    params.append(("f", fmt))
+    return f"{base()}/collections/{cid}/items?{urlencode(params)}"
+
+
+def _items_links(cid: str, query: ItemsQuery, fmt: str, matched: int) -> list[dict]:
+    other = "html" if fmt == "json" else "json"
+    types = {"json": docs.GEOJSON, "html": docs.HTML}
+    links = [
+        docs.link(_items_url(cid, query, fmt), "self", types[fmt], "This page"),
+        docs.link(_items_url(cid, query, other), "alternate", types[other],
+                  f"This page as {other.upper()}"),
+    ]
+    if query.offset + query.limit < matched:
+        links.append(docs.link(_items_url(cid, query, fmt, query.offset + query.limit), "next",
+                               types[fmt], "Next page"))
+    if query.offset > 0:
+        links.append(docs.link(_items_url(cid, query, fmt, max(0, query.offset - query.limit)),
+                               "prev", types[fmt], "Previous page"))
+    links.append(docs.link(f"{base()}/collections/{cid}", "collection", docs.JSON,
+                           "The collection"))
+    return links
+
+
+@bp.get("/collections/<cid>/items")
+def items(cid: str) -> Response:
+    """Features of a collection: ``bbox``, ``limit``, ``offset``, property filters, paging links.
+
+    The ETag is known before the query runs (layer version + normalised query),
+    so a revalidating client costs one registry lookup.
     """
+    store = get_store()
+    snap = snapshot(store, cid)
+    query = parse_items_query(request.args, snap.properties)
+    fmt = negotiate_format(request.args, request.headers.get("Accept"))
 
-    info: LayerInfo
-    layer: Any | None = None
-    #: Property names from a store without an in-memory copy (``store.properties``).
-    names: tuple[str, ...] | None = None
+    def page(encode: bool):
+        try:
+            return select_page(store, snap, bbox=query.bbox, filters=dict(query.filters),
+                               limit=query.limit, offset=query.offset, encode=encode)
+        except QueryError as e:  # stores that check properties themselves
+            raise ApiError(str(e), 400, hint="filter on a property of the collection, "
+                           f"e.g. GET /ogcapi/collections/{cid} lists them",
+                           code=e.code, message_zh=e.message_zh,
+                           hint_zh="请按图层已有的属性筛选") from None
 
-    @property
-    def properties(self) -> list[str] | None:
-        """Property names, or None when only the store can tell (no in-memory copy)."""
-        if self.layer is None:
-            return None if self.names is None else list(self.names)
-        cache = self.layer.cache
-        names = cache.get(PROPERTIES_KEY)
-        if names is None:  # per version: pandas column access costs more than the query
-            gdf = self.layer.gdf
-            geom = gdf.geometry.name
-            names = cache[PROPERTIES_KEY] = [c for c in gdf.columns if c != geom]
-        return names
+    def json_body() -> bytes:
+        p = page(True)
+        return feature_collection(p.encoded, {
+            "links": _items_links(cid, query, "json", p.number_matched),
+            "numberMatched": p.number_matched,
+            "numberReturned": len(p.encoded),
+            "timeStamp": time_stamp(snap.info.updated),
+        })
+
+    def html_body() -> str:
+        p = page(False)
+        gdf = p.features
+        columns = [c for c in gdf.columns if c != gdf.geometry.name]
+        title, _ = docs.titles(snap.info)
+        return render_template(
+            "ogcapi/items.html", cid=cid, title=title, base=base(), query=query,
+            columns=columns, rows=_rows(gdf, columns), matched=p.number_matched,
+            links={lnk["rel"]: lnk["href"]
+                   for lnk in _items_links(cid, query, "html", p.number_matched)})
+
+    return respond(("items", snap.info.version, query.key()), fmt, json_body, html_body,
+                    json_type=docs.GEOJSON)
 
 
-def not_found(name: str) -> ApiError:
-    """The 404 for a collection that does not exist."""
-    return ApiError(f"no collection called {name!r}", 404,
-                    hint="GET /ogcapi/collections lists the collections")
+def _rows(gdf, columns: list[str]) -> list[dict]:
+    """Plain rows for the HTML table (values shown as text, escaped by Jinja)."""
+    frame = gdf[columns].astype(object).where(gdf[columns].notna(), None)
+    geom_types = gdf.geometry.geom_type.tolist()
+    return [{"fid": int(fid), "values": values, "geometry": gt}
+            for fid, values, gt in zip(gdf.index.tolist(), frame.values.tolist(), geom_types,
+                                       strict=True)]
 
 
-def snapshot(store: Store, name: str) -> Snapshot:
-    """The current version of collection ``name``; a 404 :class:`ApiError` if none."""
+@bp.get("/collections/<cid>/items/<fid>")
+def item(cid: str, fid: str) -> Response:
+    """One feature by id (404 JSON when there is none)."""
+    fmt = format_of()
+    store = get_store()
+    snap = snapshot(store, cid)
     try:
-        loaded = getattr(store, "loaded", None)
-        if loaded is not None:
-            layer = loaded(name)
-            return Snapshot(info=layer.info, layer=layer)
-        info = store.info(name)
-        props = getattr(store, "properties", None)  # PostGIS: from its registry
-        return Snapshot(info=info, names=None if props is None else tuple(props(name)))
-    except (LayerNotFound, LayerNameError):
-        raise not_found(name) from None
+        fid_int = int(fid)
+    except ValueError:
+        fid_int = None
+    found = feature_bytes(store, snap, fid_int) if fid_int is not None else None
+    if found is None:
+        raise ApiError(f"collection {cid!r} has no feature {fid!r}", 404,
+                       hint=f"feature ids are integers; GET /ogcapi/collections/{cid}/items "
+                            "lists the features with their ids", code="feature_not_found",
+                       message_zh=f"图层 {cid!r} 没有编号为 {fid!r} 的要素")
+    row, encoded = found
+    url = f"{base()}/collections/{cid}/items/{fid_int}"
+    links = [*docs.self_links(url, fmt, docs.GEOJSON, "This feature"),
+             docs.link(f"{base()}/collections/{cid}", "collection", docs.JSON,
+                       "The collection")]
 
+    def json_body() -> bytes:
+        # The cached feature ends with "}": reopen it to add the links.
+        return encoded[:-1] + b',"links":' + dumps(links) + b"}"
 
-def encoded_layer(layer: Any) -> list[bytes]:
-    """Every feature of an in-memory layer version as GeoJSON bytes, encoded once."""
-    cached = layer.cache.get(CACHE_KEY)
-    if cached is not None:
-        return cached
-    with _ENCODE_LOCK:
-        cached = layer.cache.get(CACHE_KEY)
-        if cached is None:
-            cached = encode_features(layer.gdf)
-            layer.cache[CACHE_KEY] = cached
-    return cached
+    def html_body() -> str:
+        columns = [c for c in row.columns if c != row.geometry.name]
+        title, _ = docs.titles(snap.info)
+        geom = row.geometry.iloc[0]
+        wkt = "" if geom is None else geom.wkt
+        return render_template("ogcapi/item.html", cid=cid, title=title, base=base(),
+                               fid=fid_int, row=_rows(row, columns)[0], columns=columns,
+                               wkt=wkt[:2000] + ("…" if len(wkt) > 2000 else ""),
+                               links={lnk["rel"]: lnk["href"] for lnk in links})
 
+    return respond(("item", snap.info.version, fid_int), fmt, json_body, html_body,
+                    json_type=docs.GEOJSON)
 
-@dataclass
-class Page:
-    """Features of one items request.
-
-    Attributes
-    ----------
-    features : geopandas.GeoDataFrame or None
-        The page, indexed by fid (for HTML); None on the JSON fast path.
-    encoded : list of bytes
-        The same features as GeoJSON Feature objects.
-    number_matched : int
-        Matches before paging.
-    """
-
-    features: gpd.GeoDataFrame | None
-    encoded: list[bytes]
-    number_matched: int
-
-
-def select_page(store: Store, snap: Snapshot, *, bbox: BBox | None,
-                filters: Mapping[str, Any] | None, limit: int, offset: int,
-                encode: bool = True) -> Page:
-    """Query the store and pick the pre-encoded bytes of the matching features.
-
-    With an in-memory version the page is cut from the snapshot itself: the
-    version its ETag names, whole even if a write lands meanwhile.  Otherwise
-    the store answers; if it moved to a newer version since ``snap`` was taken,
-    the page is encoded from the store's answer instead of the snapshot's cache.  Geometries of different versions are different
-    objects (each version is decoded afresh), which makes the check one ``is``.
-    """
-    layer = snap.layer
-    if encode and layer is not None and hasattr(layer, "select"):
-        # The snapshot's own version (the one the ETag names): positions from its warm
-        # index, bytes from its encoded cache; building a DataFrame page was half the
-        # cost of a 1000-feature request.
-        check_paging(limit, offset)
-        positions = layer.select(bbox, filters or None)
-        everything = encoded_layer(layer)
-        chosen = positions[offset:offset + limit]
-        return Page(None, [everything[p] for p in chosen], len(positions))
-    result = store.query(snap.info.name, bbox=bbox, filters=filters or None, limit=limit,
-                         offset=offset)
-    page = result.features
-    if not encode:
-        return Page(page, [], result.number_matched)
-    if layer is not None and len(page):
-        positions = layer.gdf.index.get_indexer(page.index)
-        if (positions >= 0).all() and \
-                page.geometry.array[0] is layer.gdf.geometry.array[positions[0]]:
-            everything = encoded_layer(layer)
-            return Page(page, [everything[p] for p in positions], result.number_matched)
-    return Page(page, encode_features(page) if len(page) else [], result.number_matched)
-
-
-def feature_bytes(store: Store, snap: Snapshot, fid: int) -> tuple[gpd.GeoDataFrame, bytes] | None:
-    """One feature as a one-row frame and its GeoJSON bytes, or None if there is no such fid."""
-    layer = snap.layer
-    if layer is not None:
-        gdf = layer.gdf
-        pos = gdf.index.get_indexer([fid])[0]
-        if pos < 0:
-            return None
-        return gdf.iloc[[pos]], encoded_layer(layer)[pos]
-    row = store.get_feature(snap.info.name, fid)
-    if row is None:
-        return None
-    return row, encode_features(row)[0]

@@ -28,7 +28,7 @@ from werkzeug.http import parse_accept_header
 
 from layers.store import BBox, QueryError, parse_bbox
 
-from ..errors import ApiError
+from ..core.errors import ApiError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 DEFAULT_LIMIT = 10
@@ -63,7 +63,9 @@ def negotiate_format(args: MultiDict, accept: str | None) -> str:
     if f is not None:
         if f not in FORMATS:
             raise ApiError(f"unsupported format f={f!r}", 400,
-                           hint="use f=json (GeoJSON / JSON) or f=html")
+                           hint="use f=json (GeoJSON / JSON) or f=html",
+                           code="unsupported_format", message_zh=f"不支持的输出格式 {f!r}",
+                           hint_zh="可选 JSON（GeoJSON）或 HTML")
         return f
     if not accept:
         return "json"
@@ -81,13 +83,15 @@ def check_known(args: MultiDict, known: Iterable[str]) -> None:
     >>> check_known(MultiDict({"x": "1"}), ["f"])
     Traceback (most recent call last):
     ...
-    webmap.errors.ApiError: unknown query parameter 'x'
+    webmap.core.errors.ApiError: unknown query parameter 'x'
     """
     allowed = set(known)
     for name in args:
         if name not in allowed:
             raise ApiError(f"unknown query parameter {name!r}", 400,
-                           hint="parameters understood here: " + ", ".join(sorted(allowed)))
+                           hint="parameters understood here: " + ", ".join(sorted(allowed)),
+                           code="unknown_parameter", message_zh=f"无法识别的查询条件 {name!r}",
+                           hint_zh="这个地址能识别的条件：" + "、".join(sorted(allowed)))
 
 
 def _int_param(args: MultiDict, name: str, default: int, low: int, high: int | None) -> int:
@@ -102,7 +106,12 @@ def _int_param(args: MultiDict, name: str, default: int, low: int, high: int | N
         upper = f" and {high:,}" if high is not None else ""
         raise ApiError(f"{name}={raw!r} is not allowed", 400,
                        hint=f"{name} must be an integer between {low}{upper or ' or more'}"
-                       + (f", e.g. {name}={default or 100}" if name == "limit" else ""))
+                       + (f", e.g. {name}={default or 100}" if name == "limit" else ""),
+                       code="bad_parameter",
+                       message_zh=("每页数量" if name == "limit" else "起始位置")
+                       + f" {raw!r} 无效",
+                       hint_zh=f"应是不小于 {low} 的整数"
+                       + (f"，且不大于 {high:,}" if high is not None else ""))
     return value
 
 
@@ -187,30 +196,37 @@ def parse_items_query(args: MultiDict, properties: Sequence[str] | None) -> Item
     >>> parse_items_query(MultiDict({"limit": "0"}), [])
     Traceback (most recent call last):
     ...
-    webmap.errors.ApiError: limit='0' is not allowed
+    webmap.core.errors.ApiError: limit='0' is not allowed
     """
     if properties is not None:
         check_known(args, (*ITEMS_PARAMS, *properties))
     for name, values in args.lists():
         if len(values) > 1:
             raise ApiError(f"query parameter {name!r} is given {len(values)} times", 400,
-                           hint="give each parameter once")
+                           hint="give each parameter once", code="bad_parameter",
+                           message_zh=f"查询条件 {name!r} 重复出现了 {len(values)} 次",
+                           hint_zh="每个条件只写一次")
     crs = args.get("bbox-crs")
     if crs is not None and crs.strip() not in (CRS84, "CRS84", "OGC:CRS84"):
         raise ApiError(f"bbox-crs {crs!r} is not supported", 400,
                        hint=f"this API serves CRS84 only: give bbox in longitude/latitude "
-                            f"and leave out bbox-crs or set it to {CRS84}")
+                            f"and leave out bbox-crs or set it to {CRS84}", code="bad_crs",
+                       message_zh=f"不支持范围的坐标参考系 {crs!r}",
+                       hint_zh="请用经纬度（CRS84）给出范围")
     try:
         bbox = parse_bbox(args.get("bbox"))
     except QueryError as e:
         raise ApiError(str(e), 400, hint="bbox=minLon,minLat,maxLon,maxLat in CRS84, "
-                                         "e.g. bbox=115,43,117,44.5") from None
+                                         "e.g. bbox=115,43,117,44.5", code="bad_parameter",
+                       message_zh=e.message_zh, hint_zh=e.hint_zh) from None
     limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _int_param(args, "offset", 0, 0, None)
     dt = args.get("datetime")
     if dt is not None and not _DATETIME_RE.match(dt):
         raise ApiError(f"datetime={dt!r} is not an RFC 3339 date-time or interval", 400,
                        hint="e.g. datetime=2023-01-01T00:00:00Z or "
-                            "datetime=2023-01-01T00:00:00Z/.. (open interval)")
+                            "datetime=2023-01-01T00:00:00Z/.. (open interval)",
+                       code="bad_parameter", message_zh=f"时间 {dt!r} 的写法无效",
+                       hint_zh="例如 2023-01-01 或 2023-01-01/2023-12-31")
     filters = tuple(sorted((k, v) for k, v in args.items() if k not in ITEMS_PARAMS))
     return ItemsQuery(bbox=bbox, limit=limit, offset=offset, filters=filters, datetime=dt)

@@ -8,9 +8,10 @@ self-hosted basemap and makes it the default (intranets).
 
 Examples
 --------
->>> [b.id for b in basemaps({})]
+>>> from webmap.core.config import Settings
+>>> [b.id for b in basemaps(Settings())]
 ['osm', 'esri_imagery', 'gaode_vec', 'gaode_img']
->>> bms = basemaps({"TIANDITU_KEY": "k", "ATLAS_TILE_URL": "http://tiles.lan/{z}/{x}/{y}.png"})
+>>> bms = basemaps(Settings(tianditu_key="k", tile_url="http://tiles.lan/{z}/{x}/{y}.png"))
 >>> bms[0].id, bms[0].default, [b.id for b in bms if b.labels_url]
 ('self_hosted', True, ['tianditu_vec', 'tianditu_img'])
 """
@@ -18,13 +19,13 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import xyzservices
 import xyzservices.providers as xyz
 
+from ...core.config import Settings
 from .i18n import t
 
 
@@ -98,17 +99,17 @@ def _tianditu(layer: str, key: str) -> xyzservices.TileProvider:
     )
 
 
-def basemaps(config: Mapping[str, Any]) -> list[Basemap]:
-    """The basemaps a page offers under ``config`` (the Flask app config), default first."""
+def basemaps(settings: Settings) -> list[Basemap]:
+    """The basemaps a page offers under the app's ``settings``, default first."""
     out: list[Basemap] = []
-    own = config.get("ATLAS_TILE_URL")
+    own = settings.tile_url
     if own:
-        out.append(Basemap("self_hosted", own, _plain(str(config.get(
-            "ATLAS_TILE_ATTRIBUTION") or "Self-hosted tiles")), subdomains="abc", max_zoom=19,
-            default=True))
+        out.append(Basemap("self_hosted", own, _plain(settings.tile_attribution
+                                                      or "Self-hosted tiles"),
+                           subdomains="abc", max_zoom=19, default=True))
     out.append(_from_provider("osm", xyz.OpenStreetMap.Mapnik, max_zoom=19, default=not own))
     out.append(_from_provider("esri_imagery", xyz.Esri.WorldImagery))
-    key = config.get("TIANDITU_KEY")
+    key = settings.tianditu_key
     if key:
         for base, labels, id_ in (("vec", "cva", "tianditu_vec"), ("img", "cia", "tianditu_img")):
             bm = _from_provider(id_, _tianditu(base, key))

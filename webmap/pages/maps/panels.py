@@ -1,6 +1,6 @@
 """Side-panel HTML shared by the pages (escaped UI strings; the loader fills the data).
 
-Only UI strings from :mod:`webmap.maps.i18n` and catalog labels go into this
+Only UI strings from :mod:`webmap.pages.maps.i18n` and catalog labels go into this
 HTML, always through :func:`markupsafe.escape`; feature properties never do —
 the page's script writes them with ``textContent``.
 

@@ -15,13 +15,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import folium
 from markupsafe import escape
 
 from layers.catalog import get_spec
 
+from ...core.config import Settings
 from .base import build_map
 from .i18n import t
 from .panels import box, legend_box, provenance_box, side
@@ -72,7 +72,7 @@ def _downloads_html(lang: str) -> str:
     return box("atlas-downloads", "downloads", f'<ul class="atlas-list">{items}</ul>', lang)
 
 
-def build(lang: str, config: Mapping[str, Any], *, static_url: Callable[[str], str],
+def build(lang: str, settings: Settings, *, static_url: Callable[[str], str],
           url_for_page: Callable[[str, str], str], args: Mapping[str, str] | None = None
           ) -> folium.Map:
     """The route page's map (see the module docstring)."""
@@ -83,7 +83,7 @@ def build(lang: str, config: Mapping[str, Any], *, static_url: Callable[[str], s
             '<p id="atlas-corridor-note" class="atlas-note"></p>'
             '<ol id="atlas-corridor-list" class="atlas-list"></ol>', lang),
         _downloads_html(lang), legend_box(lang), provenance_box(lang))
-    return build_map(PAGE, lang, dict(config), static_url=static_url, url_for_page=url_for_page,
+    return build_map(PAGE, lang, settings, static_url=static_url, url_for_page=url_for_page,
                      page_config={"layers": list(LAYERS), "cluster": [], "max_km": max_km,
                                   "km_every": 50},
                      scripts=["atlas/route.js"], panels_html=panels)

@@ -31,6 +31,7 @@ from markupsafe import escape
 
 from geo.validate import LEAGUE_BBOX
 
+from ...core.config import Settings
 from .assets import UNUSED_BY_PAGES, local_path, use_local_assets
 from .basemaps import Basemap, basemaps
 from .i18n import strings, t
@@ -96,7 +97,7 @@ def _header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) 
 def build_map(
     page: str,
     lang: str,
-    config: dict[str, Any],
+    settings: Settings,
     *,
     static_url: Callable[[str], str],
     url_for_page: Callable[[str, str], str],
@@ -112,8 +113,8 @@ def build_map(
         Which page (navigation highlight, loader behaviour).
     lang : {"zh", "en"}
         Page language.
-    config : mapping
-        The Flask app config (basemaps, Tianditu key, self-hosted tiles).
+    settings : webmap.core.config.Settings
+        The app's settings (basemaps: Tianditu key, self-hosted tiles).
     static_url : callable
         Path under ``static/`` → URL.
     url_for_page : callable
@@ -125,7 +126,7 @@ def build_map(
     panels_html : str
         Already escaped HTML of the page's side panels.
     """
-    bms: list[Basemap] = basemaps(config)
+    bms: list[Basemap] = basemaps(settings)
     default = next(b for b in bms if b.default)
     m = folium.Map(location=CENTER, zoom_start=ZOOM, tiles=None, control_scale=False,
                    min_zoom=3, max_zoom=18)

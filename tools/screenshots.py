@@ -1,4 +1,4 @@
-"""Screenshots of the three map pages for the README: ``python -m webmap.screenshots DIR``.
+"""Screenshots of the three map pages for the README: ``python -m tools.screenshots DIR``.
 
 Starts the app with waitress on 127.0.0.1 (the store named by ``ATLAS_STORE`` or
 ``var/atlas.gpkg``), opens each page in Debian's Chromium with Playwright, waits
@@ -72,7 +72,7 @@ def take(out_dir: str, width: int = 1280, height: int = 800) -> list[str]:
     """Write a PNG of each page into ``out_dir``; return the paths."""
     from playwright.sync_api import sync_playwright
 
-    from . import create_app
+    from webmap import create_app
 
     os.makedirs(out_dir, exist_ok=True)
     tile = solid_png(256, 256, (236, 239, 231))

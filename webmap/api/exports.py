@@ -28,14 +28,15 @@ import geopandas as gpd
 import pandas as pd
 from flask import Blueprint, request
 
-from geo.crs import normalise_datum, transform_geometries
+from geo.crs import transform_geometries
 from geo.export import FORMATS, to_bytes
-from layers.catalog import get_spec
+from layers.describe import spec_for
 from layers.store import parse_bbox, validate_layer_name
 
-from . import get_store
-from .errors import ApiError
-from .http import cached_response, make_etag
+from ..core.errors import ApiError
+from ..core.http import cached_response, make_etag
+from ..core.params import datum_value
+from ..core.store import get_store
 
 bp = Blueprint("exports", __name__)
 
@@ -49,22 +50,10 @@ def split_target(target: str) -> tuple[str, str]:
     if not dot or not layer:
         raise ApiError(f"no format in {target!r}", 400,
                        hint="ask for /api/export/<layer>.<format>, format one of "
-                       + ", ".join(FORMATS))
+                       + ", ".join(FORMATS), code="unsupported_format",
+                       message_zh="下载地址里没有文件格式",
+                       hint_zh="可选格式：" + "、".join(FORMATS))
     return layer, fmt.lower()
-
-
-def _spec(store, name: str):
-    """Catalog spec, or the spec the layers API makes for a user layer (None if unavailable)."""
-    try:
-        return get_spec(name)
-    except KeyError:
-        pass
-    try:
-        from .layers_api import spec_for  # the pages' description of user layers
-
-        return spec_for(store, store.info(name))
-    except ImportError:
-        return None
 
 
 @bp.get("/api/export/<path:target>")
@@ -73,17 +62,15 @@ def export_layer(target: str):
     name, fmt = split_target(target)
     if fmt not in FORMATS:
         raise ApiError(f"unknown export format {fmt!r}", 400,
-                       hint="formats: " + ", ".join(FORMATS))
+                       hint="formats: " + ", ".join(FORMATS), code="unsupported_format",
+                       message_zh=f"不支持导出格式 {fmt!r}",
+                       hint_zh="可选格式：" + "、".join(FORMATS))
     validate_layer_name(name)
     store = get_store()
     info = store.info(name)  # LayerNotFound → 404 JSON
     bbox = parse_bbox(request.args.get("bbox"))
     filters = {k: v for k, v in request.args.items() if k not in RESERVED}
-    raw_datum = request.args.get("datum") or "wgs84"
-    try:
-        datum = normalise_datum(raw_datum)
-    except ValueError as e:
-        raise ApiError(str(e), 400, hint="datum=wgs84 (default), gcj02 or bd09") from None
+    datum = datum_value(request.args.get("datum") or "wgs84")
     lang = "en" if request.args.get("lang") == "en" else "zh"  # labels in GPX/KML descriptions
     extra = [n.strip() for n in (request.args.get("with") or "").split(",") if n.strip()]
     extra_infos = [store.info(validate_layer_name(n)) for n in extra if n != name]
@@ -104,7 +91,7 @@ def export_layer(target: str):
         if datum in ("gcj02", "bd09"):
             gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", datum),
                                    crs=gdf.crs)
-        data, _mimetype, filename = to_bytes(gdf, fmt, name=name, spec=_spec(store, name),
+        data, _mimetype, filename = to_bytes(gdf, fmt, name=name, spec=spec_for(store, info),
                                               lang=lang)
         holder["filename"] = filename
         return data

@@ -15,13 +15,13 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import folium
 from markupsafe import escape
 
 from layers.catalog import get_spec
 
+from ...core.config import Settings
 from .base import build_map
 from .i18n import t
 from .panels import box, legend_box, provenance_box, side
@@ -82,14 +82,14 @@ def _upload_html(lang: str) -> str:
     return box("atlas-upload", "upload", inner, lang)
 
 
-def build(lang: str, config: Mapping[str, Any], *, static_url: Callable[[str], str],
+def build(lang: str, settings: Settings, *, static_url: Callable[[str], str],
           url_for_page: Callable[[str, str], str], args: Mapping[str, str] | None = None
           ) -> folium.Map:
     """The watershed page's map (see the module docstring)."""
     basin = (args or {}).get("basin") or None
     panels = side(_basin_html(lang), _upload_html(lang), _filters_html(lang),
                   legend_box(lang), provenance_box(lang))
-    return build_map(PAGE, lang, dict(config), static_url=static_url, url_for_page=url_for_page,
+    return build_map(PAGE, lang, settings, static_url=static_url, url_for_page=url_for_page,
                      page_config={"layers": list(LAYERS), "cluster": [],
                                   "color_projects_by_basin": True, "basin": basin},
                      scripts=["atlas/watershed.js"], panels_html=panels)

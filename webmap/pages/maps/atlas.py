@@ -7,7 +7,7 @@ provenance panel.
 
 Examples
 --------
->>> from webmap.maps.atlas import PAGE
+>>> from webmap.pages.maps.atlas import PAGE
 >>> PAGE
 'atlas'
 """
@@ -15,21 +15,21 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import folium
 
+from ...core.config import Settings
 from .base import build_map
 from .panels import legend_box, provenance_box, search_box, side
 
 PAGE = "atlas"
 
 
-def build(lang: str, config: Mapping[str, Any], *, static_url: Callable[[str], str],
+def build(lang: str, settings: Settings, *, static_url: Callable[[str], str],
           url_for_page: Callable[[str, str], str], args: Mapping[str, str] | None = None
           ) -> folium.Map:
     """The atlas page's map (see the module docstring)."""
     panels = side(search_box(lang), legend_box(lang), provenance_box(lang))
-    return build_map(PAGE, lang, dict(config), static_url=static_url, url_for_page=url_for_page,
+    return build_map(PAGE, lang, settings, static_url=static_url, url_for_page=url_for_page,
                      page_config={"layers": "all", "cluster": ["projects"]},
                      panels_html=panels)

@@ -1,7 +1,7 @@
 """The three map pages: ``/`` (atlas), ``/route`` (scenic road), ``/watershed`` (basins).
 
 Chinese by default, English with ``?lang=en``.  Each page is a Folium map built
-by its module in :mod:`webmap.maps`; the HTML holds no layer data (the page
+by its module in :mod:`webmap.pages.maps`; the HTML holds no layer data (the page
 fetches features from ``/api/layers/<id>/features``), so it stays small whatever
 the layers weigh.
 
@@ -28,8 +28,10 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from geo.validate import LEAGUE_BBOX
 
-from .http import ByteLRU
-from .layers_api import layer_listing
+from ..core.config import current_settings
+from ..core.http import ByteLRU
+from ..core.listing import layer_listing
+from ..core.store import get_store
 from .maps import atlas, route, watershed
 from .maps.base import AtlasPage, render, safe_json
 from .maps.i18n import lang_of
@@ -58,8 +60,8 @@ LAYOUT = {"header": 44, "side": 340, "narrow": 800}
 #: Zoom at which the loader asks for point layers (``POINT_ZOOM`` in atlas.js).
 POINT_ZOOM = 14
 
-with open(os.path.join(os.path.dirname(__file__), "static", "atlas", "boot.js"),
-          encoding="utf-8") as _fh:
+_STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
+with open(os.path.join(_STATIC, "atlas", "boot.js"), encoding="utf-8") as _fh:
     # The file's header comment is for readers of the file, not for every page.
     _BOOT_JS = _fh.read().split("*/", 1)[1].strip()
 
@@ -89,8 +91,6 @@ def _add_boot(m: folium.Map, lang: str) -> None:
     cfg = next((el.config for el in m._children.values() if isinstance(el, AtlasPage)), None)
     if cfg is None:
         return
-    from . import get_store
-
     _, body = layer_listing(get_store(), lang)
     listing = orjson.loads(body)
     wanted = cfg.get("layers", "all")
@@ -106,7 +106,6 @@ def _add_boot(m: folium.Map, lang: str) -> None:
 
 def _page(page: str) -> Response:
     lang = lang_of(request.args.get("lang"))
-    from . import get_store
 
     # A page is a pure function of (page, query, layer versions, app config): building it
     # with Folium costs ~30 ms, so each app keeps the rendered bytes.  A stable page also
@@ -116,7 +115,7 @@ def _page(page: str) -> Response:
     pages: ByteLRU = current_app.extensions.setdefault("atlas_pages", ByteLRU(8 * 1024 * 1024))
     html = pages.get(key)
     if html is None:
-        m = _BUILDERS[page](lang, current_app.config, static_url=_static_url,
+        m = _BUILDERS[page](lang, current_settings(), static_url=_static_url,
                             url_for_page=_url_for_page, args=request.args)
         _add_boot(m, lang)
         html = render(m, lang).encode()

@@ -75,7 +75,7 @@ def local_path(name: str, lang: str = "zh") -> str:
         return LOCAL[name]
     except KeyError:
         raise LookupError(f"no self-hosted copy of the asset {name!r}: vendor it under "
-                          "webmap/static/vendor and list it in webmap.maps.assets.LOCAL"
+                          "webmap/static/vendor and list it in webmap.pages.maps.assets.LOCAL"
                           ) from None
 
 

@@ -28,7 +28,7 @@ Examples
 --------
 >>> script_hashes('<script src="/static/a.js"></script><script>var a = 1;</script>')
 ["'sha256-+dZ6udsWxNVoGfScAq7t5IIF5UJb4F6RhjbN6oe1p4w='"]
->>> tile_hosts({"ATLAS_TILE_URL": "https://tiles.example.org/{z}/{x}/{y}.png"})[0]
+>>> tile_hosts([("https://tiles.example.org/{z}/{x}/{y}.png", "")])[0]
 'https://tiles.example.org'
 """
 
@@ -42,12 +42,12 @@ import html as html_mod
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 from urllib.parse import urlparse
 
 from flask import Flask, Response, current_app, request
 
+from .config import current_settings
 from .errors import error_response
 
 ENABLE_WRITES_HINT = (
@@ -56,6 +56,8 @@ ENABLE_WRITES_HINT = (
     "print(secrets.token_urlsafe(32))') make run) and send the header "
     "'Authorization: Bearer <that secret>' with every PUT/POST/DELETE"
 )
+ENABLE_WRITES_HINT_ZH = ("请服务器管理员设置写入密钥（环境变量 ATLAS_WRITE_TOKEN）后重启服务，"
+                         "写入时附上该密钥")
 
 _SCRIPT_RE = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 _SRC_RE = re.compile(r"\bsrc\s*=", re.IGNORECASE)
@@ -125,28 +127,23 @@ def _origins(url: str, subdomains: str) -> list[str]:
     return [f"{parsed.scheme}://{h}" for h in hosts if "{" not in h]
 
 
-def tile_hosts(config: Mapping[str, Any]) -> list[str]:
+def tile_hosts(tile_urls: Iterable[tuple[str, str]]) -> list[str]:
     """Origins images may come from: every tile host of the basemaps the pages offer.
 
-    The basemaps are defined once, in :func:`webmap.maps.basemaps.basemaps`
-    (OpenStreetMap, Esri, Tianditu with a key, AMap/Gaode, ``ATLAS_TILE_URL``);
-    ``{s}`` subdomains are expanded, so the list names hosts, not wildcards.
+    ``tile_urls`` are ``(url template, subdomains)`` pairs of the basemaps (defined once,
+    in :func:`webmap.pages.maps.basemaps.basemaps`); ``{s}`` subdomains are expanded,
+    so the list names hosts, not wildcards.
 
     Examples
     --------
-    >>> hosts = tile_hosts({"ATLAS_TILE_URL": "http://tiles.lan:8080/{z}/{x}/{y}.png"})
-    >>> hosts[:2]
-    ['http://tiles.lan:8080', 'https://tile.openstreetmap.org']
-    >>> any("tianditu" in h for h in hosts)  # Tianditu only with TIANDITU_KEY
-    False
+    >>> tile_hosts([("http://tiles.lan:8080/{z}/{x}/{y}.png", "abc"),
+    ...             ("https://{s}.tile.example.org/{z}/{x}/{y}.png", "ab")])
+    ['http://tiles.lan:8080', 'https://a.tile.example.org', 'https://b.tile.example.org']
     """
-    from .maps.basemaps import basemaps  # the pages' module: one list of basemaps
-
     hosts: list[str] = []
-    for bm in basemaps(config):
-        for url in (bm.url, bm.labels_url):
-            if url:
-                hosts += _origins(url, bm.subdomains)
+    for url, subdomains in tile_urls:
+        if url:
+            hosts += _origins(url, subdomains)
     return list(dict.fromkeys(hosts))
 
 
@@ -267,9 +264,11 @@ def require_write_token() -> Response | None:
     time taken does not reveal how much of a guess was right (and a non-ASCII guess
     is simply wrong, not an error).
     """
-    expected = current_app.config.get("ATLAS_WRITE_TOKEN")
+    expected = current_settings().write_token
     if not expected:
-        return error_response("writes are disabled on this server", 403, ENABLE_WRITES_HINT)
+        return error_response("writes are disabled on this server", 403, ENABLE_WRITES_HINT,
+                              code="writes_disabled", message_zh="本服务器未开启数据写入",
+                              hint_zh=ENABLE_WRITES_HINT_ZH)
     given = _bearer_token()
     if given is None or not hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
                                                 str(expected).encode("utf-8")):
@@ -279,6 +278,9 @@ def require_write_token() -> Response | None:
             401,
             "send 'Authorization: Bearer <token>' with the value of ATLAS_WRITE_TOKEN "
             "that the server was started with; reads need no token",
+            code="unauthorized",
+            message_zh="写入密钥不正确" if wrong else "这项写入需要写入密钥",
+            hint_zh="请输入服务器管理员提供的写入密钥；浏览数据不需要密钥",
         )
         challenge = 'Bearer realm="atlas"'
         if wrong:
@@ -288,8 +290,11 @@ def require_write_token() -> Response | None:
     return None
 
 
-def init_app(app: Flask) -> None:
-    """Install the security headers on ``app`` (called by :func:`webmap.create_app`)."""
-    app.extensions["atlas_img_hosts"] = tile_hosts(app.config)
+def init_app(app: Flask, img_hosts: Iterable[str]) -> None:
+    """Install the security headers on ``app`` (called by :func:`webmap.create_app`).
+
+    ``img_hosts`` are the origins map tiles come from (:func:`tile_hosts`).
+    """
+    app.extensions["atlas_img_hosts"] = list(img_hosts)
     app.extensions["atlas_csp_cache"] = _HashCache()
     app.after_request(add_security_headers)

@@ -20,9 +20,9 @@ from geo.geojson import dumps
 from layers.catalog import PROJECT_CATEGORIES
 from layers.reference import Reference, reference
 
-from . import get_store
-from .errors import ApiError
-from .http import cached_response, make_etag
+from ..core.errors import ApiError
+from ..core.http import cached_response, make_etag
+from ..core.store import get_store
 
 bp = Blueprint("stats", __name__)
 
@@ -99,8 +99,12 @@ def _allowed(name: str, value: str, allowed: dict[str, str]) -> str:
         return allowed[value]
     shown = value if len(value) <= 60 else value[:60] + "…"
     choices = sorted(set(allowed.values()))
+    zh = {"basin": "流域", "county": "旗县市区", "category": "项目类别", "status": "建设性质",
+          "investor": "投资主体"}.get(name, "筛选条件")
     raise ApiError(f"unknown {name} {shown!r}", 400,
-                   hint=f"{name} must be one of: {', '.join(choices)}")
+                   hint=f"{name} must be one of: {', '.join(choices)}", code="bad_parameter",
+                   message_zh=f"没有这个{zh}：{shown!r}",
+                   hint_zh=f"{zh}可选：{'、'.join(choices)}")
 
 
 def _filters(ref: Reference, frame: pd.DataFrame) -> dict[str, str]:

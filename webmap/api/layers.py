@@ -1,0 +1,144 @@
+"""The layers the map pages draw: the layer list, one layer, its features per zoom.
+
+=====================================================  =========================================
+``GET /api/layers``                                     catalog + user layers (titles, style,
+                                                        legend, fields, provenance, bounds, count)
+``GET /api/layers/<id>``                                one of them
+``GET /api/layers/<id>/features?zoom=&bbox=&datum=``    GeoJSON trimmed and simplified for ``zoom``
+``POST /api/convert?from=wgs84&to=gcj02``               re-datum a GeoJSON body (for overlays a
+                                                        page made itself, e.g. an upload result)
+=====================================================  =========================================
+
+The pages never inline layer data: they fetch it here.  Each layer version is
+encoded once per (zoom, datum) and kept in the version's cache where the store holds
+the layer in memory (:meth:`layers.store.Store.in_memory`), so a request costs a
+spatial-index lookup and a byte join; responses carry an ETag (304 on revalidation)
+and are gzipped.
+
+Examples
+--------
+>>> import tempfile, os
+>>> from webmap import create_app
+>>> app = create_app({"ATLAS_STORE": os.path.join(tempfile.mkdtemp(), "a.gpkg")})
+>>> r = app.test_client().get("/api/layers/ports/features?zoom=8")
+>>> r.json["numberMatched"]
+2
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import orjson
+from flask import Blueprint, Response, jsonify, request
+
+from geo.crs import normalise_datum, transform_geometries
+from geo.geojson import encode_features, encode_for_zoom, feature_collection
+from layers.store import Store, parse_bbox
+
+from ..core.errors import ApiError
+from ..core.http import cached_response, make_etag
+from ..core.listing import describe_layer, layer_listing
+from ..core.params import int_value, page_datum
+from ..core.store import get_store
+
+bp = Blueprint("layers_api", __name__)
+
+def _lang() -> str:
+    return "en" if request.args.get("lang") == "en" else "zh"
+
+
+@bp.get("/api/layers")
+def list_layers():
+    """Every layer: catalog layers in catalog order, then user layers by name."""
+    key, body = layer_listing(get_store(), _lang())
+    return cached_response(key, lambda: body, "application/json", max_age=10)
+
+
+@bp.get("/api/layers/<layer_id>")
+def one_layer(layer_id: str):
+    """One layer's description."""
+    store = get_store()
+    info = store.info(layer_id)
+    return jsonify(describe_layer(store, info, _lang()))
+
+
+# -- features -------------------------------------------------------------------------------
+
+def _positions(store: Store, name: str, bbox) -> tuple[Any, np.ndarray | None]:
+    """(in-memory layer or whole frame, row positions within bbox or None for all)."""
+    layer = store.in_memory(name)
+    if layer is not None:
+        return layer, (None if bbox is None else layer.select(bbox))
+    gdf = store.get(name)
+    if bbox is None:
+        return gdf, None
+    idx = store.query(name, bbox=bbox).features.index
+    return gdf, np.flatnonzero(gdf.index.isin(idx))
+
+
+@bp.get("/api/layers/<layer_id>/features")
+def layer_features(layer_id: str):
+    """GeoJSON of a layer for the map at ``zoom`` (coordinates trimmed, geometry simplified).
+
+    Query parameters: ``zoom`` (0–22; omitted = full precision), ``bbox``
+    (minx,miny,maxx,maxy in WGS 84), ``datum`` (wgs84 | gcj02: the basemap's
+    datum), ``limit`` (at most that many features).
+    """
+    store = get_store()
+    info = store.info(layer_id)
+    zoom = int_value("zoom", 0, 22)
+    limit = int_value("limit", 0, 10_000_000)
+    datum = page_datum()
+    bbox = parse_bbox(request.args.get("bbox"))
+    key = make_etag("features", info.version, zoom, datum, bbox, limit)
+
+    def produce() -> bytes:
+        layer, positions = _positions(store, layer_id, bbox)
+        in_memory = not isinstance(layer, gpd.GeoDataFrame)
+        cache = layer.cache if in_memory else None
+        gdf = layer.gdf if in_memory else layer
+        ckey = ("page_features", zoom, datum)
+        feats = cache.get(ckey) if cache is not None else None
+        if feats is None:
+            feats = encode_for_zoom(gdf, zoom, datum)
+            if cache is not None:
+                cache[ckey] = feats
+        matched = len(feats) if positions is None else len(positions)
+        chosen = feats if positions is None else [feats[i] for i in positions]
+        if limit is not None:
+            chosen = chosen[:limit]
+        return feature_collection(chosen, {
+            "layer": layer_id, "zoom": zoom, "datum": datum,
+            "numberMatched": matched, "numberReturned": len(chosen)})
+
+    return cached_response(key, produce, "application/geo+json", max_age=60)
+
+
+# -- datum conversion of page-made overlays -----------------------------------------------
+
+@bp.post("/api/convert")
+def convert():
+    """Convert a GeoJSON FeatureCollection (body) between datums: ``?from=wgs84&to=gcj02``."""
+    try:
+        src = normalise_datum(request.args.get("from"))
+        dst = normalise_datum(request.args.get("to"))
+    except ValueError as e:
+        raise ApiError(str(e), 400, hint="from=wgs84&to=gcj02", code="bad_datum",
+                       hint_zh="坐标基准可选 WGS 84、CGCS2000、GCJ-02、BD-09") from None
+    try:
+        body = orjson.loads(request.get_data() or b"")
+        features = body["features"] if body.get("type") == "FeatureCollection" else [body]
+        gdf = gpd.GeoDataFrame.from_features(features, crs=4326)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+        raise ApiError("the body is not a GeoJSON FeatureCollection", 400,
+                       hint="POST a FeatureCollection with Content-Type application/json",
+                       code="geojson_invalid", message_zh="请求内容不是 GeoJSON 要素集合"
+                       ) from None
+    if len(gdf):
+        gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, src, dst), crs=4326)
+    ids = [f.get("id", i) for i, f in enumerate(features)]
+    return Response(feature_collection(encode_features(gdf, ids=ids)),
+                    mimetype="application/geo+json")

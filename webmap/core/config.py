@@ -1,0 +1,192 @@
+"""The app's settings: one typed :class:`Settings`, built once, validated at start-up.
+
+Read from environment variables (Flask's ``from_prefixed_env`` habit) and from the
+overrides given to :func:`webmap.create_app`, then passed down: the store is opened
+from :attr:`Settings.store`, uploads are read with :attr:`Settings.read_limits`, pages
+get their basemaps from it.  Nothing below ``create_app`` reads ``os.environ``.
+Every setting has a default that works on a single machine with no internet.
+
+======================  ======================  =============================================
+Variable                Setting                 Meaning
+======================  ======================  =============================================
+ATLAS_STORE             ``store``               GeoPackage path of the embedded store
+                                                (default var/atlas.gpkg)
+ATLAS_DATABASE_URL      ``store``               postgresql://… moves the store to PostGIS
+                                                (wins over ATLAS_STORE)
+ATLAS_WRITE_TOKEN       ``write_token``         bearer token that allows writes; unset =
+                                                writes refused (403)
+ATLAS_MAX_UPLOAD_MB     ``max_upload_mb``       upload size limit in MB (default 50), 413
+ATLAS_MAX_UNZIPPED_MB   ``max_unzipped_mb``     what a zip may unpack to, in MB (default 500)
+ATLAS_TILE_URL          ``tile_url``            self-hosted XYZ tile URL for intranets
+ATLAS_TILE_ATTRIBUTION  ``tile_attribution``    attribution shown with ATLAS_TILE_URL
+ATLAS_TILE_CACHE_MB     ``tile_cache_mb``       memory for vector tiles, in MB (default 64)
+TIANDITU_KEY            ``tianditu_key``        Tianditu key; the Tianditu basemaps are hidden
+                                                without one
+======================  ======================  =============================================
+
+Examples
+--------
+>>> s = Settings.from_env({"ATLAS_MAX_UPLOAD_MB": "5"})
+>>> s.max_upload_mb, s.max_content_length
+(5.0, 5242880)
+>>> Settings.from_env({"ATLAS_MAX_UPLOAD_MB": "lots"})
+Traceback (most recent call last):
+...
+webmap.core.config.SettingsError: ATLAS_MAX_UPLOAD_MB must be a number of megabytes greater than 0, got 'lots'
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from flask import current_app
+
+from geo.read.archive import Limits
+
+_MB = 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting with a value the app cannot start with (named, with what was given)."""
+
+
+def _megabytes(name: str, raw: Any) -> float:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise SettingsError(f"{name} must be a number of megabytes greater than 0, got {raw!r}")
+    return value
+
+
+def _text(name: str, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise SettingsError(f"{name} must be text, got {raw!r}")
+    return raw.strip() or None
+
+
+def _flag(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+#: Environment variable (or override key) → (setting, parser).  The README's
+#: configuration table lists the same variables (a test checks it).
+VARIABLES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    "ATLAS_STORE": ("store", _text),
+    "ATLAS_DATABASE_URL": ("store", _text),
+    "ATLAS_WRITE_TOKEN": ("write_token", _text),
+    "ATLAS_MAX_UPLOAD_MB": ("max_upload_mb", _megabytes),
+    "ATLAS_MAX_UNZIPPED_MB": ("max_unzipped_mb", _megabytes),
+    "ATLAS_TILE_URL": ("tile_url", _text),
+    "ATLAS_TILE_ATTRIBUTION": ("tile_attribution", _text),
+    "ATLAS_TILE_CACHE_MB": ("tile_cache_mb", _megabytes),
+    "TIANDITU_KEY": ("tianditu_key", _text),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app is configured with.
+
+    Attributes
+    ----------
+    store : str or None
+        GeoPackage path or ``postgresql://`` URL (None: ``var/atlas.gpkg``).
+    write_token : str or None
+        Bearer token that allows writes (None: writes refused).
+    max_upload_mb, max_unzipped_mb : float
+        Upload size limit, and what a zip may unpack to.
+    tile_url, tile_attribution : str or None
+        A self-hosted XYZ basemap and its attribution.
+    tile_cache_mb : float
+        Memory for cached vector tiles.
+    tianditu_key : str or None
+        Key for the Tianditu basemaps.
+    testing : bool
+        Test mode (Flask's ``TESTING``; ``/healthz`` also checks the store's integrity).
+    """
+
+    store: str | None = None
+    write_token: str | None = None
+    max_upload_mb: float = 50.0
+    max_unzipped_mb: float = 500.0
+    tile_url: str | None = None
+    tile_attribution: str | None = None
+    tile_cache_mb: float = 64.0
+    tianditu_key: str | None = None
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 overrides: Mapping[str, Any] | None = None) -> Settings:
+        """Settings from ``environ`` (default ``os.environ``), then ``overrides``.
+
+        ``overrides`` take the environment's names (``ATLAS_STORE`` …), the settings'
+        own names (``store`` …), Flask's ``TESTING`` and ``MAX_CONTENT_LENGTH`` (bytes).
+
+        Raises
+        ------
+        SettingsError
+            For a value that is not valid, naming the variable.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        # ATLAS_DATABASE_URL wins over ATLAS_STORE: it is read last.
+        for var in ("ATLAS_STORE", *[v for v in VARIABLES if v != "ATLAS_STORE"]):
+            raw = env.get(var)
+            if raw is not None and (var != "ATLAS_DATABASE_URL" or raw.strip()):
+                setting, parse = VARIABLES[var]
+                values[setting] = parse(var, raw)
+        settings = cls(**values)
+        return settings.with_overrides(overrides) if overrides else settings
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """A copy with ``overrides`` applied (see :meth:`from_env`)."""
+        own = {f.name for f in fields(self)}
+        values: dict[str, Any] = {}
+        for key, raw in overrides.items():
+            if key in VARIABLES:
+                setting, parse = VARIABLES[key]
+                values[setting] = parse(key, raw) if raw is not None else None
+            elif key == "TESTING":
+                values["testing"] = _flag(key, raw)
+            elif key == "MAX_CONTENT_LENGTH":
+                values["max_upload_mb"] = _megabytes(key, float(raw) / _MB)
+            elif key in own:
+                values[key] = raw
+            # other keys are plain Flask configuration, handled by create_app
+        return replace(self, **values)
+
+    @property
+    def max_content_length(self) -> int:
+        """The upload limit in bytes (Flask's ``MAX_CONTENT_LENGTH``)."""
+        return int(self.max_upload_mb * _MB)
+
+    @property
+    def read_limits(self) -> Limits:
+        """Limits for reading uploaded files (zip bombs)."""
+        return Limits(max_uncompressed=int(self.max_unzipped_mb * _MB))
+
+    @property
+    def writes_enabled(self) -> bool:
+        """Whether a write token is configured."""
+        return bool(self.write_token)
+
+
+def current_settings() -> Settings:
+    """The settings of the current app."""
+    return current_app.extensions["atlas_settings"]

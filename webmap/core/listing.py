@@ -1,0 +1,70 @@
+"""The layer list as ``/api/layers`` answers it and the map pages carry it.
+
+Each layer is described by :mod:`layers.describe` plus what the store knows (count,
+bounds, version) and where the page fetches it (its features URL, and its vector
+tiles for large point layers).  The body is built once per (language, layer
+versions) and kept in a small memo keyed by its ETag, so neither the API nor a page
+view rebuilds it.
+
+Examples
+--------
+>>> import tempfile, os
+>>> from webmap import create_app
+>>> app = create_app({"ATLAS_STORE": os.path.join(tempfile.mkdtemp(), "a.gpkg")})
+>>> with app.app_context():
+...     from webmap.core.store import get_store
+...     etag, body = layer_listing(get_store(), "en")
+>>> b'"title":"Administrative units"' in body
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from geo.geojson import dumps
+from layers.catalog import GROUPS
+from layers.describe import describe_spec, spec_for
+from layers.records import LayerInfo
+from layers.store import Store
+
+from .http import ByteLRU, make_etag
+
+#: Point layers above this many features are drawn from vector tiles.
+TILE_THRESHOLD = 20_000
+
+
+def describe_layer(store: Store, info: LayerInfo, lang: str = "zh") -> dict[str, Any]:
+    """:func:`layers.describe.describe_spec` plus what the store knows: count, bounds,
+    version, and the URLs the page draws it from."""
+    d = describe_spec(spec_for(store, info), lang)
+    bounds = [None if math.isnan(b) else b for b in info.bounds]
+    d.update({
+        "count": info.count,
+        "bounds": bounds,
+        "version": info.version,
+        "updated": info.updated,
+        "features_url": f"/api/layers/{info.name}/features",
+    })
+    if d["geometry_type"] == "Point" and info.count > TILE_THRESHOLD:
+        d["tiles_url"] = f"/tiles/{info.name}/{{z}}/{{x}}/{{y}}.mvt"
+    return d
+
+
+def layer_listing(store: Store, lang: str) -> tuple[str, bytes]:
+    """(ETag, body) of ``/api/layers`` in ``lang``; the body is built once per layer versions."""
+    infos = store.list_layers()
+    key = make_etag("layers", lang, *(i.version for i in infos))
+    body = _LISTINGS.get(key)
+    if body is None:
+        layers = [describe_layer(store, i, lang) for i in infos]
+        groups = [{"id": g, "title": (t[1] if lang == "en" else t[0])}
+                  for g, t in GROUPS.items()]
+        body = dumps({"layers": layers, "groups": groups})
+        _LISTINGS.put(key, body)
+    return key, body
+
+
+#: Layer-list bodies by ETag (a few languages × layer versions).
+_LISTINGS = ByteLRU(4 * 1024 * 1024)
