@@ -86,7 +86,7 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any 
     key = str(fmt).lower().lstrip(".")
     if key not in FORMATS:
         raise GeoInputError(f"unknown export format {fmt!r}",
-                            hint="formats: " + ", ".join(FORMATS), status=400)
+                            hint="formats: " + ", ".join(FORMATS), status=400, code="unsupported_format", message_zh=f"不支持导出格式 {fmt!r}", hint_zh="可选格式：" + "、".join(FORMATS))
     ext, mimetype = FORMATS[key]
     gdf = _prepare(gdf, spec)
     writer = {"geojson": _geojson, "csv": _csv, "gpx": _gpx, "kml": _kml, "gpkg": _gpkg}[key]

@@ -105,7 +105,7 @@ def read_file(source: Any, *, filename: str | None = None, layer: str | None = N
         raise GeoInputError(
             f"no usable features in the file ({n_in} read, all dropped"
             + (f": {', '.join(reasons)})" if reasons else ")"),
-            hint="check the coordinates (degrees, lon/lat order) and geometries", status=422)
+            hint="check the coordinates (degrees, lon/lat order) and geometries", status=422, code="no_features", message_zh=f"文件里没有可用的要素（读到 {n_in} 个，全部被舍弃）", hint_zh="请检查坐标（单位是否为度、经纬度顺序）和几何图形")
     return ReadResult(out, report)
 
 
@@ -117,12 +117,12 @@ def _read_any(data: bytes, name: str, *, layer: str | None, report: Report, limi
     shown = f" {name!r}" if name else ""
     if kind == "empty":
         raise GeoInputError(f"the file{shown} is empty",
-                            hint=f"upload a file with data; accepted: {ACCEPTED}", status=400)
+                            hint=f"upload a file with data; accepted: {ACCEPTED}", status=400, code="file_empty", message_zh=f"文件{shown}是空的", hint_zh="请上传有数据的文件")
     if ext in (".geojson", ".json") and kind != "json":
         if kind in ("text", "xml", "kml", "gpx"):
             raise GeoInputError(f"the file{shown} is named like GeoJSON but is not JSON "
                                 "(it does not start with '{')",
-                                hint="check that you picked the right file", status=400)
+                                hint="check that you picked the right file", status=400, code="unsupported_format", message_zh=f"文件{shown}的扩展名是 GeoJSON，但内容不是 JSON", hint_zh="请检查是否选对了文件")
         raise refuse(kind, name)
     if kind == "json":
         report.source["format"] = "geojson"
@@ -167,7 +167,7 @@ def _read_gpkg_path(path: str, *, layer: str | None, report: Report
     layers = [n for n, t in list_layers(path) if t is not None]
     if not layers:
         raise GeoInputError("the GeoPackage holds no feature layer",
-                            hint="export a layer with geometries into it", status=422)
+                            hint="export a layer with geometries into it", status=422, code="no_features", message_zh="GeoPackage 里没有要素图层", hint_zh="请把带几何图形的图层导出到其中")
     chosen = _choose_layer(layers, layer, "GeoPackage")
     report.source["layer"] = chosen
     gdf, file_crs = read_layer(path, layer=chosen, report=report)
@@ -178,12 +178,12 @@ def _choose_layer(layers: list[str], layer: str | None, what: str) -> str:
     if layer is not None:
         if layer not in layers:
             raise GeoInputError(f"the {what} has no layer {layer!r}",
-                                hint="layers: " + ", ".join(layers), status=422)
+                                hint="layers: " + ", ".join(layers), status=422, code="layer_not_in_file", message_zh=f"文件里没有名为 {layer!r} 的图层", hint_zh="可选图层：" + "、".join(layers))
         return layer
     if len(layers) > 1:
         raise GeoInputError(
             f"the {what} holds {len(layers)} layers: " + ", ".join(layers),
-            hint="choose one with layer=<name>", status=422)
+            hint="choose one with layer=<name>", status=422, code="layer_choice", message_zh=f"文件里有 {len(layers)} 个图层：" + "、".join(layers), hint_zh="请选择其中一个图层")
     return layers[0]
 
 
@@ -209,14 +209,14 @@ def _read_xml_path(path: str, kind: str, *, layer: str | None, report: Report
                                    tag_values=_GPX_LAYERS)
         if len(gdf) == 0:
             raise GeoInputError("the GPX file has no waypoints, routes or tracks",
-                                hint="record or draw at least one point or track", status=422)
+                                hint="record or draw at least one point or track", status=422, code="no_features", message_zh="GPX 文件里没有航点、路线或轨迹", hint_zh="请至少记录或绘制一个点或一条轨迹")
         return gdf, file_crs, "silent"
     wanted = [_choose_layer(names, layer, "KML file")] if layer is not None else names
     gdf, file_crs = read_multi(path, wanted, report=report,
                                tag="kml_folder" if len(wanted) > 1 else None)
     if len(gdf) == 0:
         raise GeoInputError("the KML file has no placemarks",
-                            hint="add points, lines or polygons to it", status=422)
+                            hint="add points, lines or polygons to it", status=422, code="no_features", message_zh="KML 文件里没有地标", hint_zh="请在其中加入点、线或面")
     return tidy_kml_columns(drop_empty_columns(gdf)), file_crs, "silent"
 
 
@@ -237,10 +237,10 @@ def _read_zip(data: bytes, name: str, *, layer: str | None, report: Report, limi
             raise GeoInputError(
                 f"the zip holds another archive ({nested[0]}); archives inside archives are "
                 "not read", hint="unzip the outer archive and upload the inner file itself",
-                status=422)
+                status=422, code="zip_contents", message_zh=f"压缩包里还套着另一个压缩包（{nested[0]}），不会读取", hint_zh="请解开外层压缩包，直接上传里面的文件")
         listing = ", ".join(m.filename for m in members[:10]) or "nothing"
         raise GeoInputError(f"the zip holds no geodata file (it has: {listing})",
-                            hint=f"accepted inside a zip: {ACCEPTED}", status=422)
+                            hint=f"accepted inside a zip: {ACCEPTED}", status=422, code="zip_contents", message_zh="压缩包里没有地理数据文件", hint_zh="压缩包里可以是：GeoJSON、Shapefile、GeoPackage、KML、GPX、CSV 或 Excel")
     nested = [m.filename for m in members if extension(m.filename) in _NESTED]
     if nested:
         report.warn("nested_archive_ignored", "archives inside the zip were not read: "
@@ -261,14 +261,14 @@ def _read_zip(data: bytes, name: str, *, layer: str | None, report: Report, limi
         else:
             raise GeoInputError(f"the zip holds {len(candidates)} {kind} files: "
                                 + ", ".join(stems), hint="choose one with layer=<name>, or "
-                                "upload them one by one", status=422)
+                                "upload them one by one", status=422, code="layer_choice", message_zh=f"压缩包里有 {len(candidates)} 个 {kind} 文件", hint_zh="请选择其中一个，或者逐个上传")
     member = candidates[0]
     report.source["zip_member"] = member.filename
     content = read_member(data, member, limits)
     inner_kind = sniff(content, member.filename)
     if inner_kind == "zip":
         raise GeoInputError(f"the zip member {member.filename!r} is itself an archive",
-                            hint="unzip it and upload the inner file", status=422)
+                            hint="unzip it and upload the inner file", status=422, code="zip_contents", message_zh=f"压缩包里的 {member.filename!r} 本身又是压缩包", hint_zh="请解开后上传里面的文件")
     return _read_any(content, member.filename, layer=layer, report=report, limits=limits)
 
 
@@ -284,7 +284,7 @@ def _read_shapefile(data: bytes, members: list[zipfile.ZipInfo], shps: list[zipf
         if not pick:
             raise GeoInputError(f"the zip holds {len(shps)} shapefiles: " + ", ".join(shown),
                                 hint="choose one with layer=<name>, or zip each separately",
-                                status=422)
+                                status=422, code="layer_choice", message_zh=f"压缩包里有 {len(shps)} 个 Shapefile", hint_zh="请选择其中一个，或者分别压缩上传")
         shp = pick[0]
     else:
         shp = shps[0]
@@ -299,7 +299,7 @@ def _read_shapefile(data: bytes, members: list[zipfile.ZipInfo], shps: list[zipf
             raise GeoInputError(
                 f"the zip has {base}.shp but no {base}{ext} (the {what})",
                 hint="a shapefile needs .shp, .shx and .dbf (and .prj for the coordinate "
-                "system): zip them together", status=422)
+                "system): zip them together", status=422, code="zip_contents", message_zh=f"压缩包里有 {base}.shp，但缺少 {base}{ext}", hint_zh="Shapefile 需要 .shp、.shx、.dbf（以及说明坐标系的 .prj）一起压缩")
     tmp = tempfile.mkdtemp(prefix="atlas-shp-")
     try:
         paths = extract(data, list(parts.values()), tmp, limits)

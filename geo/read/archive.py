@@ -86,32 +86,32 @@ def check_zip(data: bytes, limits: Limits) -> list[zipfile.ZipInfo]:
         infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as e:
         raise GeoInputError(f"the zip file is damaged or incomplete ({e})",
-                            hint="zip the files again and re-upload", status=400) from e
+                            hint="zip the files again and re-upload", status=400, code="zip_invalid", message_zh="压缩包损坏或不完整", hint_zh="请重新压缩后上传") from e
     if len(infos) > limits.max_members:
         raise GeoInputError(f"the zip holds {len(infos)} entries, more than {limits.max_members}",
-                            hint="zip only the files of one layer", status=422)
+                            hint="zip only the files of one layer", status=422, code="zip_contents", message_zh=f"压缩包里有 {len(infos)} 个文件，超过 {limits.max_members} 个的上限", hint_zh="请只压缩一个图层的文件")
     for info in infos:
         if _is_unsafe(info.filename):
             raise GeoInputError(
                 f"the zip holds an unsafe path {info.filename!r} (absolute or climbing out "
                 "with '..')", hint="zip the files from inside their folder, with relative "
-                "names only", status=400)
+                "names only", status=400, code="zip_unsafe", message_zh=f"压缩包里有不安全的路径 {info.filename!r}", hint_zh="请在文件所在的文件夹里直接压缩，只用相对路径")
     total = sum(i.file_size for i in infos)
     if total > limits.max_uncompressed:
         raise GeoInputError(
             f"the zip declares {total / _MB:,.0f} MB uncompressed, over the limit of "
             f"{limits.max_uncompressed / _MB:,.0f} MB",
-            hint="upload a smaller extract, or split the data into several files", status=413)
+            hint="upload a smaller extract, or split the data into several files", status=413, code="upload_too_large", message_zh=f"压缩包解压后有 {total / _MB:,.0f} MB，超过了 {limits.max_uncompressed / _MB:,.0f} MB 的上限", hint_zh="请上传较小的数据，或拆分成几个文件")
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > limits.ratio_floor and ratio > limits.max_ratio:
             raise GeoInputError(
                 f"the zip member {info.filename!r} expands {ratio:,.0f} times "
                 f"({info.file_size / _MB:,.0f} MB): this looks like a zip bomb",
-                hint="upload the real data files zipped normally", status=413)
+                hint="upload the real data files zipped normally", status=413, code="upload_too_large", message_zh=f"压缩包里的 {info.filename!r} 解压后膨胀 {ratio:,.0f} 倍，像是“压缩炸弹”", hint_zh="请上传正常压缩的数据文件")
         if info.flag_bits & 0x1:
             raise GeoInputError(f"the zip member {info.filename!r} is password-protected",
-                                hint="zip the files again without a password", status=422)
+                                hint="zip the files again without a password", status=422, code="zip_invalid", message_zh=f"压缩包里的 {info.filename!r} 设了密码", hint_zh="请不加密码重新压缩")
     return [i for i in infos if not _is_junk(i.filename)]
 
 
@@ -132,7 +132,7 @@ def extract(data: bytes, members: list[zipfile.ZipInfo], dest: str, limits: Limi
                                                              for p in out.values()}
                                   else f"{n}_{base}")
             if os.path.dirname(os.path.abspath(target)) != os.path.abspath(dest):
-                raise GeoInputError(f"unsafe zip member {info.filename!r}", status=400)
+                raise GeoInputError(f"unsafe zip member {info.filename!r}", status=400, code="zip_unsafe", message_zh=f"压缩包里有不安全的文件 {info.filename!r}")
             try:
                 with zf.open(info) as src, open(target, "wb") as dst:
                     while chunk := src.read(1 << 20):
@@ -141,13 +141,13 @@ def extract(data: bytes, members: list[zipfile.ZipInfo], dest: str, limits: Limi
                             raise GeoInputError(
                                 "the zip unpacks to more than its declared size and over the "
                                 f"limit of {limits.max_uncompressed / _MB:,.0f} MB",
-                                hint="upload a smaller extract", status=413)
+                                hint="upload a smaller extract", status=413, code="upload_too_large", message_zh=f"压缩包解压后超过了 {limits.max_uncompressed / _MB:,.0f} MB 的上限", hint_zh="请上传较小的数据")
                         dst.write(chunk)
             except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError,
                     RuntimeError) as e:
                 raise GeoInputError(f"the zip member {info.filename!r} cannot be unpacked ({e})",
                                     hint="zip the files again (plain deflate) and re-upload",
-                                    status=400) from e
+                                    status=400, code="zip_invalid", message_zh=f"压缩包里的 {info.filename!r} 无法解压", hint_zh="请用普通的 zip 方式重新压缩后上传") from e
             out[info.filename] = target
     return out
 
@@ -160,9 +160,9 @@ def read_member(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> bytes:
                 content = src.read(limits.max_uncompressed + 1)
         except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as e:
             raise GeoInputError(f"the zip member {info.filename!r} cannot be unpacked ({e})",
-                                hint="zip the files again and re-upload", status=400) from e
+                                hint="zip the files again and re-upload", status=400, code="zip_invalid", message_zh=f"压缩包里的 {info.filename!r} 无法解压", hint_zh="请重新压缩后上传") from e
     if len(content) > limits.max_uncompressed:
-        raise GeoInputError("the zip unpacks to more than the limit", status=413)
+        raise GeoInputError("the zip unpacks to more than the limit", status=413, code="upload_too_large", message_zh="压缩包解压后超过了大小上限", hint_zh="请上传较小的数据")
     return content
 
 

@@ -56,7 +56,7 @@ def parse_crs(crs: Any) -> pyproj.CRS | None:
     try:
         return pyproj.CRS.from_user_input(value)
     except (CRSError, TypeError, ValueError) as e:
-        raise GeoInputError(f"unknown CRS {str(crs)[:80]!r}", hint=_CRS_HINT, status=400) from e
+        raise GeoInputError(f"unknown CRS {str(crs)[:80]!r}", hint=_CRS_HINT, status=400, code="bad_crs", message_zh=f"无法识别坐标参考系 {str(crs)[:80]!r}", hint_zh="例如 EPSG:4490（CGCS2000）或 EPSG:4547（CGCS2000 高斯-克吕格 3 度带 114°E）") from e
 
 
 def parse_datum(datum: str | None) -> str:
@@ -65,7 +65,7 @@ def parse_datum(datum: str | None) -> str:
         return normalise_datum(datum)
     except ValueError as e:
         raise GeoInputError(str(e), hint="datum is one of wgs84, cgcs2000, gcj02, bd09",
-                            status=400) from e
+                            status=400, code="bad_datum", message_zh="坐标基准无法识别", hint_zh="可选 WGS 84、CGCS2000、GCJ-02（高德、腾讯）、BD-09（百度）") from e
 
 
 def _geographic_ok(b: np.ndarray) -> np.ndarray:
@@ -140,7 +140,7 @@ def finish(gdf: gpd.GeoDataFrame, file_crs: Any, *, report: Report, crs: Any = N
                 f"the coordinates are not degrees (e.g. x={sample[0]:,.0f}, y={sample[1]:,.0f}) and the file does not "
                 "say which coordinate system they are in",
                 hint="include the .prj file of the shapefile, or declare the CRS (crs=EPSG:…); "
-                + _CRS_HINT, status=422)
+                + _CRS_HINT, status=422, code="bad_crs", message_zh="坐标不是经纬度，文件也没有说明所用的坐标系", hint_zh="请附上 Shapefile 的 .prj 文件，或注明坐标参考系（例如 EPSG:4547）")
         source_crs = pyproj.CRS.from_user_input(STORAGE_CRS)
         if assume == "warn":
             report.warn("crs_assumed", "the file has no coordinate system (.prj); its coordinates "

@@ -36,19 +36,19 @@ def check_geojson(data: bytes) -> Any:
     except UnicodeDecodeError as e:
         raise GeoInputError(f"the GeoJSON is not UTF-8 text (bad byte at position {e.start})",
                             hint="GeoJSON must be UTF-8 (RFC 7946); save it again as UTF-8",
-                            status=400) from e
+                            status=400, code="file_encoding", message_zh="GeoJSON 文件不是 UTF-8 编码", hint_zh="请另存为 UTF-8 编码（GeoJSON 标准要求）") from e
     try:
         return json.loads(text)
     except RecursionError as e:
         raise GeoInputError("the JSON is nested too deeply to be GeoJSON", hint=_HINT,
-                            status=422) from e
+                            status=422, code="geojson_invalid", message_zh="JSON 嵌套层数太多，不像 GeoJSON", hint_zh="请检查是否选对了文件") from e
     except json.JSONDecodeError as e:
         cut = e.pos >= len(text.rstrip()) - 1
         what = "the text ends early" if cut else e.msg
         tail = " (the file looks cut off)" if cut else ""
         raise GeoInputError(
             f"the GeoJSON is not valid JSON: {what} at line {e.lineno}, column {e.colno}{tail}",
-            hint=_HINT, status=400) from e
+            hint=_HINT, status=400, code="geojson_invalid", message_zh=f"GeoJSON 不是有效的 JSON：第 {e.lineno} 行第 {e.colno} 列有误" + ("（文件可能不完整）" if cut else ""), hint_zh="请用文本编辑器或 GIS 软件检查并重新导出") from e
 
 
 def check_crs_member(doc: dict) -> None:
@@ -84,7 +84,7 @@ def prepare_geojson(data: bytes) -> tuple[bytes, int, list[bool]]:
     if isinstance(doc, list):
         if not all(isinstance(f, dict) and f.get("type") == "Feature" for f in doc):
             raise GeoInputError("the JSON is a list, but not a list of GeoJSON Features",
-                                hint=_HINT, status=422)
+                                hint=_HINT, status=422, code="geojson_invalid", message_zh="JSON 是一个列表，但不是 GeoJSON 要素的列表")
         features = doc
         data = json.dumps({"type": "FeatureCollection", "features": doc},
                           ensure_ascii=False, allow_nan=True).encode()
@@ -95,7 +95,7 @@ def prepare_geojson(data: bytes) -> tuple[bytes, int, list[bool]]:
             features = doc.get("features")
             if not isinstance(features, list):
                 raise GeoInputError("the FeatureCollection has no 'features' list",
-                                    hint=_HINT, status=422)
+                                    hint=_HINT, status=422, code="geojson_invalid", message_zh="要素集合（FeatureCollection）里没有 features 列表")
         elif kind == "Feature":
             features = [doc]
         elif kind in _GEOMETRY_TYPES:
@@ -104,15 +104,15 @@ def prepare_geojson(data: bytes) -> tuple[bytes, int, list[bool]]:
             keys = ", ".join(list(map(str, doc))[:8])
             raise GeoInputError(
                 f"the JSON is not GeoJSON: its 'type' is {kind!r} (keys: {keys})",
-                hint=_HINT, status=422)
+                hint=_HINT, status=422, code="geojson_invalid", message_zh=f"JSON 的类型是 {kind!r}，不是 GeoJSON")
     else:
-        raise GeoInputError("the JSON is not GeoJSON (not an object)", hint=_HINT, status=422)
+        raise GeoInputError("the JSON is not GeoJSON (not an object)", hint=_HINT, status=422, code="geojson_invalid", message_zh="JSON 内容不是 GeoJSON 对象")
     if not features:
         raise GeoInputError("the GeoJSON has no features", hint="add at least one feature",
-                            status=422)
+                            status=422, code="no_features", message_zh="GeoJSON 里没有要素", hint_zh="至少加入一个要素")
     has_geometry = [isinstance(f, dict) and isinstance(f.get("geometry"), dict)
                     for f in features]
     if not any(isinstance(f, dict) for f in features):
         raise GeoInputError("the FeatureCollection's features are not objects", hint=_HINT,
-                            status=422)
+                            status=422, code="geojson_invalid", message_zh="要素集合里的要素不是对象")
     return data, len(features), has_geometry

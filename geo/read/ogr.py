@@ -48,7 +48,7 @@ def list_layers(path: str | bytes) -> list[tuple[str, str | None]]:
     except _OGR_ERRORS as e:
         raise GeoInputError(f"the file cannot be opened as geodata ({_first_line(e)})",
                             hint="check that the file is complete and not damaged",
-                            status=422) from e
+                            status=422, code="file_unreadable", message_zh="文件无法作为地理数据打开", hint_zh="请检查文件是否完整、有没有损坏") from e
     return [(str(n), None if t is None else str(t)) for n, t in layers]
 
 
@@ -89,7 +89,7 @@ def read_layer(path: str | bytes, *, layer: str | int | None = None,
     except _OGR_ERRORS as e:
         raise GeoInputError(f"the file cannot be read as geodata ({_first_line(e)})",
                             hint="check that the file is complete and not damaged",
-                            status=422) from e
+                            status=422, code="file_unreadable", message_zh="文件无法作为地理数据读取", hint_zh="请检查文件是否完整、有没有损坏") from e
     n = len(field_data[0]) if len(field_data) else (0 if wkb is None else len(wkb))
     index = pd.RangeIndex(offset, offset + n)
     columns: dict[str, Any] = {}

@@ -69,7 +69,7 @@ def load_source(source: Any, filename: str | None = None) -> tuple[bytes, str]:
         if not os.path.isfile(path):
             shown = path if len(path) <= 200 else f"{path[:200]}…"
             raise GeoInputError(f"no such file: {shown}", hint="check the path; pass the "
-                                "content as bytes, not str", status=400)
+                                "content as bytes, not str", status=400, code="not_found_file", message_zh=f"找不到文件：{shown}", hint_zh="请检查路径")
         with open(path, "rb") as fh:
             data = fh.read()
         name = filename or os.path.basename(path)
@@ -80,13 +80,13 @@ def load_source(source: Any, filename: str | None = None) -> tuple[bytes, str]:
         name = filename or os.path.basename(str(getattr(source, "name", "") or ""))
     else:
         raise GeoInputError(f"cannot read a {type(source).__name__}",
-                            hint="pass a path, bytes or a binary file object", status=400)
+                            hint="pass a path, bytes or a binary file object", status=400, code="file_unreadable", message_zh=f"无法读取 {type(source).__name__} 类型的输入")
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         try:
             data = data.decode("utf-16").lstrip("\ufeff").encode("utf-8")
         except UnicodeDecodeError as e:
             raise GeoInputError("the file starts like UTF-16 text but is not valid UTF-16",
-                                hint="save it again as UTF-8 CSV", status=400) from e
+                                hint="save it again as UTF-8 CSV", status=400, code="file_encoding", message_zh="文件像是 UTF-16 文本，但编码有误", hint_zh="请另存为 UTF-8 编码的 CSV") from e
     return data, name
 
 
@@ -149,6 +149,22 @@ def _looks_like_text(head: bytes, truncated: bool = False) -> bool:
     return False
 
 
+#: Chinese messages and hints of the refused kinds (the English ones are in :func:`refuse`).
+MESSAGES_ZH = {
+    "7z": "文件是 7-Zip 压缩包，不接受这种格式", "rar": "文件是 RAR 压缩包，不接受这种格式",
+    "gzip": "文件是 gzip 压缩的，不接受这种格式", "xls": "文件是旧版 Excel（.xls）工作簿，不接受这种格式",
+    "shp": "文件只是单独的 .shp：Shapefile 由几个文件组成",
+    "sqlite": "文件是 SQLite 数据库，但不是 GeoPackage", "xml": "文件是 XML，但既不是 KML 也不是 GPX",
+}
+HINTS_ZH = {
+    "7z": "请解压后改用 .zip 上传，或直接上传数据文件",
+    "rar": "请解压后改用 .zip 上传，或直接上传数据文件",
+    "gzip": "请上传未压缩的文件，或改用 .zip", "xls": "请在 Excel/WPS 中另存为 .xlsx 或 UTF-8 CSV 后上传",
+    "shp": "请把 .shp、.shx、.dbf、.prj（和 .cpg）一起压缩成 .zip 上传",
+    "sqlite": "请从中导出数据", "xml": "可用格式：GeoJSON、压缩的 Shapefile、GeoPackage、KML/KMZ、GPX、CSV、Excel",
+}
+
+
 def refuse(kind: str, name: str) -> GeoInputError:
     """The error for a content kind the reader does not take.
 
@@ -165,7 +181,7 @@ def refuse(kind: str, name: str) -> GeoInputError:
         return GeoInputError(
             f"the file{shown} is named like {named} but its content is binary ({kind}), "
             f"not {named} text", hint=f"check that you picked the right file; accepted: {ACCEPTED}",
-            status=415)
+            status=415, code="unsupported_format", message_zh=f"文件{shown}的扩展名是 {named}，但内容是二进制（{kind}）", hint_zh="请检查是否选对了文件")
     messages = {
         "7z": ("the file is a 7-Zip archive, which is not accepted",
                "unpack it and upload the data as a .zip, or the file itself"),
@@ -186,13 +202,13 @@ def refuse(kind: str, name: str) -> GeoInputError:
         return GeoInputError(
             f"the file{shown} is one part of a shapefile, which is several files",
             hint="zip the .shp, .shx, .dbf, .prj (and .cpg) together and upload the .zip",
-            status=422)
+            status=422, code="unsupported_format", message_zh=f"文件{shown}只是 Shapefile 的一部分", hint_zh="请把 .shp、.shx、.dbf、.prj（和 .cpg）一起压缩成 .zip 上传")
     if kind in messages:
         msg, hint = messages[kind]
-        return GeoInputError(msg, hint=hint, status=415)
+        return GeoInputError(msg, hint=hint, status=415, code="unsupported_format", message_zh=MESSAGES_ZH.get(kind, "不支持这种文件格式"), hint_zh=HINTS_ZH.get(kind, ""))
     return GeoInputError(
         f"the file{shown} is not a geodata format the atlas reads ({kind} content)",
-        hint=f"accepted: {ACCEPTED}", status=415)
+        hint=f"accepted: {ACCEPTED}", status=415, code="unsupported_format", message_zh=f"文件{shown}不是图集能读取的地理数据格式（{kind}）", hint_zh="可用格式：GeoJSON、压缩的 Shapefile、GeoPackage、KML/KMZ、GPX、CSV、Excel（.xlsx）")
 
 
 def as_stream(data: bytes) -> io.BytesIO:

@@ -35,6 +35,8 @@ from .coords import find_columns, find_wkt_column, parse_degrees
 
 _HINT_COLUMNS = ("name the coordinate columns lon/lat, longitude/latitude or 经度/纬度 "
                  "(decimal degrees or 116°05′30″), or add a WKT column")
+_HINT_COLUMNS_ZH = ("表格需要经度、纬度两列（列名如“经度/纬度”“lon/lat”“x/y”），"
+                    "数值可以是十进制度或度分秒")
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -60,7 +62,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise GeoInputError("the text file is neither UTF-8 nor GBK/GB18030",
-                        hint="save it again as 'CSV UTF-8' in Excel or WPS", status=400)
+                        hint="save it again as 'CSV UTF-8' in Excel or WPS", status=400, code="file_encoding", message_zh="文本文件既不是 UTF-8 也不是 GBK/GB18030 编码", hint_zh="请在 Excel 或 WPS 中另存为“CSV UTF-8”")
 
 
 def read_csv(data: bytes, *, report: Report) -> gpd.GeoDataFrame:
@@ -78,7 +80,7 @@ def read_csv(data: bytes, *, report: Report) -> gpd.GeoDataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as e:
         raise GeoInputError(f"the CSV cannot be parsed: {str(e).strip()[:200]}",
                             hint="check that every row has as many fields as the header and "
-                            "that quotes are balanced", status=422) from e
+                            "that quotes are balanced", status=422, code="file_unreadable", message_zh="CSV 文件无法解析", hint_zh="请检查每一行的字段数是否与表头一致、引号是否成对") from e
     # Data rows start on line 2 of the file (line 1 is the header).
     return table_to_geodataframe(frame, report=report, first_row=2, where="line")
 
@@ -95,12 +97,12 @@ def read_xlsx(data: bytes, *, sheet: str | None, report: Report) -> gpd.GeoDataF
     except Exception as e:  # openpyxl raises many kinds for damaged workbooks
         raise GeoInputError(f"the Excel workbook cannot be read ({str(e)[:200]})",
                             hint="open it in Excel/WPS and save it again as .xlsx, or export "
-                            "CSV (UTF-8)", status=422) from e
+                            "CSV (UTF-8)", status=422, code="file_unreadable", message_zh="Excel 工作簿无法读取", hint_zh="请在 Excel/WPS 中打开后另存为 .xlsx，或导出 UTF-8 CSV") from e
     names = list(sheets)
     if sheet is not None:
         if sheet not in sheets:
             raise GeoInputError(f"the workbook has no sheet {sheet!r}",
-                                hint="sheets: " + ", ".join(names), status=422)
+                                hint="sheets: " + ", ".join(names), status=422, code="layer_not_in_file", message_zh=f"工作簿里没有名为 {sheet!r} 的工作表", hint_zh="可选工作表：" + "、".join(names))
         chosen = sheet
     else:
         usable = [n for n in names if find_columns(sheets[n].columns)
@@ -108,7 +110,7 @@ def read_xlsx(data: bytes, *, sheet: str | None, report: Report) -> gpd.GeoDataF
         if not usable:
             cols = ", ".join(str(c) for c in sheets[names[0]].columns[:20]) if names else ""
             raise GeoInputError(f"no sheet of the workbook has coordinate columns (first sheet "
-                                f"has: {cols})", hint=_HINT_COLUMNS, status=422)
+                                f"has: {cols})", hint=_HINT_COLUMNS, status=422, code="no_coordinates", message_zh="工作簿的各个工作表都没有经纬度列", hint_zh=_HINT_COLUMNS_ZH)
         chosen = usable[0]
         if len(names) > 1:
             report.warn("sheet_chosen", f"read sheet {chosen!r} of {len(names)}",
@@ -147,7 +149,7 @@ def table_to_geodataframe(frame: pd.DataFrame, *, report: Report, first_row: int
     if pair is None and wkt_col is None:
         cols = ", ".join(str(c) for c in frame.columns[:20])
         raise GeoInputError(f"no longitude/latitude columns found (columns: {cols})",
-                            hint=_HINT_COLUMNS, status=422)
+                            hint=_HINT_COLUMNS, status=422, code="no_coordinates", message_zh=f"没有找到经纬度列（现有列：{cols}）", hint_zh=_HINT_COLUMNS_ZH)
     keep = ~blank_rows
     if pair is not None:
         lon_col, lat_col = pair

@@ -1,5 +1,5 @@
 /* Xilingol Grassland Atlas — the page's first script, inlined at the top of <head>
- * by webmap/pages.py (not loaded from here).
+ * by webmap/pages/map_pages.py (not loaded from here).
  *
  * It runs before any script or style sheet is fetched and starts downloading the
  * features of the layers the page shows first, so that they arrive while Leaflet

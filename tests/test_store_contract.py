@@ -1,0 +1,220 @@
+"""The Store contract, part two: every capability :class:`layers.store.Store` declares.
+
+Each test runs on both backends (a fresh GeoPackage file and a fresh PostGIS database
+of the throwaway cluster, tests/pg.py) with the expected values written once, so
+neither backend can drift.  :data:`DECLARED` is checked against the interface itself:
+a capability added to ``Store`` without a test here fails
+``test_every_declared_capability_is_tested``.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import geopandas as gpd
+import mapbox_vector_tile
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo.vector_tiles import tile_for_lonlat
+from layers.memory import MemoryLayer
+from layers.open import open_store
+from layers.store import (
+    LayerExists,
+    LayerNotFound,
+    NotSupported,
+    QueryError,
+    Store,
+    VersionConflict,
+    VersionNotFound,
+)
+from tests.test_store import META, sites
+
+#: Every public method of the interface, each exercised by a test below.
+DECLARED = {
+    "list_layers", "info", "exists", "get", "get_feature", "properties", "query",
+    "in_memory", "tile", "put", "put_many", "delete", "versions", "restore",
+    "delete_version", "check", "close", "location",
+}
+
+
+def test_every_declared_capability_is_tested():
+    public = {n for n, _ in inspect.getmembers(Store) if not n.startswith("_")}
+    assert public == DECLARED
+    # Both backends implement every abstract capability (nothing left to probe for).
+    from layers.gpkg import GeoPackageStore
+    from layers.postgis import PostGISStore
+
+    assert not GeoPackageStore.__abstractmethods__ and not PostGISStore.__abstractmethods__
+
+
+@pytest.fixture()
+def store(backend_store_url):
+    s = open_store(backend_store_url)
+    s.put("sites", sites(), meta=META)
+    yield s
+    s.close()
+
+
+def points(n: int, seed: int = 0, **columns) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    return gpd.GeoDataFrame(
+        {"name_zh": [f"点{i}" for i in range(n)], "v": np.arange(n), **columns},
+        geometry=shapely.points(rng.uniform(115, 117, n), rng.uniform(43, 45, n)), crs=4326)
+
+
+def test_location_names_the_store_without_secrets(store, backend):
+    assert store.location
+    if backend == "postgis":
+        assert store.location.startswith("postgresql://") and "@" not in store.location
+
+
+def test_properties_are_the_stored_kinds(store):
+    assert store.properties("sites") == {
+        "name_zh": "str", "seq": "int", "invest_yi": "float", "done": "bool", "maybe": "bool",
+        "fid_": "int", "增长%": "str"}
+    with pytest.raises(LayerNotFound):
+        store.properties("nope")
+
+
+def test_in_memory_where_the_backend_keeps_a_copy(store, backend):
+    layer = store.in_memory("sites")
+    if backend == "gpkg":
+        assert isinstance(layer, MemoryLayer) and layer.info == store.info("sites")
+        assert layer.gdf is store.get("sites")
+        assert layer.select(bbox=(115.5, 43.5, 116.5, 44.5)).tolist() == [0, 5]
+    else:
+        assert layer is None
+    with pytest.raises(LayerNotFound):
+        store.in_memory("nope")
+
+
+def test_tile_carries_fids_and_name(store):
+    z = 8
+    x, y = tile_for_lonlat(116.0, 44.0, z)
+    decoded = mapbox_vector_tile.decode(store.tile("sites", z, x, y))["sites"]["features"]
+    by_id = {f["id"]: f["properties"] for f in decoded}
+    assert by_id[1] == {"name": "锡林浩特"}
+    assert 6 in by_id  # the box around Xilinhot
+    assert store.tile("sites", z, 0, 0) == b""
+
+
+def test_get_feature(store):
+    assert store.get_feature("sites", 2)["name_zh"].tolist() == ["多伦"]
+    assert store.get_feature("sites", 99) is None
+
+
+def test_query_sortby_and_properties(store):
+    res = store.query("sites", sortby=[("invest_yi", False)], properties=["name_zh"])
+    # 12.25, 3.0 (fid 3), 3.0 (fid 6), 1.5, 0.0, missing last; ties by fid.
+    assert res.features.index.tolist() == [5, 3, 6, 1, 4, 2]
+    assert res.features.columns.tolist() == ["name_zh", "geometry"]
+    assert res.number_matched == 6 and not res.estimated
+    by_name = store.query("sites", sortby=[("name_zh", True)], limit=3)
+    # Code-point order, as Python sorts: "3.0" < "<b>x</b>" < "True"; the missing name last.
+    assert by_name.features["name_zh"].tolist() == sorted(["3.0", "<b>x</b>", "True"])
+    with pytest.raises(QueryError):
+        store.query("sites", sortby=[("nope", True)])
+    with pytest.raises(QueryError):
+        store.query("sites", properties=["nope"])
+
+
+def test_query_conditions_not_built_yet_are_refused_cleanly(store):
+    with pytest.raises(NotSupported) as e:
+        store.query("sites", where={"op": "=", "args": [{"property": "seq"}, 1]})
+    assert e.value.code == "not_supported" and e.value.message_zh
+    with pytest.raises(NotSupported):
+        store.query("sites", datetime="2023-01-01")
+
+
+def test_count_estimate_is_allowed_and_flagged(store):
+    res = store.query("sites", bbox=(115, 42, 118, 46), count="estimate")
+    assert res.number_matched >= res.number_returned
+    assert res.estimated in (True, False)
+
+
+def test_create_only_refuses_an_existing_layer_inside_the_write(store):
+    before = store.info("sites")
+    with pytest.raises(LayerExists) as e:
+        store.put("sites", points(3), create_only=True)
+    assert e.value.code == "layer_exists"
+    assert store.info("sites") == before and store.check() == []
+    info = store.put("fresh", points(3), create_only=True)
+    assert info.version_number == 1 and info.count == 3
+
+
+def test_put_many_lands_all_or_nothing(store):
+    infos = store.put_many({"a": (points(4), {"title": "甲"}), "b": (points(2), None)})
+    assert {n: (i.count, i.version_number) for n, i in infos.items()} == {"a": (4, 1), "b": (2, 1)}
+    assert store.info("a").meta == {"title": "甲"}
+    before = {i.name: i.version for i in store.list_layers()}
+    # The second layer cannot be written (an unsigned integer beyond 64 bits): the first
+    # one's new version, already inserted in the same transaction, must not land either.
+    bad = points(2, big=np.array([2**64 - 1, 1], dtype="uint64"))
+    with pytest.raises(Exception):  # noqa: B017 - SQLite and PostgreSQL word it differently
+        store.put_many({"a": (points(9), None), "c": (bad, None)})
+    assert {i.name: i.version for i in store.list_layers()} == before
+    assert not store.exists("c") and store.info("a").count == 4
+    assert store.check() == []
+
+
+def test_versions_are_numbered_kept_and_listed_newest_first(store):
+    store.put("sites", points(2), meta={"title": "v2", "note": "月报"})
+    store.put("sites", points(3), meta={"title": "v3"})
+    versions = store.versions("sites")
+    assert [(v.number, v.count, v.current) for v in versions] == [
+        (3, 3, True), (2, 2, False), (1, 6, False)]
+    assert versions[1].meta == {"title": "v2", "note": "月报"}
+    assert versions[2].meta == META and versions[2].restored_from is None
+    assert all(v.created.endswith("Z") for v in versions)
+    assert store.info("sites").version_number == 3
+    pd.testing.assert_frame_equal(store.get("sites", 1), store.get("sites", 1))
+    assert store.get("sites", 1)["name_zh"].tolist()[:2] == ["锡林浩特", "多伦"]
+    assert len(store.get("sites", 2)) == 2
+    with pytest.raises(VersionNotFound):
+        store.get("sites", 7)
+    with pytest.raises(LayerNotFound):
+        store.versions("nope")
+    assert store.check() == []
+
+
+def test_restore_writes_an_exact_copy_as_the_next_version(store):
+    original = store.get("sites").copy()
+    store.put("sites", points(2))
+    info = store.restore("sites", 1, meta={"author": "管理员"})
+    assert info.version_number == 3 and info.count == 6
+    assert info.meta == {**META, "author": "管理员", "restored_from": 1}
+    pd.testing.assert_frame_equal(store.get("sites"), original)
+    assert store.properties("sites")["seq"] == "int"
+    v = store.versions("sites")[0]
+    assert (v.number, v.restored_from, v.current) == (3, 1, True)
+    with pytest.raises(VersionNotFound):
+        store.restore("sites", 9)
+    assert store.check() == []
+
+
+def test_delete_version_keeps_the_current_one(store):
+    store.put("sites", points(2))
+    with pytest.raises(VersionConflict) as e:
+        store.delete_version("sites", 2)
+    assert e.value.code == "version_current"
+    assert store.delete_version("sites", 1) is True
+    assert store.delete_version("sites", 1) is False
+    assert [v.number for v in store.versions("sites")] == [2]
+    # Numbers are never reused: the next write is 3.
+    assert store.put("sites", points(1)).version_number == 3
+    assert store.check() == []
+
+
+def test_delete_removes_every_version(store):
+    store.put("sites", points(2))
+    assert store.delete("sites") is True
+    assert not store.exists("sites") and store.check() == []
+    assert store.put("sites", points(1)).version_number == 1  # a new layer starts again
+
+
+def test_close_and_reuse(store):
+    store.close()
+    assert store.info("sites").count == 6  # the store reopens what it needs
