@@ -23,6 +23,9 @@ True
 
 from __future__ import annotations
 
+import re
+import threading
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -332,3 +335,333 @@ def transform_geometries(geoms, datum_from: str, datum_to: str):
         return np.column_stack([lon, lat])
 
     return shapely.transform(arr, _convert)
+
+
+# -- Output CRSs (OGC API – Features Part 2) ------------------------------------------------
+# The atlas stores lon/lat in EPSG:4326, i.e. OGC:CRS84 axis order.  Every other CRS is an
+# output (``crs=``) or an input for bounding boxes and filter literals (``bbox-crs``,
+# ``filter-crs``), with the axis order the CRS itself defines: EPSG:4326 and EPSG:4490 are
+# latitude first, the CGCS2000 Gauss-Krüger CRSs northing (X) first, EPSG:3857 easting first.
+
+#: The OGC URI of CRS84 (WGS 84, longitude first), the default of OGC API – Features.
+CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: The OGC URI of an EPSG code.
+EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{code}"
+
+#: CGCS2000 3-degree Gauss-Krüger zones in EPSG: zone 25 (75°E) … zone 45 (135°E).  The "CM"
+#: CRSs (EPSG:4534–4554) have a false easting of 500 km; the "zone" CRSs (EPSG:4513–4533)
+#: put the zone number in front of it (39 500 000 m at 117°E).
+_GK3_CM_FIRST, _GK3_ZONE_FIRST, _GK3_FIRST_ZONE, _GK3_LAST_ZONE = 4534, 4513, 25, 45
+
+#: The League's four zones (111.1–120.0°E): central meridians 111, 114, 117, 120°E.
+LEAGUE_GK_CM = (4546, 4547, 4548, 4549)
+LEAGUE_GK_ZONE = (4525, 4526, 4527, 4528)
+
+#: Output CRSs every collection offers, CRS84 first (the default).
+OUTPUT_CRS: tuple[str, ...] = (
+    "OGC:CRS84", "EPSG:4326", "EPSG:4490",
+    *(f"EPSG:{c}" for c in LEAGUE_GK_CM), *(f"EPSG:{c}" for c in LEAGUE_GK_ZONE),
+    "EPSG:3857",
+)
+
+class CrsInfo:
+    """One coordinate reference system as the API speaks of it.
+
+    Attributes
+    ----------
+    code : str
+        ``"OGC:CRS84"`` or ``"EPSG:<n>"``.
+    uri : str
+        Its OGC URI (``http://www.opengis.net/def/crs/EPSG/0/4548``).
+    name : str
+        Its name in the EPSG registry (``CGCS2000 / 3-degree Gauss-Kruger CM 117E``).
+    first_axis_north : bool
+        True when coordinates are written latitude/northing first (EPSG:4326, 4490, the
+        Gauss-Krüger CRSs); False for CRS84 and EPSG:3857.
+    geographic : bool
+        True for degrees, False for a projected CRS in metres.
+
+    Examples
+    --------
+    >>> c = parse_crs("http://www.opengis.net/def/crs/EPSG/0/4548")
+    >>> c.code, c.first_axis_north, c.geographic
+    ('EPSG:4548', True, False)
+    >>> c.header
+    '<http://www.opengis.net/def/crs/EPSG/0/4548>'
+    """
+
+    __slots__ = ("code", "uri", "name", "first_axis_north", "geographic", "crs")
+
+    def __init__(self, code: str, crs) -> None:
+        self.code = code
+        self.crs = crs
+        self.uri = CRS84_URI if code == "OGC:CRS84" else EPSG_URI.format(code=code.split(":")[1])
+        self.name = crs.name
+        self.first_axis_north = crs.axis_info[0].direction.lower() in ("north", "south")
+        self.geographic = bool(crs.is_geographic)
+
+    @property
+    def header(self) -> str:
+        """The value of a ``Content-Crs`` header: the URI in angle brackets."""
+        return f"<{self.uri}>"
+
+    def __repr__(self) -> str:
+        return f"CrsInfo({self.code!r}, {self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CrsInfo) and other.code == self.code
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+
+def crs_uri(code: str | int) -> str:
+    """The OGC URI of ``code`` (``"EPSG:4548"``, ``4548``, ``"OGC:CRS84"``, a URI …).
+
+    Examples
+    --------
+    >>> crs_uri(4548)
+    'http://www.opengis.net/def/crs/EPSG/0/4548'
+    >>> crs_uri("CRS84")
+    'http://www.opengis.net/def/crs/OGC/1.3/CRS84'
+    """
+    return parse_crs(code).uri
+
+
+def _crs_code(value: str | int) -> str | None:
+    """``"OGC:CRS84"`` / ``"EPSG:<n>"`` for the accepted spellings, else None."""
+    s = str(value).strip()
+    if re.fullmatch(r"(?i)(OGC:)?CRS:?84|urn:ogc:def:crs:OGC:1\.3:CRS84|"
+                    r"https?://www\.opengis\.net/def/crs/OGC/1\.3/CRS84|\[?OGC:CRS84\]?", s):
+        return "OGC:CRS84"
+    m = re.fullmatch(r"(?i)(?:\[?EPSG:(\d{1,6})\]?|(\d{1,6})|urn:ogc:def:crs:EPSG:[\d.]*:(\d{1,6})"
+                     r"|https?://www\.opengis\.net/def/crs/EPSG/0/(\d{1,6}))", s)
+    if m:
+        return "EPSG:" + str(int(next(g for g in m.groups() if g)))
+    return None
+
+
+def parse_crs(value: str | int, allowed: tuple[str, ...] | None = None) -> CrsInfo:
+    """Read a CRS given as an OGC URI, ``EPSG:n``, ``urn:ogc:def:crs:EPSG::n``, ``n`` or CRS84.
+
+    Parameters
+    ----------
+    value : str or int
+        The CRS as a client sends it in ``crs``, ``bbox-crs`` or ``filter-crs``.
+    allowed : tuple of str, optional
+        Codes (``"EPSG:4548"``) the caller offers; anything else is refused.
+
+    Returns
+    -------
+    CrsInfo
+
+    Raises
+    ------
+    GeoInputError
+        For an unknown spelling, an EPSG code that is not a CRS, or one not ``allowed``.
+
+    Examples
+    --------
+    >>> parse_crs("EPSG:4490").first_axis_north, parse_crs("OGC:CRS84").first_axis_north
+    (True, False)
+    >>> parse_crs("urn:ogc:def:crs:EPSG::4527").name
+    'CGCS2000 / 3-degree Gauss-Kruger zone 39'
+    >>> parse_crs("EPSG:99999")
+    Traceback (most recent call last):
+    ...
+    geo.errors.GeoInputError: unknown CRS 'EPSG:99999'
+    """
+    from .errors import GeoInputError
+
+    code = _crs_code(value)
+    crs = _pyproj_crs(code) if code else None
+    if crs is None:
+        raise GeoInputError(
+            f"unknown CRS {str(value)[:80]!r}",
+            hint="give an OGC URI such as http://www.opengis.net/def/crs/EPSG/0/4548 "
+                 "(CGCS2000 / 3-degree Gauss-Kruger CM 117E) or "
+                 "http://www.opengis.net/def/crs/OGC/1.3/CRS84", status=400)
+    if allowed is not None and code not in allowed:
+        raise GeoInputError(
+            f"CRS {code} is not offered here",
+            hint="offered: " + ", ".join(crs_uri(c) for c in allowed), status=400)
+    return CrsInfo(code, crs)
+
+
+@lru_cache(maxsize=256)
+def _pyproj_crs(code: str):
+    """The pyproj CRS of ``code``, cached; None if PROJ does not know it."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        crs = CRS.from_user_input(code)
+    except CRSError:
+        return None
+    return crs if crs.is_geographic or crs.is_projected else None
+
+
+# pyproj Transformers must not be shared between threads: one cache per thread.
+_LOCAL = threading.local()
+
+
+def _transformer(src: str, dst: str):
+    """A pyproj Transformer in authority axis order (``always_xy=False``), per thread."""
+    from pyproj import Transformer
+
+    cache = _LOCAL.__dict__.setdefault("transformers", {})
+    key = (src, dst)
+    if key not in cache:
+        cache[key] = Transformer.from_crs(_pyproj_crs(src), _pyproj_crs(dst), always_xy=False)
+    return cache[key]
+
+
+def transform_coordinates(x: ArrayLike, y: ArrayLike, src: str | CrsInfo,
+                          dst: str | CrsInfo) -> tuple[NDArray, NDArray]:
+    """Transform coordinate arrays between CRSs, each in its own axis order.
+
+    ``x`` is the first coordinate as written in ``src`` (longitude for CRS84, latitude
+    for EPSG:4326/4490, northing for Gauss-Krüger); the result is in ``dst``'s order.
+
+    Examples
+    --------
+    >>> n, e = transform_coordinates([117.0], [44.0], "OGC:CRS84", "EPSG:4548")
+    >>> round(float(e[0]), 3), round(float(n[0]) / 1000, 1)
+    (500000.0, 4873.8)
+    """
+    s = src if isinstance(src, CrsInfo) else parse_crs(src)
+    d = dst if isinstance(dst, CrsInfo) else parse_crs(dst)
+    x, y = _as_arrays(x, y)
+    if s.code == d.code:
+        return x.copy(), y.copy()
+    a, b = _transformer(s.code, d.code).transform(x, y)
+    return np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")
+
+
+def transform_geometries_crs(geoms, src: str | CrsInfo, dst: str | CrsInfo):
+    """Reproject an array of shapely geometries, honouring both CRSs' axis order.
+
+    One vectorised :func:`shapely.transform` over every vertex.  Stored atlas geometries
+    are lon/lat, so their ``src`` is ``"OGC:CRS84"``; with ``dst="EPSG:4548"`` the result
+    holds (northing, easting) pairs, as EPSG defines that CRS.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> g = transform_geometries_crs([shapely.Point(116.5, 44.0)], "OGC:CRS84", "EPSG:4326")
+    >>> g[0].x, g[0].y
+    (44.0, 116.5)
+    """
+    import shapely
+
+    s = src if isinstance(src, CrsInfo) else parse_crs(src)
+    d = dst if isinstance(dst, CrsInfo) else parse_crs(dst)
+    arr = np.asarray(geoms, dtype=object)
+    if s.code == d.code:
+        return arr
+
+    def _convert(coords: NDArray) -> NDArray:
+        a, b = transform_coordinates(coords[:, 0], coords[:, 1], s, d)
+        return np.column_stack([a, b])
+
+    return shapely.transform(arr, _convert)
+
+
+def bbox_polygon(bbox: tuple[float, float, float, float] | list[float], crs: str | CrsInfo,
+                 densify: int = 32):
+    """The rectangle ``bbox`` of ``crs`` as a lon/lat (CRS84) polygon.
+
+    ``bbox`` holds the lower corner then the upper corner, each in ``crs``'s axis order
+    (``bbox-crs=EPSG:4326`` is lat/lon: ``minlat,minlon,maxlat,maxlon``).  A projected
+    rectangle is not a rectangle in degrees, so each edge gets ``densify`` points before
+    it is transformed.
+
+    Examples
+    --------
+    >>> p = bbox_polygon((43.0, 115.0, 44.5, 117.0), "EPSG:4326")
+    >>> p.bounds
+    (115.0, 43.0, 117.0, 44.5)
+    """
+    import shapely
+
+    c = crs if isinstance(crs, CrsInfo) else parse_crs(crs)
+    a0, b0, a1, b1 = (float(v) for v in bbox)
+    t = np.linspace(0.0, 1.0, densify + 1)[:-1]
+    ring_a = np.concatenate([a0 + (a1 - a0) * t, np.full_like(t, a1), a1 - (a1 - a0) * t,
+                             np.full_like(t, a0)])
+    ring_b = np.concatenate([np.full_like(t, b0), b0 + (b1 - b0) * t, np.full_like(t, b1),
+                             b1 - (b1 - b0) * t])
+    lon, lat = transform_coordinates(ring_a, ring_b, c, "OGC:CRS84")
+    if c.code == "OGC:CRS84" or c.code in ("EPSG:4326", "EPSG:4490"):
+        lon, lat = np.round(lon, 12), np.round(lat, 12)  # degrees in, degrees out: keep them
+    return shapely.Polygon(np.column_stack([lon, lat]))
+
+
+def bbox_to_crs84(bbox: tuple[float, float, float, float] | list[float],
+                  crs: str | CrsInfo) -> tuple[float, float, float, float]:
+    """The lon/lat envelope of ``bbox`` given in ``crs`` (see :func:`bbox_polygon`).
+
+    Examples
+    --------
+    >>> n, e = transform_coordinates([117.0], [44.0], "OGC:CRS84", "EPSG:4548")
+    >>> box = bbox_to_crs84((n[0] - 1000, e[0] - 1000, n[0] + 1000, e[0] + 1000), "EPSG:4548")
+    >>> [round(v, 3) for v in box]  # 2 km square around (117°E, 44°N), northing first
+    [116.988, 43.991, 117.012, 44.009]
+    """
+    return tuple(float(v) for v in bbox_polygon(bbox, crs).bounds)
+
+
+class GaussKrugerZone:
+    """A CGCS2000 3-degree Gauss-Krüger zone.
+
+    Attributes
+    ----------
+    zone : int
+        Zone number (37–40 in the League).
+    central_meridian : int
+        Degrees east (3 × zone).
+    epsg_cm : int
+        EPSG code with a 500 km false easting ("CM 117E": EPSG:4548).
+    epsg_zone : int
+        EPSG code with the zone number in front of the easting ("zone 39": EPSG:4527).
+    """
+
+    __slots__ = ("zone", "central_meridian", "epsg_cm", "epsg_zone")
+
+    def __init__(self, zone: int) -> None:
+        self.zone = zone
+        self.central_meridian = 3 * zone
+        self.epsg_cm = _GK3_CM_FIRST + zone - _GK3_FIRST_ZONE
+        self.epsg_zone = _GK3_ZONE_FIRST + zone - _GK3_FIRST_ZONE
+
+    def __repr__(self) -> str:
+        return (f"GaussKrugerZone(zone={self.zone}, central_meridian={self.central_meridian}, "
+                f"epsg_cm={self.epsg_cm}, epsg_zone={self.epsg_zone})")
+
+
+def gk_zone(lon: float) -> GaussKrugerZone:
+    """The CGCS2000 3-degree Gauss-Krüger zone of a longitude.
+
+    Zone ``n`` spans ``3n - 1.5`` to ``3n + 1.5`` degrees east (a longitude on a boundary
+    belongs to the eastern zone).  China's zones run from 25 (75°E) to 45 (135°E).
+
+    Raises
+    ------
+    GeoInputError
+        For a longitude outside 73.5–136.5°E (no CGCS2000 3-degree zone in EPSG).
+
+    Examples
+    --------
+    >>> gk_zone(116.07)
+    GaussKrugerZone(zone=39, central_meridian=117, epsg_cm=4548, epsg_zone=4527)
+    >>> [gk_zone(x).central_meridian for x in (111.1, 112.49, 112.5, 120.0)]
+    [111, 111, 114, 120]
+    """
+    from .errors import GeoInputError
+
+    x = float(lon)
+    zone = int(np.floor((x + 1.5) / 3.0))
+    if not np.isfinite(x) or not _GK3_FIRST_ZONE <= zone <= _GK3_LAST_ZONE:
+        raise GeoInputError(f"longitude {lon} has no CGCS2000 3-degree Gauss-Kruger zone",
+                            hint="zones 25-45 cover 73.5-136.5 degrees east", status=400)
+    return GaussKrugerZone(zone)
