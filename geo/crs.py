@@ -665,3 +665,41 @@ def gk_zone(lon: float) -> GaussKrugerZone:
         raise GeoInputError(f"longitude {lon} has no CGCS2000 3-degree Gauss-Kruger zone",
                             hint="zones 25-45 cover 73.5-136.5 degrees east", status=400)
     return GaussKrugerZone(zone)
+
+
+# -- GCJ-02 and BD-09 as declared CRSs ------------------------------------------------------------
+# A file in GCJ-02 or BD-09 coordinates must never say EPSG:4326: a GIS would overlay it on
+# WGS 84 data hundreds of metres off without a word.  No registry has a code for these
+# obfuscated datums, so exports declare a custom geographic CRS (longitude first) whose name
+# and datum say what the coordinates are; GDAL, QGIS and ArcGIS then show it as a custom CRS.
+_DATUM_CRS_NAMES = {
+    "gcj02": ("GCJ-02 (AMap/Gaode offset of WGS 84)",
+              "GCJ-02 obfuscated offset of World Geodetic System 1984",
+              "Coordinates shifted from WGS 84 by the GCJ-02 algorithm (AMap/Gaode, Tencent): "
+              "up to several hundred metres; not WGS 84, not EPSG:4326."),
+    "bd09": ("BD-09 (Baidu offset of GCJ-02)",
+             "BD-09 obfuscated offset of GCJ-02",
+             "Coordinates shifted from GCJ-02 by Baidu's BD-09 algorithm: several hundred "
+             "metres from WGS 84; not WGS 84, not EPSG:4326."),
+}
+
+
+def datum_crs_wkt(datum: str) -> str:
+    """WKT2 of the custom geographic CRS declaring GCJ-02 or BD-09 coordinates.
+
+    Examples
+    --------
+    >>> from pyproj import CRS
+    >>> c = CRS.from_wkt(datum_crs_wkt("gcj02"))
+    >>> c.name, c.to_epsg(min_confidence=1), [a.direction for a in c.axis_info]
+    ('GCJ-02 (AMap/Gaode offset of WGS 84)', None, ['east', 'north'])
+    """
+    key = normalise_datum(datum)
+    if key not in _DATUM_CRS_NAMES:
+        raise ValueError(f"{datum!r} is a registered datum: use EPSG:4326 or EPSG:4490")
+    name, datum_name, remark = _DATUM_CRS_NAMES[key]
+    deg = 'ANGLEUNIT["degree",0.0174532925199433]'
+    return (f'GEOGCRS["{name}",DATUM["{datum_name}",ELLIPSOID["WGS 84",6378137,298.257223563,'
+            f'LENGTHUNIT["metre",1]]],PRIMEM["Greenwich",0,{deg}],CS[ellipsoidal,2],'
+            f'AXIS["geodetic longitude (Lon)",east,ORDER[1],{deg}],'
+            f'AXIS["geodetic latitude (Lat)",north,ORDER[2],{deg}],REMARK["{remark}"]]')

@@ -1,8 +1,13 @@
-"""Write a layer as GeoJSON, CSV, GPX, KML or GeoPackage bytes, ready to download.
+"""Write a layer as GeoJSON, CSV, GPX, KML, GeoPackage or zipped Shapefile bytes, ready to download.
 
 :func:`to_bytes` is the one entry point; the web export endpoint and the
 ``flask atlas export`` command both call it.  Every format is written from a
-copy of the features in EPSG:4326.  A :class:`~layers.spec.LayerSpec` (any object
+copy of the features in EPSG:4326, then, on request, in another CRS (``crs=``:
+CGCS2000, its Gauss-Krüger zones, Web Mercator … written in the easting/longitude-first
+order every GIS file format uses) or in the GCJ-02 / BD-09 datum (``datum=``: the
+coordinates converted *and* the file declaring a custom CRS named for that datum, never
+EPSG:4326).  GeoPackages are written as version 1.2 (Debian 12's GDAL 3.6 and QGIS 3.22
+warn about 1.4) with the atlas's style in QGIS's ``layer_styles`` table.  A :class:`~layers.spec.LayerSpec` (any object
 with ``fields`` of ``name``/``label_zh``/``label_en`` and a ``name_field``) may be
 passed to name the features and label the fields; ``geo`` does not import
 ``layers``, it only reads those attributes.
@@ -14,7 +19,7 @@ Examples
 ...                        geometry=[shapely.Point(116.0861234567, 43.9334)], crs=4326)
 >>> data, mimetype, filename = to_bytes(gdf, "csv", name="towns")
 >>> data.decode("utf-8-sig").splitlines()[1], mimetype, filename
-('116.086123,43.9334,锡林浩特,Xilinhot', 'text/csv; charset=utf-8', 'towns.csv')
+('116.086123,43.9334,锡林浩特,Xilinhot', 'text/csv', 'towns.csv')
 >>> to_bytes(gdf, "gpx")[0].count(b"<wpt ")
 1
 """
@@ -39,17 +44,27 @@ import shapely
 from .errors import GeoInputError
 from .geojson import encode_features, feature_collection
 
-#: Format → (extension, MIME type).
+#: Format → (extension, MIME type).  The CSV type carries no charset: the web framework adds
+#: ``; charset=utf-8`` to every ``text/*`` type, and two charsets confuse clients.
 FORMATS: dict[str, tuple[str, str]] = {
     "geojson": ("geojson", "application/geo+json"),
-    "csv": ("csv", "text/csv; charset=utf-8"),
+    "csv": ("csv", "text/csv"),
     "gpx": ("gpx", "application/gpx+xml"),
     "kml": ("kml", "application/vnd.google-earth.kml+xml"),
     "gpkg": ("gpkg", "application/geopackage+sqlite3"),
 }
 
+#: Formats whose file name has two extensions (the export route of phase 2 serves them).
+ARCHIVE_FORMATS: dict[str, tuple[str, str]] = {
+    "shp.zip": ("shp.zip", "application/zip"),
+}
+
 #: Coordinate decimals written: 6 decimals are about 0.1 m, finer than any source here.
 PRECISION = 6
+#: Decimals for metres in a projected CRS: millimetres.
+PRECISION_METRES = 3
+#: GeoPackage version written: GDAL 3.6 warns "only partially supported" on 1.4 files.
+GPKG_VERSION = "1.2"
 
 _NAME_CANDIDATES = ("name_zh", "name_en", "name", "Name", "NAME", "名称", "title")
 # Characters XML 1.0 forbids even escaped; property text may carry them.
@@ -57,21 +72,33 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any = None,
-             lang: str = "zh") -> tuple[bytes, str, str]:
+             lang: str = "zh", crs: str | None = None, datum: str | None = None,
+             encoding: str = "utf-8") -> tuple[bytes, str, str]:
     """Encode ``gdf`` in ``fmt``.
 
     Parameters
     ----------
     gdf : geopandas.GeoDataFrame
-        Features (any CRS; written in EPSG:4326).
-    fmt : {"geojson", "csv", "gpx", "kml", "gpkg"}
+        Features (any CRS; brought to EPSG:4326 first).
+    fmt : {"geojson", "csv", "gpx", "kml", "gpkg", "shp.zip"}
         Output format.
     name : str
         Layer name: the file name stem and the layer/document name inside.
     spec : LayerSpec, optional
-        Field order and labels, and the field that names features.
+        Field order and labels, the field that names features, and the style written
+        into GeoPackages for QGIS.
     lang : {"zh", "en"}
         Language of the field labels and yes/no in GPX/KML descriptions.
+    crs : str, optional
+        Output CRS (an OGC URI, ``EPSG:n`` … see :func:`geo.crs.parse_crs`); coordinates
+        are written easting/longitude first, as GIS file formats expect, and the file
+        declares the CRS (``.prj``, the GeoPackage's SRS, GeoJSON's ``crs`` member).
+        GPX and KML are WGS 84 by definition and refuse another CRS.
+    datum : {"wgs84", "cgcs2000", "gcj02", "bd09"}, optional
+        Convert WGS 84 coordinates to GCJ-02 or BD-09 (for Chinese navigation apps); the
+        file then declares a custom CRS named for that datum, never EPSG:4326.
+    encoding : {"utf-8", "gbk"}
+        Attribute encoding of a Shapefile (``gbk`` for old desktop tools).
 
     Returns
     -------
@@ -81,17 +108,88 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any 
     Raises
     ------
     GeoInputError
-        For an unknown format (400).
+        For an unknown format, CRS or encoding, or a CRS the format cannot hold (400).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely, json
+    >>> g = gpd.GeoDataFrame({"n": [1]}, geometry=[shapely.Point(117.0, 44.0)], crs=4326)
+    >>> doc = json.loads(to_bytes(g, "geojson", crs="EPSG:4548")[0])
+    >>> doc["crs"]["properties"]["name"], doc["features"][0]["geometry"]["coordinates"]
+    ('urn:ogc:def:crs:EPSG::4548', [500000.0, 4873822.37])
+    >>> doc = json.loads(to_bytes(g, "geojson", datum="gcj02")[0])
+    >>> doc["crs"]["properties"]["name"][:46]
+    'GEOGCRS["GCJ-02 (AMap/Gaode offset of WGS 84)"'
     """
+    from .crs import datum_crs_wkt, normalise_datum, parse_crs, transform_geometries
+
     key = str(fmt).lower().lstrip(".")
-    if key not in FORMATS:
+    known = {**FORMATS, **ARCHIVE_FORMATS}
+    if key not in known:
         raise GeoInputError(f"unknown export format {fmt!r}",
-                            hint="formats: " + ", ".join(FORMATS), status=400, code="unsupported_format", message_zh=f"不支持导出格式 {fmt!r}", hint_zh="可选格式：" + "、".join(FORMATS))
-    ext, mimetype = FORMATS[key]
+                            hint="formats: " + ", ".join(known), status=400,
+                            code="unsupported_format", message_zh=f"不支持导出格式 {fmt!r}",
+                            hint_zh="可选格式：" + "、".join(known))
+    ext, mimetype = known[key]
     gdf = _prepare(gdf, spec)
-    writer = {"geojson": _geojson, "csv": _csv, "gpx": _gpx, "kml": _kml, "gpkg": _gpkg}[key]
+    try:
+        datum_key = normalise_datum(datum)
+    except ValueError as e:
+        raise GeoInputError(str(e), hint="datum=wgs84 (default), gcj02 or bd09",
+                            status=400, code="bad_datum",
+                            hint_zh="datum 可选 wgs84（默认）、gcj02 或 bd09") from None
+    target = parse_crs(crs) if crs not in (None, "") else None
+    if target is not None and target.code in ("OGC:CRS84", "EPSG:4326"):
+        target = None
+    if target is not None and datum_key in ("gcj02", "bd09"):
+        raise GeoInputError(f"datum={datum_key} and crs={target.code} cannot be combined",
+                            hint="GCJ-02 and BD-09 are longitude/latitude offsets of WGS 84: "
+                                 "ask for one or the other", status=400, code="bad_crs",
+                            message_zh=f"datum={datum_key} 与 crs={target.code} 不能同时使用",
+                            hint_zh="GCJ-02 和 BD-09 是 WGS 84 经纬度的偏移：请只选其一")
+    if target is not None and key in ("gpx", "kml"):
+        raise GeoInputError(f"{key.upper()} files are always WGS 84 longitude/latitude",
+                            hint="ask for GeoJSON, CSV, GeoPackage or Shapefile in "
+                                 f"{target.code}", status=400, code="bad_crs",
+                            message_zh=f"{key.upper()} 文件只能是 WGS 84 经纬度",
+                            hint_zh=f"如需 {target.code}，请导出 GeoJSON、CSV、GeoPackage 或 Shapefile")
+    out_crs: Any = "EPSG:4326"
+    if datum_key in ("gcj02", "bd09"):
+        gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", datum_key),
+                               crs=4326)
+        out_crs = datum_crs_wkt(datum_key)
+    elif target is not None:
+        gdf = gdf.to_crs(target.crs)  # GeoPandas keeps x = easting / longitude
+        out_crs = target.code
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "layer"
-    return writer(gdf, safe, spec, lang), mimetype, f"{safe}.{ext}"
+    out = _Output(out_crs, target is not None and not target.geographic, encoding)
+    writer = {"geojson": _geojson, "csv": _csv, "gpx": _gpx, "kml": _kml, "gpkg": _gpkg,
+              "shp.zip": _shp_zip}[key]
+    return writer(gdf, safe, spec, lang, out), mimetype, f"{safe}.{ext}"
+
+
+class _Output:
+    """How the writers declare the coordinates: the CRS and the decimals."""
+
+    def __init__(self, crs: Any, metres: bool, encoding: str) -> None:
+        self.crs = crs  # "EPSG:4326", "EPSG:n" or a custom WKT
+        self.precision = PRECISION_METRES if metres else PRECISION
+        self.metres = metres
+        self.encoding = encoding
+
+    @property
+    def default(self) -> bool:
+        return self.crs == "EPSG:4326"
+
+    def geojson_crs(self) -> dict | None:
+        """GeoJSON 2008's ``crs`` member, or None for RFC 7946's WGS 84."""
+        if self.default:
+            return None
+        if self.crs.startswith("EPSG:"):
+            name = "urn:ogc:def:crs:EPSG::" + self.crs.split(":")[1]
+        else:  # GDAL reads a WKT given as the name: the custom GCJ-02 / BD-09 CRS
+            name = self.crs
+        return {"type": "name", "properties": {"name": name}}
 
 
 def _prepare(gdf: gpd.GeoDataFrame, spec: Any) -> gpd.GeoDataFrame:
@@ -181,21 +279,32 @@ def _plain_values(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- GeoJSON ----------------------------------------------------------------------------------
-def _geojson(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
-    # RFC 7946: WGS 84 lon/lat, no "crs" member; 6 decimals.
-    return feature_collection(encode_features(gdf, precision=PRECISION), {"name": name})
+def _geojson(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh",
+             out: _Output | None = None) -> bytes:
+    # RFC 7946: WGS 84 lon/lat, no "crs" member; 6 decimals.  Another CRS or datum is
+    # declared with GeoJSON 2008's "crs" member (GDAL and QGIS honour it), coordinates
+    # easting/longitude first as GDAL expects in GeoJSON.
+    out = out or _Output("EPSG:4326", False, "utf-8")
+    members: dict[str, Any] = {"name": name}
+    crs_member = out.geojson_crs()
+    if crs_member is not None:
+        members["crs"] = crs_member
+    return feature_collection(encode_features(gdf, precision=out.precision), members)
 
 
 # -- CSV --------------------------------------------------------------------------------------
-def _csv(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
+def _csv(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh",
+         out: _Output | None = None) -> bytes:
+    out = out or _Output("EPSG:4326", False, "utf-8")
     props = _plain_values(_props(gdf))
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     types = shapely.get_type_id(geoms)
     if len(geoms) and (types == shapely.GeometryType.POINT).all():
-        coords = np.round(shapely.get_coordinates(geoms), PRECISION)
-        lead = pd.DataFrame({"lon": coords[:, 0], "lat": coords[:, 1]}, index=props.index)
+        coords = np.round(shapely.get_coordinates(geoms), out.precision)
+        x, y = ("easting", "northing") if out.metres else ("lon", "lat")
+        lead = pd.DataFrame({x: coords[:, 0], y: coords[:, 1]}, index=props.index)
     else:
-        lead = pd.DataFrame({"wkt": shapely.to_wkt(geoms, rounding_precision=PRECISION,
+        lead = pd.DataFrame({"wkt": shapely.to_wkt(geoms, rounding_precision=out.precision,
                                                    trim=True)}, index=props.index)
     table = pd.concat([lead, props.drop(columns=[c for c in lead.columns if c in props])],
                       axis=1)
@@ -224,7 +333,8 @@ def _describe(row: dict[str, Any], labels: dict[str, str], skip: set[str],
     return "\n".join(lines)
 
 
-def _gpx(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
+def _gpx(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh",
+         out: _Output | None = None) -> bytes:
     """GPX 1.1: points as waypoints, lines (and polygon outlines) as tracks.
 
     Car navigation apps (OsmAnd, Organic Maps, Garmin, 高德/百度 import) take
@@ -292,7 +402,8 @@ def _description_html(records: list[dict[str, Any]], labels: dict[str, str],
     return out
 
 
-def _kml(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
+def _kml(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh",
+         out: _Output | None = None) -> bytes:
     props = _plain_values(_props(gdf))
     records = props.to_dict("records")
     keep = [c for c in props.columns if str(c).lower() not in ("name", "description")]
@@ -308,19 +419,55 @@ def _kml(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes
 
 
 # -- GeoPackage -------------------------------------------------------------------------------
-def _gpkg(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh") -> bytes:
+def _gpkg(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh",
+          out: _Output | None = None) -> bytes:
     # A copy written with GDAL to a temporary file: never the live store.
-    out = gpd.GeoDataFrame(_plain_values(_props(gdf)), geometry=gdf.geometry.values, crs=4326)
-    types = set(out.geom_type.dropna())
-    geometry_type = types.pop() if len(types) == 1 else "Unknown"
-    return _via_gdal(out, name, "GPKG", ".gpkg", geometry_type=geometry_type)
+    out = out or _Output("EPSG:4326", False, "utf-8")
+    frame = gpd.GeoDataFrame(_plain_values(_props(gdf)), crs=out.crs,
+                             geometry=np.asarray(gdf.geometry.values, dtype=object))
+    types = set(frame.geom_type.dropna())
+    geometry_type = next(iter(types)) if len(types) == 1 else "Unknown"
+    style = getattr(spec, "style", None)
+    family = _style_family(types)
+
+    def styled(path: str) -> None:
+        if style is not None and family is not None:
+            from .qgis_style import add_layer_styles
+
+            title = spec.title(lang) if hasattr(spec, "title") else name
+            add_layer_styles(path, name, style, family, title=title)
+
+    return _via_gdal(frame, name, "GPKG", ".gpkg", geometry_type=geometry_type,
+                     dataset_options={"VERSION": GPKG_VERSION}, after=styled)
+
+
+def _style_family(types: set[str]) -> str | None:
+    """The one geometry family of a layer (for its QGIS symbol), None if mixed or empty."""
+    families = {t.replace("Multi", "") for t in types}
+    return families.pop() if len(families) == 1 and families <= {
+        "Point", "LineString", "Polygon"} else None
+
+
+# -- zipped Shapefile -------------------------------------------------------------------------
+def _shp_zip(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh",
+             out: _Output | None = None) -> bytes:
+    from .shapefile import to_shapefile_zip
+
+    out = out or _Output("EPSG:4326", False, "utf-8")
+    frame = gpd.GeoDataFrame(_props(gdf), crs=out.crs,
+                             geometry=np.asarray(gdf.geometry.values, dtype=object))
+    return to_shapefile_zip(frame, name, crs=out.crs, encoding=out.encoding, spec=spec)
 
 
 def _via_gdal(gdf: gpd.GeoDataFrame, layer: str, driver: str, suffix: str,
-              geometry_type: str) -> bytes:
+              geometry_type: str, dataset_options: dict | None = None,
+              after=None) -> bytes:
     with tempfile.TemporaryDirectory(prefix="atlas-export-") as tmp:
         path = os.path.join(tmp, f"{layer}{suffix}")
         pyogrio.write_dataframe(gdf, path, layer=layer, driver=driver,
-                                geometry_type=geometry_type)
+                                geometry_type=geometry_type,
+                                dataset_options=dataset_options or None)
+        if after is not None:
+            after(path)
         with open(path, "rb") as fh:
             return fh.read()
