@@ -107,6 +107,8 @@ _DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _DATETIME_RE = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
                 r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$")
 _TZ_RE = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# Text PostgreSQL casts to float8 without an error (case-insensitive), as layers.postgis reads it.
+_NUMERIC_TEXT = r"^\s*[-+]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|inf|infinity)\s*$"
 
 
 class FilterError(QueryError):
@@ -851,10 +853,23 @@ class _Frame:
             return geoms, ~shapely.is_missing(geoms)
         s = self.gdf[prop]
         if kind in ("int", "float"):
+            if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(
+                    s.dtype)):
+                # Numbers kept as text: read only what the SQL side reads (_NUMERIC_TEXT).
+                txt = s.astype("string")
+                s = txt.where(txt.str.match(_NUMERIC_TEXT, case=False), None)
+                s = s.map(lambda x: float(x.strip()) if isinstance(x, str) else np.nan)
             v = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
             return v, ~np.isnan(v)
         valid = s.notna().to_numpy(dtype=bool)
         if kind == "bool":
+            if not pd.api.types.is_bool_dtype(s.dtype):
+                # True/False objects, or the text 'true'/'false' (any case) as in SQL.
+                b = s.map(lambda x: bool(x) if isinstance(x, (bool, np.bool_)) else
+                          {"true": True, "false": False}.get(str(x).strip().lower())
+                          if x is not None and x is not pd.NA else None)
+                valid = b.notna().to_numpy(dtype=bool)
+                s = b
             v = np.zeros(self.n, dtype=bool)
             v[valid] = s[valid].astype(bool).to_numpy(dtype=bool)
             return v, valid
@@ -878,7 +893,10 @@ class _Frame:
                 ts = pd.to_datetime(txt, errors="coerce", utc=True, format="ISO8601")
             ok = ts.notna().to_numpy(dtype=bool)
             return ts.to_numpy(dtype="datetime64[ns]"), ok
-        v = s.astype(object).where(pd.notna(s), "").to_numpy(dtype=object)
+        # Text: every value as a string (a user column may mix numbers and words), as the
+        # store writes it to a TEXT column.
+        v = s.map(lambda x: x if isinstance(x, str) else str(x), na_action="ignore")
+        v = v.astype(object).where(pd.notna(s), "").to_numpy(dtype=object)
         return v, valid
 
 
@@ -1081,7 +1099,15 @@ def _sql_value_expr(col: SqlColumn, kind: str) -> str:
     """The column as a value of ``kind`` (NULL where a text column cannot be read as one)."""
     t = col.sql_type.upper()
     if kind in ("int", "float"):
+        if t == "TEXT":  # numbers kept as text: NULL where the text is not a number
+            return (f"(CASE WHEN {col.sql} ~* '{_NUMERIC_TEXT}' THEN "
+                    f"{col.sql}::double precision END)")
+        if t == "BOOLEAN":
+            return f"{col.sql}::int::double precision"
         return f"{col.sql}::double precision"
+    if kind == "bool" and t == "TEXT":
+        return (f"(CASE lower(trim({col.sql})) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE "
+                "END)")
     if kind == "str":
         return f'{col.sql} COLLATE "C"'
     if kind == "date":
@@ -1250,13 +1276,12 @@ def sortby_sql(keys: tuple[SortKey, ...], columns: Mapping[str, SqlColumn],
     --------
     >>> sortby_sql((SortKey("name_zh"), SortKey("n", True)),
     ...            {"name_zh": SqlColumn('"name_zh"', "TEXT"), "n": SqlColumn('"n"', "REAL")})
-    '"name_zh" COLLATE "C" ASC NULLS LAST, "n" DESC NULLS LAST, fid'
+    '"name_zh" COLLATE "C" ASC NULLS LAST, "n"::double precision DESC NULLS LAST, fid'
     """
     terms = []
     for key in keys:
         col = columns[key.name]
-        kind = col.value_kind
-        expr = _sql_value_expr(col, kind) if kind in ("str", "date", "datetime") else col.sql
+        expr = _sql_value_expr(col, col.value_kind)
         terms.append(f"{expr} {'DESC' if key.descending else 'ASC'} NULLS LAST")
     return ", ".join([*terms, tiebreak])
 

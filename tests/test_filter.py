@@ -427,3 +427,65 @@ def test_deep_json_is_refused():
         parse_filter(node)
     with pytest.raises(FilterError):
         parse_filter("[" * 20000 + "]" * 20000, "cql2-json")
+
+
+# -- declared kinds over text storage (user layers): numbers, booleans, mixed text ---------------
+@pytest.fixture(scope="module")
+def texty() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({
+        "num": ["3", " 4.5 ", "abc", None, "1e3", "-inf"],
+        "yes": ["true", "FALSE", "maybe", None, " True ", "false"],
+        "mixed": ["b", 3, None, "10", 2.5, "a"],
+    }, geometry=[shapely.Point(116, 44)] * 6, crs=4326)
+
+
+TEXT_KINDS = {"num": "float", "yes": "bool"}
+TEXTY = [
+    ("num > 3", [1, 4]),
+    ("num <= 3", [0, 5]),
+    ("num BETWEEN 0 AND 10", [0, 1]),
+    ("num IN (3, 1000)", [0, 4]),
+    ("NOT num > 3", [0, 5]),
+    ("yes = TRUE", [0, 4]),
+    ("NOT yes = TRUE", [1, 5]),
+    ("mixed > '2'", [0, 1, 4, 5]),
+    ("mixed IN ('3', '2.5')", [1, 4]),
+    ("mixed LIKE '1%'", [3]),
+]
+
+
+@pytest.fixture(scope="module")
+def pg_texty(pg_cluster, texty):
+    import psycopg
+
+    url = pg_cluster.create_database()
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("CREATE TABLE texty (fid bigint PRIMARY KEY, geom geometry(Geometry, 4326),"
+                    " num text, yes text, mixed text)")
+        for i, row in enumerate(texty.itertuples(index=False), start=1):
+            con.execute("INSERT INTO texty VALUES (%s, ST_GeomFromText(%s, 4326), %s, %s, %s)",
+                        (i, row.geometry.wkt, row.num, row.yes,
+                         None if row.mixed is None else str(row.mixed)))
+    yield url, sql_columns([["num", "num", "TEXT", 0], ["yes", "yes", "TEXT", 0],
+                            ["mixed", "mixed", "TEXT", 0]], TEXT_KINDS)
+    pg_cluster.drop_database(url)
+
+
+@pytest.mark.parametrize(("text", "rows"), TEXTY, ids=[c[0] for c in TEXTY])
+def test_declared_kinds_over_text_columns(texty, pg_texty, text, rows):
+    flt = parse_filter(text)
+    kinds = infer_kinds(texty) | TEXT_KINDS
+    assert kinds["mixed"] == "str"
+    assert np.flatnonzero(filter_mask(flt, texty, kinds)).tolist() == rows
+    url, columns = pg_texty
+    assert [f - 1 for f in _sql_fids(url, "texty", *filter_sql(flt, columns))] == rows
+
+
+def test_sorting_text_numbers_and_mixed(texty, pg_texty):
+    kinds = infer_kinds(texty) | TEXT_KINDS
+    url, columns = pg_texty
+    for sortby, rows in [("-num", [4, 1, 0, 5, 2, 3]), ("mixed", [3, 4, 1, 5, 0, 2])]:
+        keys = parse_sortby(sortby, kinds)
+        assert sort_positions(texty, keys, kinds).tolist() == rows, sortby
+        assert [f - 1 for f in _sql_fids(url, "texty", "TRUE", [],
+                                         order=sortby_sql(keys, columns))] == rows, sortby
