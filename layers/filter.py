@@ -834,15 +834,17 @@ def _typed_spatial(node: dict, rel: str, args: list, kinds: Mapping[str, str]) -
 class _Frame:
     """Column values of a frame, converted once per property and kind."""
 
-    def __init__(self, gdf: pd.DataFrame, tree: shapely.STRtree | None) -> None:
+    def __init__(self, gdf: pd.DataFrame, tree: shapely.STRtree | None,
+                 cache: dict | None = None) -> None:
         self.gdf = gdf
         self.tree = tree
         self.n = len(gdf)
-        self._cache: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        # A layer version's own cache keeps the converted columns between requests.
+        self._cache: dict = cache if cache is not None else {}
 
     def values(self, prop: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
         """``(values, valid)``: comparable values and where they are not missing."""
-        key = (prop, kind)
+        key = ("_filter_values", prop, kind)
         if key not in self._cache:
             self._cache[key] = self._convert(prop, kind)
         return self._cache[key]
@@ -895,13 +897,15 @@ class _Frame:
             return ts.to_numpy(dtype="datetime64[ns]"), ok
         # Text: every value as a string (a user column may mix numbers and words), as the
         # store writes it to a TEXT column.
-        v = s.map(lambda x: x if isinstance(x, str) else str(x), na_action="ignore")
-        v = v.astype(object).where(pd.notna(s), "").to_numpy(dtype=object)
+        if not (pd.api.types.is_string_dtype(s.dtype)
+                and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")):
+            s = s.map(lambda x: x if isinstance(x, str) else str(x), na_action="ignore")
+        v = s.to_numpy(dtype=object, na_value="")
         return v, valid
 
 
 def filter_mask(flt: CqlFilter, gdf: pd.DataFrame, kinds: Mapping[str, str] | None = None,
-                tree: shapely.STRtree | None = None) -> np.ndarray:
+                tree: shapely.STRtree | None = None, cache: dict | None = None) -> np.ndarray:
     """Which rows of ``gdf`` the filter selects: a boolean array, one entry per row.
 
     Parameters
@@ -916,6 +920,10 @@ def filter_mask(flt: CqlFilter, gdf: pd.DataFrame, kinds: Mapping[str, str] | No
     tree : shapely.STRtree, optional
         The layer's spatial index over ``gdf.geometry``: spatial functions then query it
         instead of testing every geometry.
+    cache : dict, optional
+        A per-version scratch dict (``LoadedLayer.cache``): the columns converted for
+        filtering are kept there, so the next filter on the same version skips that work.
+        Only for a frame that never changes while the dict lives.
 
     Raises
     ------
@@ -934,7 +942,7 @@ def filter_mask(flt: CqlFilter, gdf: pd.DataFrame, kinds: Mapping[str, str] | No
     if hasattr(gdf, "geometry"):
         kinds.setdefault(GEOMETRY, "geometry")
     typed = _typed(flt.ast, kinds)
-    true, _false = _eval(typed, _Frame(gdf, tree))
+    true, _false = _eval(typed, _Frame(gdf, tree, cache))
     return true
 
 
@@ -975,9 +983,7 @@ def _eval(node: tuple, fr: _Frame) -> tuple[np.ndarray, np.ndarray]:
     if tag == "like":
         _, prop, pattern = node
         v, valid = fr.values(prop, "str")
-        rx = like_regex(pattern)
-        res = pd.Series(v[valid], dtype=object).map(lambda x: rx.fullmatch(str(x)) is not None)
-        return _known(valid, res.to_numpy(dtype=bool))
+        return _known(valid, _like(v[valid], pattern))
     if tag == "in":
         _, prop, kind, values = node
         v, valid = fr.values(prop, kind)
@@ -998,6 +1004,27 @@ def _eval(node: tuple, fr: _Frame) -> tuple[np.ndarray, np.ndarray]:
     raise AssertionError(tag)  # pragma: no cover - _typed makes only these
 
 
+def _like(values: np.ndarray, pattern: str) -> np.ndarray:
+    """CQL2 LIKE over an object array of str: plain string tests for the common shapes
+    (``abc``, ``abc%``, ``%abc``, ``%abc%``), a compiled regular expression otherwise."""
+    literal = re.fullmatch(r"(%?)((?:[^%_\\]|\\.)*)(%?)", pattern)
+    if literal is not None:
+        lead, body, tail = literal.groups()
+        text = re.sub(r"\\(.)", r"\1", body)
+        if lead and tail:
+            out = [text in x for x in values]
+        elif lead:
+            out = [x.endswith(text) for x in values]
+        elif tail:
+            out = [x.startswith(text) for x in values]
+        else:
+            out = [x == text for x in values]
+    else:
+        match = like_regex(pattern).fullmatch
+        out = [match(x) is not None for x in values]
+    return np.fromiter(out, dtype=bool, count=len(values))
+
+
 def _np_value(value: Any, kind: str) -> Any:
     if kind == "date":
         return value.isoformat()
@@ -1007,14 +1034,10 @@ def _np_value(value: Any, kind: str) -> Any:
 
 
 def _compare(v: np.ndarray, op: str, w: Any) -> np.ndarray:
-    if v.dtype == object:  # text: Python's code-point order, as COLLATE "C"
-        s = pd.Series(v, dtype=object)
-        w = w if not isinstance(w, np.ndarray) else pd.Series(w, dtype=object)
-        res = {"=": s == w, "<>": s != w, "<": s < w, ">": s > w, "<=": s <= w,
-               ">=": s >= w}[op]
-        return np.asarray(res, dtype=bool)
-    return {"=": v == w, "<>": v != w, "<": v < w, ">": v > w, "<=": v <= w,
-            ">=": v >= w}[op]
+    """Elementwise ``v op w``; text (object arrays of str) in code-point order, as COLLATE "C"."""
+    fn = {"=": np.equal, "<>": np.not_equal, "<": np.less, ">": np.greater,
+          "<=": np.less_equal, ">=": np.greater_equal}[op]
+    return np.asarray(fn(v, w), dtype=bool)
 
 
 def _known(valid: np.ndarray, res: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1235,7 +1258,8 @@ def parse_sortby(value: str | None, kinds: Mapping[str, str]) -> tuple[SortKey, 
 
 def sort_positions(gdf: pd.DataFrame, keys: tuple[SortKey, ...],
                    kinds: Mapping[str, str] | None = None,
-                   positions: np.ndarray | None = None) -> np.ndarray:
+                   positions: np.ndarray | None = None, cache: dict | None = None
+                   ) -> np.ndarray:
     """Row positions of ``gdf`` (or of the subset ``positions``) in ``sortby`` order.
 
     Ties keep their original (feature-id) order; missing values go last.
@@ -1251,7 +1275,7 @@ def sort_positions(gdf: pd.DataFrame, keys: tuple[SortKey, ...],
     if not keys:
         return pos
     kinds = infer_kinds(gdf) if kinds is None else kinds
-    fr = _Frame(gdf, None)
+    fr = _Frame(gdf, None, cache)
     sort_cols = []
     for key in keys:
         kind = kinds.get(key.name, "str")
@@ -1259,7 +1283,8 @@ def sort_positions(gdf: pd.DataFrame, keys: tuple[SortKey, ...],
         v, valid = v[pos], valid[pos]
         codes = np.zeros(len(pos), dtype="int64")
         if valid.any():
-            _, inverse = np.unique(v[valid], return_inverse=True)
+            # Dense ranks: hashing, then sorting only the distinct values.
+            inverse, _ = pd.factorize(v[valid], sort=True)
             top = int(inverse.max()) if len(inverse) else 0
             codes[valid] = (top - inverse) if key.descending else inverse
             codes[~valid] = top + 1  # missing last, either direction
