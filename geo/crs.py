@@ -480,11 +480,16 @@ def parse_crs(value: str | int, allowed: tuple[str, ...] | None = None) -> CrsIn
             f"unknown CRS {str(value)[:80]!r}",
             hint="give an OGC URI such as http://www.opengis.net/def/crs/EPSG/0/4548 "
                  "(CGCS2000 / 3-degree Gauss-Kruger CM 117E) or "
-                 "http://www.opengis.net/def/crs/OGC/1.3/CRS84", status=400)
+                 "http://www.opengis.net/def/crs/OGC/1.3/CRS84", status=400, code="bad_crs",
+            message_zh=f"无法识别坐标参考系 {str(value)[:80]!r}",
+            hint_zh="请给出 OGC URI，例如 http://www.opengis.net/def/crs/EPSG/0/4548"
+                    "（CGCS2000 3 度带高斯-克吕格 中央经线 117°E）")
     if allowed is not None and code not in allowed:
         raise GeoInputError(
             f"CRS {code} is not offered here",
-            hint="offered: " + ", ".join(crs_uri(c) for c in allowed), status=400)
+            hint="offered: " + ", ".join(crs_uri(c) for c in allowed), status=400,
+            code="bad_crs", message_zh=f"这里不提供坐标参考系 {code}",
+            hint_zh="可选：" + "、".join(crs_uri(c) for c in allowed))
     return CrsInfo(code, crs)
 
 
@@ -663,7 +668,9 @@ def gk_zone(lon: float) -> GaussKrugerZone:
     zone = int(np.floor((x + 1.5) / 3.0))
     if not np.isfinite(x) or not _GK3_FIRST_ZONE <= zone <= _GK3_LAST_ZONE:
         raise GeoInputError(f"longitude {lon} has no CGCS2000 3-degree Gauss-Kruger zone",
-                            hint="zones 25-45 cover 73.5-136.5 degrees east", status=400)
+                            hint="zones 25-45 cover 73.5-136.5 degrees east", status=400,
+                            code="bad_crs", message_zh=f"经度 {lon} 不在 CGCS2000 3 度带范围内",
+                            hint_zh="3 度带 25–45 覆盖东经 73.5°–136.5°")
     return GaussKrugerZone(zone)
 
 

@@ -69,6 +69,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "version_not_found": ("没有这个版本。", "There is no such version."),
     "version_current": ("当前版本不能删除。", "The current version cannot be deleted."),
     "bad_query": ("查询条件有误。", "The query cannot be answered as asked."),
+    "bad_filter": ("过滤条件无法执行，请检查其中指出的部分。",
+                   "The filter cannot be evaluated; check the part it names."),
     "not_supported": ("当前存储后端不支持这个功能。",
                       "This store does not offer that feature."),
     "store_unavailable": ("数据存储暂时无法使用。", "The data store is not available."),

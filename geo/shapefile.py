@@ -68,7 +68,9 @@ def normalise_encoding(encoding: str | None) -> str:
         return "gbk"
     raise GeoInputError(f"unknown shapefile encoding {encoding!r}",
                         hint="encoding=utf-8 (default) or encoding=gbk for old desktop tools",
-                        status=400)
+                        status=400, code="bad_parameter",
+                        message_zh=f"不支持的 Shapefile 编码 {encoding!r}",
+                        hint_zh="可选 UTF-8（默认）或 GBK（旧版桌面软件）")
 
 
 def _fit(name: str, codec: str, limit: int) -> str:

@@ -55,7 +55,7 @@ import shapely
 from geo.crs import parse_crs, transform_geometries_crs
 from geo.errors import GeoInputError
 
-from .store import QueryError
+from .errors import QueryError
 
 Kind = Literal["str", "int", "float", "bool", "date", "datetime", "geometry"]
 KINDS: tuple[str, ...] = ("str", "int", "float", "bool", "date", "datetime", "geometry")
@@ -112,14 +112,15 @@ _NUMERIC_TEXT = r"^\s*[-+]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|inf|inf
 
 
 class FilterError(QueryError):
-    """A filter the server cannot evaluate; the web layer answers 400.
+    """A filter the server cannot evaluate; the web layer answers 400 (code ``bad_filter``).
 
     Parameters
     ----------
     message, message_zh : str
         What is wrong, in English and in Chinese.
     part : str
-        The part of the filter at fault, as CQL2 text (empty when it is the whole).
+        The part of the filter at fault, as CQL2 text (empty when it is the whole); the
+        messages name it.
     hint, hint_zh : str
         How to fix it.
 
@@ -127,27 +128,23 @@ class FilterError(QueryError):
     --------
     >>> e = FilterError("unknown property 'x'", "未知属性 'x'", part="x = 1",
     ...                 hint="queryables: a, b", hint_zh="可查询属性: a, b")
-    >>> str(e)
-    "unknown property 'x' in `x = 1`; queryables: a, b / 未知属性 'x'，位于 `x = 1`；可查询属性: a, b"
-    >>> e.to_dict()["part"]
-    'x = 1'
+    >>> str(e), e.code
+    ("unknown property 'x' in `x = 1`", 'bad_filter')
+    >>> e.message_zh, e.part
+    ("未知属性 'x'，位于 `x = 1`", 'x = 1')
     """
+
+    default_code = "bad_filter"
+    default_hint = ("write CQL2 such as category = 'energy' AND total_investment_yi > 10; "
+                    "the collection's queryables list the properties")
+    default_hint_zh = "请写成 CQL2，例如 category = 'energy' AND total_investment_yi > 10；可查询的属性见图层的 queryables"
 
     def __init__(self, message: str, message_zh: str, part: str = "", hint: str = "",
                  hint_zh: str = "") -> None:
-        self.message = message
-        self.message_zh = message_zh
         self.part = part
-        self.hint = hint
-        self.hint_zh = hint_zh
-        en = message + (f" in `{part}`" if part else "") + (f"; {hint}" if hint else "")
-        zh = message_zh + (f"，位于 `{part}`" if part else "") + (f"；{hint_zh}" if hint_zh else "")
-        super().__init__(f"{en} / {zh}")
-
-    def to_dict(self) -> dict[str, str]:
-        """JSON-ready form with both languages and the offending part."""
-        return {"error": self.message, "error_zh": self.message_zh, "part": self.part,
-                "hint": self.hint, "hint_zh": self.hint_zh}
+        super().__init__(message + (f" in `{part}`" if part else ""), hint,
+                         message_zh=message_zh + (f"，位于 `{part}`" if part else ""),
+                         hint_zh=hint_zh)
 
 
 @dataclass(frozen=True)
@@ -543,7 +540,7 @@ def check_filter(flt: CqlFilter, kinds: Mapping[str, str]) -> None:
     >>> check_filter(parse_filter("n > 'abc'"), {"n": "float"})
     Traceback (most recent call last):
     ...
-    layers.filter.FilterError: type mismatch: n is a number (float), 'abc' is text in `n > 'abc'`; compare a number with a number, e.g. n > 10 / 类型不匹配: n 是数值(float)，'abc' 是文本，位于 `n > 'abc'`；数值只能与数值比较，例如 n > 10
+    layers.filter.FilterError: type mismatch: n is a number (float), 'abc' is text in `n > 'abc'`
     """
     _typed(flt.ast, kinds)
 
@@ -904,6 +901,22 @@ class _Frame:
         return v, valid
 
 
+def column_values(gdf: pd.DataFrame, prop: str, kind: str, cache: dict | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``(values, valid)`` of property ``prop`` read as ``kind``, as filters compare them.
+
+    Dates are ``'YYYY-MM-DD'`` text, timestamps ``datetime64[ns]`` in UTC, numbers
+    floats; ``valid`` is False where the value is missing or cannot be read as ``kind``.
+
+    Examples
+    --------
+    >>> v, ok = column_values(pd.DataFrame({"d": ["2023-05-01", "soon", None]}), "d", "date")
+    >>> v[ok].tolist()
+    ['2023-05-01']
+    """
+    return _Frame(gdf, None, cache).values(prop, kind)
+
+
 def filter_mask(flt: CqlFilter, gdf: pd.DataFrame, kinds: Mapping[str, str] | None = None,
                 tree: shapely.STRtree | None = None, cache: dict | None = None) -> np.ndarray:
     """Which rows of ``gdf`` the filter selects: a boolean array, one entry per row.
@@ -938,7 +951,13 @@ def filter_mask(flt: CqlFilter, gdf: pd.DataFrame, kinds: Mapping[str, str] | No
     >>> filter_mask(parse_filter("S_WITHIN(geometry, BBOX(115, 43, 117, 45))"), g).tolist()
     [True, False]
     """
-    kinds = dict(infer_kinds(gdf)) | dict(kinds or {}) if kinds is not None else infer_kinds(gdf)
+    if kinds is None:
+        kinds = infer_kinds(gdf)
+    else:
+        # Inferring reads whole columns: only for properties the caller did not type.
+        geom = gdf.geometry.name if hasattr(gdf, "geometry") else None
+        rest = [c for c in gdf.columns if c not in kinds and c != geom]
+        kinds = {**(infer_kinds(gdf[rest]) if rest else {}), **kinds}
     if hasattr(gdf, "geometry"):
         kinds.setdefault(GEOMETRY, "geometry")
     typed = _typed(flt.ast, kinds)
@@ -1104,7 +1123,7 @@ def filter_sql(flt: CqlFilter, columns: Mapping[str, SqlColumn], geometry: str =
     >>> filter_sql(parse_filter("name LIKE 'a%'"), cols)
     Traceback (most recent call last):
     ...
-    layers.filter.FilterError: unknown property 'name' in `name LIKE 'a%'`; queryables: category, geometry / 未知属性 'name'，位于 `name LIKE 'a%'`；可查询属性: category, geometry
+    layers.filter.FilterError: unknown property 'name' in `name LIKE 'a%'`
     """
     kinds = {name: c.value_kind for name, c in columns.items()}
     kinds.setdefault(GEOMETRY, "geometry")
@@ -1112,6 +1131,17 @@ def filter_sql(flt: CqlFilter, columns: Mapping[str, SqlColumn], geometry: str =
     args: list[Any] = []
     cond = _sql(typed, columns, geometry, srid, args)
     return cond, args
+
+
+def sql_value(col: SqlColumn, kind: str) -> str:
+    """The SQL expression of column ``col`` read as ``kind``, as :func:`filter_sql` reads it.
+
+    Examples
+    --------
+    >>> sql_value(SqlColumn('"n"', "BOOLEAN"), "int")
+    '"n"::int::double precision'
+    """
+    return _sql_value_expr(col, kind)
 
 
 _SQL_CASTS = {"int": "double precision", "float": "double precision", "bool": "boolean",

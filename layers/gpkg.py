@@ -65,12 +65,14 @@ from .records import (
     LayerInfo,
     QueryResult,
     SortBy,
+    TemporalExtent,
     VersionInfo,
     bounds_of,
     geometry_type_name,
     prepare_for_put,
 )
-from .store import Store, layer_exists_error, refuse_unbuilt
+from .store import Store, layer_exists_error
+from .temporal import declared_kinds, frame_extent, query_filter
 from .tiles import memory_tile
 
 #: Schema version of the atlas tables (``PRAGMA user_version`` is GeoPackage's own).
@@ -304,7 +306,7 @@ class GeoPackageStore(Store):
                     and cached.info.version == info.version:
                 return cached
         gdf, kinds = self._read_table(info.version)
-        loaded = MemoryLayer.build(info, gdf, kinds)
+        loaded = MemoryLayer.build(info, gdf, declared_kinds(name, kinds))
         with self._lock:
             self._loaded[name] = loaded
         return loaded
@@ -361,9 +363,17 @@ class GeoPackageStore(Store):
         offset: int = 0,
         count: CountMode = "exact",
     ) -> QueryResult:
-        refuse_unbuilt(where, datetime)
-        return self.in_memory(name).query(bbox=bbox, filters=filters, sortby=sortby,
-                                          properties=properties, limit=limit, offset=offset)
+        layer = self.in_memory(name)
+        condition = query_filter(name, layer.kinds, where, datetime)
+        return layer.query(bbox=bbox, filters=filters, sortby=sortby, properties=properties,
+                           limit=limit, offset=offset, where=condition)
+
+    def temporal(self, name: str) -> TemporalExtent | None:
+        layer = self.in_memory(name)
+        key = "temporal_extent"
+        if key not in layer.cache:
+            layer.cache[key] = frame_extent(name, layer.gdf, layer.kinds, layer.cache)
+        return layer.cache[key]
 
     def tile(self, name: str, z: int, x: int, y: int, datum: str = "wgs84") -> bytes:
         return memory_tile(self.in_memory(name), name, z, x, y, datum)

@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,12 +37,21 @@ import pandas as pd
 import shapely
 
 from .errors import QueryError
+from .filter import GEOMETRY, CqlFilter, filter_mask
 from .records import BBox, LayerInfo, QueryResult, SortBy, check_paging
 
 #: SQL column type of a pandas dtype kind (the GeoPackage's names; PostGIS maps them).
 SQL_TYPES = {"b": "BOOLEAN", "i": "INTEGER", "u": "INTEGER", "f": "REAL"}
-#: Field kind (as :class:`layers.spec.Field` names them) of each SQL column type.
-KIND_OF_SQL = {"BOOLEAN": "bool", "INTEGER": "int", "REAL": "float", "TEXT": "str"}
+#: Field kind (as :class:`layers.spec.Field` names them) of each SQL column type.  DATE and
+#: DATETIME are GeoPackage's own column types: ISO 8601 text (``2023-05-17``,
+#: ``2023-05-17T08:30:00Z``), kept as text by both stores.
+KIND_OF_SQL = {"BOOLEAN": "bool", "INTEGER": "int", "REAL": "float", "TEXT": "str",
+               "DATE": "date", "DATETIME": "datetime"}
+#: The SQL types whose values are text in a frame and in the database.
+TEXT_TYPES = frozenset({"TEXT", "DATE", "DATETIME"})
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_ISO_DATETIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+                 r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$")
 
 
 @dataclass
@@ -86,21 +96,38 @@ class MemoryLayer:
 
     def select(self, bbox: BBox | None = None,
                filters: Mapping[str, Any] | None = None,
-               sortby: SortBy | None = None) -> np.ndarray:
-        """Row positions matching ``bbox`` and ``filters``, ascending or by ``sortby``.
+               sortby: SortBy | None = None, where: CqlFilter | None = None) -> np.ndarray:
+        """Row positions matching ``bbox``, ``filters`` and the CQL2 filter ``where``,
+        ascending or by ``sortby``.
 
         Callers that keep per-version derived data (pre-encoded features) page
-        these positions themselves instead of building a DataFrame page.
+        these positions themselves instead of building a DataFrame page.  The filter
+        is evaluated vectorised over the whole version (its converted columns kept in
+        :attr:`cache`, spatial functions through :attr:`tree`).
+
+        Examples
+        --------
+        >>> import shapely
+        >>> from layers.filter import parse_filter
+        >>> g = gpd.GeoDataFrame({"v": [1, 5, None]}, geometry=[shapely.Point(116, 44)] * 3,
+        ...                      crs=4326, index=pd.Index([1, 2, 3], name="fid"))
+        >>> MemoryLayer.build(None, g).select(where=parse_filter("v > 2 OR v IS NULL")).tolist()
+        [1, 2]
         """
         positions = select_positions(self, bbox, filters)
+        if where is not None:
+            mask = filter_mask(where, self.gdf, {**self.kinds, GEOMETRY: "geometry"},
+                               tree=self.tree, cache=self.cache)
+            positions = positions[mask[positions]]
         return sort_positions(self.gdf, positions, sortby) if sortby else positions
 
     def query(self, bbox: BBox | None = None, filters: Mapping[str, Any] | None = None,
               sortby: SortBy | None = None, properties: Sequence[str] | None = None,
-              limit: int | None = None, offset: int = 0) -> QueryResult:
+              limit: int | None = None, offset: int = 0,
+              where: CqlFilter | None = None) -> QueryResult:
         """One page of matching features as a frame (counts are always exact here)."""
         check_paging(limit, offset)
-        positions = self.select(bbox, filters, sortby)
+        positions = self.select(bbox, filters, sortby, where)
         end = None if limit is None else offset + limit
         page = self.gdf.iloc[positions[offset:end]]
         if properties is not None:
@@ -121,13 +148,58 @@ def kind_of_series(series: pd.Series) -> str:
 
 
 def sql_type_of(series: pd.Series) -> str:
-    """The SQL column type a column is stored as (INTEGER, REAL, BOOLEAN or TEXT)."""
+    """The SQL column type a column is stored as (INTEGER, REAL, BOOLEAN, DATE, DATETIME
+    or TEXT).
+
+    Dates and timestamps (pandas datetimes, ``datetime.date`` objects, or text that is
+    all ISO 8601 dates or all ISO 8601 timestamps) are DATE or DATETIME: ISO text a
+    ``datetime`` filter can use.  Timestamps that all fall on midnight without a time
+    zone (what GDAL reads from a Shapefile or GeoPackage date) are dates.
+
+    Examples
+    --------
+    >>> sql_type_of(pd.Series(["2023-05-01", None])), sql_type_of(pd.Series(["2023-5-1"]))
+    ('DATE', 'TEXT')
+    >>> sql_type_of(pd.Series(pd.to_datetime(["2023-05-01", "2024-01-31"])))
+    'DATE'
+    >>> sql_type_of(pd.Series(["2023-05-01T08:00:00Z", "2023-05-02 09:30"]))
+    'DATETIME'
+    """
     kind = series.dtype.kind
+    if kind == "M":
+        return "DATE" if _all_midnight(series) else "DATETIME"
     if kind == "O":
         non_null = series.dropna()
-        if len(non_null) and non_null.map(lambda v: isinstance(v, bool)).all():
-            kind = "b"
+        if not len(non_null):
+            return "TEXT"
+        types = set(non_null.map(type))
+        if types == {bool}:
+            return "BOOLEAN"
+        if types <= {dt.date}:
+            return "DATE"
+        if all(issubclass(t, dt.datetime) for t in types):
+            return "DATETIME"
+        if types == {str}:
+            return _text_type(non_null)
     return SQL_TYPES.get(kind, "TEXT")
+
+
+def _all_midnight(series: pd.Series) -> bool:
+    values = series.dropna()
+    if getattr(series.dt, "tz", None) is not None:
+        return False
+    return bool((values == values.dt.normalize()).all())
+
+
+def _text_type(values: pd.Series) -> str:
+    """DATE, DATETIME or TEXT for a column of strings (all valid ISO dates, timestamps)."""
+    text = values.astype("string")
+    for pattern, sql in ((_ISO_DATE, "DATE"), (_ISO_DATETIME, "DATETIME")):
+        if text.str.match(pattern).all():
+            parsed = pd.to_datetime(text.str.replace(" ", "T", n=1), errors="coerce",
+                                    format="ISO8601", utc=True)
+            return sql if parsed.notna().all() else "TEXT"
+    return "TEXT"
 
 
 def select_properties(available: Sequence[str], wanted: Sequence[str]) -> list[str]:
@@ -183,13 +255,32 @@ def columns_and_records(props: pd.DataFrame) -> tuple[list[tuple[str, str]], lis
 
 
 def to_sql_value(value: Any, sql_type: str) -> Any:
-    """A plain Python value for a column of ``sql_type`` (None for missing values)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    """A plain Python value for a column of ``sql_type`` (None for missing values).
+
+    Dates and timestamps become ISO 8601 text (UTC with ``Z`` for a timestamp with a
+    time zone); text is kept as it was written.
+
+    Examples
+    --------
+    >>> to_sql_value(pd.Timestamp("2023-05-01"), "DATE")
+    '2023-05-01'
+    >>> to_sql_value(pd.Timestamp("2023-05-01 16:00", tz="Asia/Shanghai"), "DATETIME")
+    '2023-05-01T08:00:00Z'
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA \
+            or value is pd.NaT:
         return None
     if sql_type == "BOOLEAN":
         return int(bool(value))
     if sql_type in ("INTEGER", "REAL"):
         return value
+    if sql_type == "DATE" and isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if sql_type == "DATETIME" and isinstance(value, dt.datetime):
+        ts = pd.Timestamp(value)
+        if ts.tzinfo is not None:
+            return ts.tz_convert("UTC").isoformat().replace("+00:00", "Z")
+        return ts.isoformat()
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

@@ -63,8 +63,10 @@ import shapely
 
 from .catalog import layer_ids
 from .errors import LayerNotFound, StoreError, VersionConflict, VersionNotFound
+from .filter import SqlColumn, filter_sql, sql_value
 from .memory import (
     KIND_OF_SQL,
+    TEXT_TYPES,
     MemoryLayer,
     columns_and_records,
     select_properties,
@@ -76,13 +78,15 @@ from .records import (
     LayerInfo,
     QueryResult,
     SortBy,
+    TemporalExtent,
     VersionInfo,
     bounds_of,
     check_paging,
     geometry_type_name,
     prepare_for_put,
 )
-from .store import Store, layer_exists_error, refuse_unbuilt
+from .store import Store, layer_exists_error
+from .temporal import declared_kinds, iso_instant, query_filter, temporal_property
 from .tiles import memory_tile
 
 try:  # psycopg is only needed when the PostGIS store is used
@@ -97,8 +101,10 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migra
 #: Advisory-lock keys (first int of the two-int form): migrations, then per-layer writes.
 _LOCK_MIGRATE = 0x41544C41  # "ATLA"
 _LOCK_LAYER = 0x41544C42
+# DATE and DATETIME columns keep their ISO 8601 text, as in the GeoPackage (filters read it
+# as dates; the registry's column map says which they are).
 _PG_TYPES = {"INTEGER": "bigint", "REAL": "double precision", "BOOLEAN": "boolean",
-             "TEXT": "text"}
+             "TEXT": "text", "DATE": "text", "DATETIME": "text"}
 _NUMERIC_TEXT = r"^\s*[-+]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|inf|infinity)\s*$"
 _MAX_IDENT = 63  # PostgreSQL truncates longer identifiers
 
@@ -281,6 +287,7 @@ class PostGISStore(Store):
         self._pool = _Pool(url, pool_size)
         self._lock = threading.RLock()
         self._loaded: dict[str, MemoryLayer] = {}
+        self._temporal: dict[str, TemporalExtent] = {}
         try:
             with self._pool.connection() as con:
                 self._migrate(con)
@@ -382,7 +389,30 @@ class PostGISStore(Store):
 
     def properties(self, name: str) -> dict[str, str]:
         """Property names and kinds of the current version, from the registry's column map."""
-        return {c[0]: KIND_OF_SQL.get(c[2], "str") for c in self._row(name)[9]}
+        return _kinds(name, self._row(name)[9])
+
+    def temporal(self, name: str) -> TemporalExtent | None:
+        """The temporal property's span, one ``min``/``max`` query per version."""
+        row = self._row(name)
+        table, columns = row[1], row[9]
+        kinds = _kinds(name, columns)
+        found = temporal_property(name, kinds)
+        if found is None:
+            return None
+        with self._lock:
+            cached = self._temporal.get(table)
+        if cached is not None:
+            return cached
+        prop, kind = found
+        expr = sql_value(_filter_columns(columns, kinds)[prop], kind)
+        with self._pool.connection() as con:
+            low, high = con.execute(
+                f"SELECT min({expr}), max({expr}) FROM {_quote(SCHEMA)}.{_quote(table)}"
+            ).fetchone()
+        extent = TemporalExtent(prop, kind, iso_instant(low, kind), iso_instant(high, kind))
+        with self._lock:
+            self._temporal = {table: extent}  # the current version's only
+        return extent
 
     def in_memory(self, name: str) -> None:
         """None: queries run in SQL rather than in a copy held by every app server."""
@@ -455,8 +485,7 @@ class PostGISStore(Store):
                 return cached
         gdf, _, row = self._read(name)
         info = self._info_from_row(row)
-        loaded = MemoryLayer.build(info, gdf, {c[0]: KIND_OF_SQL.get(c[2], "str")
-                                               for c in row[9]})
+        loaded = MemoryLayer.build(info, gdf, _kinds(name, row[9]))
         with self._lock:
             self._loaded[name] = loaded
         return loaded
@@ -494,7 +523,6 @@ class PostGISStore(Store):
         offset: int = 0,
         count: CountMode = "exact",
     ) -> QueryResult:
-        refuse_unbuilt(where, datetime)
         check_paging(limit, offset)
         # Beyond any table (and beyond bigint): clamp rather than fail in the database.
         offset = min(int(offset), 2**62)
@@ -517,7 +545,15 @@ class PostGISStore(Store):
                 if key not in by_prop:
                     raise unknown_property(key, list(by_prop))
                 _, col, sql_type, _ = by_prop[key]
-                cond, cargs = text_match_sql(sql_type, _quote(col), value)
+                cond, cargs = text_match_sql("TEXT" if sql_type in TEXT_TYPES else sql_type,
+                                             _quote(col), value)
+                conds.append(cond)
+                args += cargs
+            # The CQL2 filter and datetime, typed against this version's columns.
+            kinds = _kinds(name, columns)
+            condition = query_filter(name, kinds, where, datetime)
+            if condition is not None:
+                cond, cargs = filter_sql(condition, _filter_columns(columns, kinds))
                 conds.append(cond)
                 args += cargs
             return ("WHERE " + " AND ".join(conds)) if conds else "", args
@@ -779,9 +815,25 @@ def order_by_sql(columns: list, sortby: SortBy) -> str:
         if prop not in by_prop:
             raise unknown_property(prop, list(by_prop))
         _, col, sql_type, _ = by_prop[prop]
-        collate = ' COLLATE "C"' if sql_type == "TEXT" else ""
+        collate = ' COLLATE "C"' if sql_type in TEXT_TYPES else ""
         parts.append(f"{_quote(col)}{collate} {'ASC' if ascending else 'DESC'} NULLS LAST")
     return ", ".join([*parts, "fid"])
+
+
+def _kinds(name: str, columns: list) -> dict[str, str]:
+    """Property kinds of a version from its column map (the catalog's temporal field
+    read as declared)."""
+    return declared_kinds(name, {c[0]: KIND_OF_SQL.get(c[2], "str") for c in columns})
+
+
+def _filter_columns(columns: list, kinds: Mapping[str, str]) -> dict[str, SqlColumn]:
+    """The column map :func:`layers.filter.filter_sql` types a filter against.
+
+    DATE/DATETIME columns hold ISO text: the filter reads them as text of that kind.
+    """
+    return {c[0]: SqlColumn(_quote(c[1]), "TEXT" if c[2] in TEXT_TYPES else c[2],
+                            kinds.get(c[0]))
+            for c in columns}
 
 
 def _quote(ident: str) -> str:

@@ -170,6 +170,27 @@ class QueryResult:
         return len(self.features)
 
 
+@dataclass(frozen=True)
+class TemporalExtent:
+    """A layer's temporal property and the interval its values span.
+
+    Attributes
+    ----------
+    property : str
+        The property ``datetime`` filters on.
+    kind : {"date", "datetime"}
+        Its kind.
+    start, end : str or None
+        The earliest and latest value (``2023-05-01`` or ``2023-05-01T08:00:00Z``); None
+        when no feature has one.
+    """
+
+    property: str
+    kind: str
+    start: str | None = None
+    end: str | None = None
+
+
 def parse_bbox(value: str | BBox | None) -> BBox | None:
     """Parse ``"minx,miny,maxx,maxy"`` (EPSG:4326) into a tuple, checking it.
 

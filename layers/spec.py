@@ -150,11 +150,17 @@ class Provenance:
 class LayerSpec:
     """Everything the atlas knows about one layer.
 
+    ``temporal`` names the field (a ``date`` or ``datetime`` one) that the OGC API's
+    ``datetime`` parameter filters on and whose span is the collection's temporal
+    extent; None for a layer without one (then ``datetime`` selects every feature).
+
     Examples
     --------
     >>> from layers.catalog import get_spec
     >>> get_spec("rivers").geometry_type
     'LineString'
+    >>> get_spec("rivers").temporal is None
+    True
     """
 
     id: str
@@ -173,6 +179,7 @@ class LayerSpec:
     default_visible: bool = True
     user_layer: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    temporal: str | None = None
 
     def title(self, lang: Lang = "zh") -> str:
         """Title in ``lang``."""

@@ -59,6 +59,7 @@ from .records import (
     LayerInfo,
     QueryResult,
     SortBy,
+    TemporalExtent,
     VersionInfo,
     check_paging,
     parse_bbox,
@@ -70,7 +71,7 @@ __all__ = [
     "BBox", "CountMode", "LayerExists", "LayerInfo", "LayerNameError", "LayerNotFound",
     "MemoryLayer", "NotSupported", "QueryError", "QueryResult", "SortBy", "Store",
     "StoreError", "VersionConflict", "VersionInfo", "VersionNotFound", "check_paging",
-    "layer_exists_error", "parse_bbox", "prepare_for_put", "refuse_unbuilt",
+    "TemporalExtent", "layer_exists_error", "parse_bbox", "prepare_for_put",
     "validate_layer_name",
 ]
 
@@ -81,18 +82,6 @@ def layer_exists_error(name: str) -> LayerExists:
                        f"PUT /api/layers/{name} replaces it; or choose another name",
                        message_zh=f"已经有名为 {name!r} 的图层",
                        hint_zh="要替换它请用“替换”；否则换一个名称")
-
-
-def refuse_unbuilt(where: Any = None, datetime: Any = None) -> None:
-    """Refuse the query conditions that no store evaluates yet (declared for what comes next)."""
-    if where is not None:
-        raise NotSupported("CQL2 filters are not evaluated by this store yet",
-                           "filter with property=value equalities",
-                           message_zh="这个存储后端还不能执行 CQL2 过滤条件")
-    if datetime is not None:
-        raise NotSupported("datetime filters are not evaluated by this store yet",
-                           "leave out the datetime condition",
-                           message_zh="这个存储后端还不能按时间过滤")
 
 
 class Store(ABC):
@@ -165,10 +154,15 @@ class Store(ABC):
             crosses the antimeridian).
         filters : mapping, optional
             ``property → value`` equalities compared as text (``seq=3`` finds 3 and 3.0).
-        where : object, optional
-            A parsed CQL2 filter (OGC API – Features Part 3).
-        datetime : object, optional
-            An instant or interval on the layer's temporal field.
+        where : CqlFilter, optional
+            A CQL2 filter (OGC API – Features Part 3) from
+            :func:`layers.filter.parse_filter` (CQL2 text or JSON is parsed, CRS84).
+            Evaluated with SQL's three-valued logic on both stores: in SQL on PostGIS,
+            vectorised on the in-memory copy otherwise.
+        datetime : str, optional
+            An RFC 3339 instant or interval (``2023-01-01/..``) on the layer's temporal
+            property (:func:`layers.temporal.temporal_property`); a layer without one
+            keeps every feature.
         sortby : sequence of (property, ascending), optional
             Order of the features (default: by fid).
         properties : sequence of str, optional
@@ -182,9 +176,20 @@ class Store(ABC):
         Raises
         ------
         QueryError
-            For an unknown property, a bad bbox or paging.
+            For an unknown property, a bad bbox or paging;
+            :class:`~layers.filter.FilterError` (a QueryError) for a filter or datetime
+            that cannot be evaluated on the layer, naming the part.
         NotSupported
             For a condition this store cannot evaluate.
+        """
+
+    @abstractmethod
+    def temporal(self, name: str) -> TemporalExtent | None:
+        """The layer's temporal property and the interval its values span, or None.
+
+        The property is the catalog's declared one, or a user layer's first date or
+        datetime column (:mod:`layers.temporal`); the interval is what the OGC API's
+        collection document gives as its temporal extent.
         """
 
     @abstractmethod

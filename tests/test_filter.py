@@ -179,11 +179,12 @@ def test_errors_say_which_part_in_both_languages(projects, text, words):
         filter_mask(parse_filter(text), projects)
     e = info.value
     assert isinstance(e, QueryError)  # → 400 in the web layer
-    msg = str(e)
+    msg = f"{e} {e.hint} {e.message_zh} {e.hint_zh}"
     for w in words:
         assert w in msg, msg
-    assert " / " in msg and any("\u4e00" <= c <= "\u9fff" for c in e.message_zh), msg
-    assert e.to_dict()["error_zh"]
+    assert e.code == "bad_filter" and e.hint and e.hint_zh, msg
+    assert any("\u4e00" <= c <= "\u9fff" for c in e.message_zh), msg
+    assert e.to_dict()["error_zh"] == e.message_zh
 
 
 def test_filter_lang_crs_and_size_errors():

@@ -19,12 +19,12 @@ import pytest
 import shapely
 
 from geo.vector_tiles import tile_for_lonlat
+from layers.filter import parse_filter
 from layers.memory import MemoryLayer
 from layers.open import open_store
 from layers.store import (
     LayerExists,
     LayerNotFound,
-    NotSupported,
     QueryError,
     Store,
     VersionConflict,
@@ -36,7 +36,7 @@ from tests.test_store import META, sites
 DECLARED = {
     "list_layers", "info", "exists", "get", "get_feature", "properties", "query",
     "in_memory", "tile", "put", "put_many", "delete", "versions", "restore",
-    "delete_version", "check", "close", "location",
+    "delete_version", "check", "close", "location", "temporal",
 }
 
 
@@ -121,12 +121,160 @@ def test_query_sortby_and_properties(store):
         store.query("sites", properties=["nope"])
 
 
-def test_query_conditions_not_built_yet_are_refused_cleanly(store):
-    with pytest.raises(NotSupported) as e:
-        store.query("sites", where={"op": "=", "args": [{"property": "seq"}, 1]})
-    assert e.value.code == "not_supported" and e.value.message_zh
-    with pytest.raises(NotSupported):
-        store.query("sites", datetime="2023-01-01")
+# -- CQL2 filters (where) and datetime ------------------------------------------------------
+# Each condition with the same selection written independently in GeoPandas on the frame
+# that was stored (sites(): fids 1..6 in row order; three-valued logic: a missing value
+# satisfies neither a comparison nor its negation).
+WHERE_CASES = [
+    ("seq IN (1, 3, 5)", lambda g: g.seq.isin([1, 3, 5])),
+    ("invest_yi BETWEEN 1 AND 3", lambda g: g.invest_yi.between(1, 3)),
+    ("NOT (name_zh = '多伦')", lambda g: g.name_zh.notna() & (g.name_zh != "多伦")),
+    ("maybe IS NULL OR invest_yi > 10", lambda g: g.maybe.isna() | (g.invest_yi > 10)),
+    ("done = TRUE AND NOT maybe = FALSE",
+     lambda g: g.done & g.maybe.notna() & (g.maybe != False)),  # noqa: E712
+    ("name_zh LIKE '%x%' OR \"增长%\" = '二'",
+     lambda g: g.name_zh.str.contains("x", na=False) | (g["增长%"] == "二")),
+    ("fid_ < 35", lambda g: g.fid < 35),
+    ("S_INTERSECTS(geometry, BBOX(115.5, 43.5, 116.6, 44.5))",
+     lambda g: g.intersects(shapely.box(115.5, 43.5, 116.6, 44.5))),
+    ("S_WITHIN(geometry, POLYGON((115 41, 119 41, 119 46, 115 46, 115 41)))",
+     lambda g: g.within(shapely.box(115, 41, 119, 46))),
+    ("S_DISJOINT(geometry, POINT(116 44))",
+     lambda g: g.geometry.notna() & g.disjoint(shapely.Point(116, 44))),
+]
+
+
+@pytest.mark.parametrize(("text", "select"), WHERE_CASES, ids=[c[0] for c in WHERE_CASES])
+def test_where_selects_what_geopandas_selects(store, text, select):
+    expected = [i + 1 for i in np.flatnonzero(select(sites()).fillna(False).to_numpy(bool))]
+    res = store.query("sites", where=parse_filter(text))
+    assert res.features.index.tolist() == expected
+    assert res.number_matched == len(expected)
+    # CQL2 JSON of the same filter selects the same features.
+    as_json = parse_filter(parse_filter(text).to_json())
+    assert store.query("sites", where=as_json).features.index.tolist() == expected
+
+
+def test_where_on_the_reference_projects_with_bbox_sort_and_paging(backend_ref_url):
+    store = open_store(backend_ref_url)
+    g = gpd.read_file("data/xilingol/projects.geojson")  # the committed file, read apart
+    g.index = pd.RangeIndex(1, len(g) + 1)
+    county = gpd.read_file("data/xilingol/admin.geojson")
+    xilinhot = county.loc[county.name_zh == "锡林浩特市"].geometry.iloc[0].simplify(0.01)
+    cql = (f"category IN ('energy', 'ecology') AND total_investment_yi >= 5 AND "
+           f"S_INTERSECTS(geometry, {xilinhot.wkt}) AND NOT name_en LIKE '%station%'")
+    want = g[g.category.isin(["energy", "ecology"]) & (g.total_investment_yi >= 5)
+             & g.intersects(xilinhot) & ~g.name_en.str.contains("station", case=True)]
+    assert len(want) > 1
+    res = store.query("projects", where=parse_filter(cql), limit=2, offset=1,
+                      sortby=[("total_investment_yi", False)],
+                      properties=["name_zh", "total_investment_yi"])
+    order = want.sort_values(["total_investment_yi"], ascending=False, kind="stable")
+    assert res.number_matched == len(want)
+    assert res.features.index.tolist() == order.index.tolist()[1:3]
+    assert res.features.columns.tolist() == ["name_zh", "total_investment_yi", "geometry"]
+    # bbox and equality filters narrow the same selection further.
+    box = (115.5, 43.5, 116.5, 44.5)
+    narrowed = want[want.intersects(shapely.box(*box)) & (want.status == "new")]
+    res = store.query("projects", where=parse_filter(cql), bbox=box, filters={"status": "new"})
+    assert res.features.index.tolist() == narrowed.index.tolist()
+    store.close()
+
+
+def test_a_filter_the_layer_cannot_answer_is_a_query_error_naming_the_part(store):
+    for text, part in (("nope = 1", "nope = 1"), ("seq > 'abc'", "seq > 'abc'"),
+                       ("name_zh LIKE 1", "")):
+        with pytest.raises(QueryError) as e:
+            store.query("sites", where=parse_filter(text) if part else text)
+        assert e.value.code == "bad_filter" and e.value.message_zh and e.value.hint
+        assert part in str(e.value)
+
+
+def dated(n: int = 6) -> gpd.GeoDataFrame:
+    """Points with a date column (as text), a timestamp column and an undated one."""
+    return points(n, seed=3,
+                  visited=["2023-05-01", "2023-06-15", None, "2022-12-31", "2023-06-15",
+                           "2024-02-29"][:n],
+                  seen=pd.to_datetime(["2023-05-01T08:00:00Z", "2023-05-01T23:59:59Z",
+                                       "2023-05-02T00:00:00Z", None, "2021-01-01T00:00:00Z",
+                                       "2025-07-01T12:30:00Z"][:n], utc=True))
+
+
+DATETIME_CASES = [
+    ("2023-06-15", lambda d: d == "2023-06-15"),
+    ("2023-01-01/2023-12-31", lambda d: (d >= "2023-01-01") & (d <= "2023-12-31")),
+    ("2023-06-01/..", lambda d: d >= "2023-06-01"),
+    ("../2023-05-01", lambda d: d <= "2023-05-01"),
+    ("2023-06-15T10:00:00Z", lambda d: d == "2023-06-15"),
+]
+
+
+@pytest.mark.parametrize(("value", "select"), DATETIME_CASES, ids=[c[0] for c in DATETIME_CASES])
+def test_datetime_filters_the_first_date_column_of_a_user_layer(store, value, select):
+    frame = dated()
+    store.put("visits", frame)
+    assert store.properties("visits")["visited"] == "date"
+    assert store.properties("visits")["seen"] == "datetime"
+    expected = [i + 1 for i in np.flatnonzero(select(frame.visited).fillna(False))]
+    res = store.query("visits", datetime=value)
+    assert res.features.index.tolist() == expected
+    # The stored text is the text written.
+    assert store.get("visits")["visited"].tolist()[:2] == ["2023-05-01", "2023-06-15"]
+
+
+def test_datetime_with_times_and_a_declared_catalog_field(store, monkeypatch):
+    import dataclasses
+
+    import layers.catalog as catalog
+
+    frame = dated()
+    # A user layer named like no catalog layer filters on its first date column; declare
+    # a catalog layer's temporal field and the same data filters on that one instead.
+    spec = catalog.get_spec("ports")
+    monkeypatch.setitem(catalog._BY_ID, "ports", dataclasses.replace(spec, temporal="seen"))
+    store.put("ports", frame)
+    seen = frame.seen
+    lo, hi = pd.Timestamp("2023-05-01T12:00:00Z"), pd.Timestamp("2023-05-02T00:00:00Z")
+    want = [i + 1 for i in np.flatnonzero(((seen >= lo) & (seen <= hi)).fillna(False))]
+    res = store.query("ports", datetime="2023-05-01T20:00:00+08:00/2023-05-02T08:00:00+08:00")
+    assert res.features.index.tolist() == want == [2, 3]
+    extent = store.temporal("ports")
+    assert (extent.property, extent.kind) == ("seen", "datetime")
+    assert (extent.start, extent.end) == ("2021-01-01T00:00:00Z", "2025-07-01T12:30:00Z")
+    # Datetime and a CQL2 filter together.
+    res = store.query("ports", datetime="2023-01-01/..", where=parse_filter("v >= 2"))
+    want = [i + 1 for i in np.flatnonzero(((seen >= pd.Timestamp("2023-01-01", tz="UTC"))
+                                           & (frame.v >= 2)).fillna(False))]
+    assert res.features.index.tolist() == want
+
+
+def test_temporal_extent_of_user_layers(store):
+    store.put("visits", dated())
+    extent = store.temporal("visits")
+    visited = dated().visited.dropna()
+    assert (extent.property, extent.kind, extent.start, extent.end) == (
+        "visited", "date", visited.min(), visited.max())
+    assert store.temporal("sites") is None  # no date column: no temporal extent
+    with pytest.raises(LayerNotFound):
+        store.temporal("nope")
+
+
+def test_datetime_on_a_layer_without_dates_keeps_everything_but_is_checked(store):
+    assert store.query("sites", datetime="2023-01-01/..").number_matched == 6
+    with pytest.raises(QueryError) as e:
+        store.query("sites", datetime="yesterday")
+    assert e.value.code == "bad_filter"
+
+
+def test_dates_read_by_gdal_are_stored_as_iso_dates(store):
+    frame = points(3, day=pd.to_datetime(["2023-05-01", None, "2024-01-31"]))
+    store.put("days", frame)
+    assert store.properties("days")["day"] == "date"
+    days = store.get("days")["day"]
+    assert [v if isinstance(v, str) else None for v in days] == [
+        "2023-05-01", None, "2024-01-31"]
+    assert store.query("days", datetime="2024-01-01/..").features.index.tolist() == [3]
+    assert store.query("days", sortby=[("day", False)]).features.index.tolist() == [3, 1, 2]
 
 
 def test_count_estimate_is_allowed_and_flagged(store):
