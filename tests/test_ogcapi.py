@@ -443,6 +443,9 @@ class _PlainStore(Store):
         self.inner.info(name)
         return None
 
+    def temporal(self, name):
+        return self.inner.temporal(name)
+
     def tile(self, name, z, x, y, datum="wgs84"):
         return self.inner.tile(name, z, x, y, datum)
 
