@@ -30,10 +30,15 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 
+from ..crs import STORAGE_CRS
 from ..errors import GeoInputError
 from ..report import ReadResult, Report
 from ..validate import RegionLike
@@ -42,9 +47,10 @@ from .finish import finish, parse_crs, parse_datum
 from .jsonfile import prepare_geojson
 from .ogr import drop_empty_columns, list_layers, read_layer, read_multi, tidy_kml_columns
 from .source import ACCEPTED, extension, load_source, refuse, sniff
-from .tabular import read_csv, read_xlsx
+from .tabular import PRECISION_COLUMN, ROW_COLUMN, read_csv, read_xlsx
 
-__all__ = ["Limits", "ReadResult", "Report", "read_file", "parse_crs", "parse_datum"]
+__all__ = ["Limits", "ReadResult", "Report", "read_file", "parse_crs", "parse_datum", "ROW_COLUMN",
+           "PRECISION_COLUMN"]
 
 #: Order of preference when a zip holds several kinds of data file.
 _ZIP_KINDS = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".gpx", ".csv", ".tsv", ".txt",
@@ -53,9 +59,23 @@ _NESTED = (".zip", ".kmz", ".7z", ".rar", ".gz", ".tar", ".tgz")
 _GPX_LAYERS = {"waypoints": "waypoint", "routes": "route", "tracks": "track"}
 
 
+@dataclass(frozen=True)
+class _TableOptions:
+    """What the table readers need beyond the bytes (see :func:`read_file`)."""
+
+    sheet: str | None = None
+    crs: Any = None
+    keep_unlocated: bool = False
+    trace: bool = False
+    header_row: int | None = None
+    region: RegionLike = None
+
+
 def read_file(source: Any, *, filename: str | None = None, layer: str | None = None,
               datum: str | None = None, crs: Any = None, region: RegionLike = None,
-              limits: Limits | None = None) -> ReadResult:
+              limits: Limits | None = None, sheet: str | None = None,
+              keep_unlocated: bool = False, trace: bool = False,
+              header_row: int | None = None) -> ReadResult:
     """Read a user's geodata file.
 
     Parameters
@@ -72,11 +92,25 @@ def read_file(source: Any, *, filename: str | None = None, layer: str | None = N
         Datum of the coordinates; GCJ-02 (AMap/Gaode, Tencent) and BD-09 (Baidu) are
         converted to WGS 84.
     crs : str or int, optional
-        CRS of the coordinates (``"EPSG:4547"``), overriding what the file says.
+        CRS of the coordinates (``"EPSG:4547"``), overriding what the file says.  For
+        a table, a projected CRS makes its X/Y columns metres in it (X is the CRS's
+        first axis: the northing of Chinese Gauss-Krüger CRSs).
     region : optional
         Area features should fall in (see :func:`geo.validate.validate`).
     limits : Limits, optional
         Archive limits (zip bombs).
+    sheet : str, optional
+        Sheet of an XLSX workbook (name or 1-based position); wins over ``layer``.
+    keep_unlocated : bool
+        Keep table rows without coordinates (or every row of a table without
+        coordinate columns) with an empty geometry, for a gazetteer to place.
+    trace : bool
+        Add a ``_row`` column: each feature's row (sheet row, CSV line or feature
+        number, 1-based, as ``report.source["row_kind"]`` says) in the user's file,
+        and for tables with coordinates ``_precision_m``, the rounding of the
+        coordinates in metres.
+    header_row : int, optional
+        The header's row in a table (1-based), when it is not found on its own.
 
     Returns
     -------
@@ -87,18 +121,54 @@ def read_file(source: Any, *, filename: str | None = None, layer: str | None = N
     ------
     GeoInputError
         For input that cannot be used, with ``message``, ``hint`` and ``status``.
+
+    Examples
+    --------
+    >>> sheet = "旗县市区,地点,项目名称\\n多伦县,大北沟镇,甲\\n".encode()
+    >>> gdf, report = read_file(sheet, filename="a.csv", keep_unlocated=True, trace=True)
+    >>> gdf["_row"].tolist(), bool(gdf.geometry.isna().all()), report.source["row_kind"]
+    ([2], True, 'line')
     """
     parse_datum(datum)  # fail fast on a bad parameter, before any parsing
-    parse_crs(crs)
+    declared = parse_crs(crs)
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        raise GeoInputError(f"header_row must be a row number from 1, not {header_row!r}",
+                            status=400)
     data, name = load_source(source, filename)
     report = Report()
     report.source.update({"filename": name, "bytes": len(data)})
+    table = _TableOptions(sheet=sheet, crs=declared, keep_unlocated=keep_unlocated,
+                          trace=trace, header_row=header_row, region=region)
     gdf, file_crs, assume = _read_any(data, name, layer=layer, report=report,
-                                      limits=limits or Limits())
+                                      limits=limits or Limits(), table=table)
     n_in = report.source.get("features_in", len(gdf))
     report.source["features_in"] = n_in
-    out = finish(gdf, file_crs, report=report, crs=crs, datum=datum, region=region,
-                 assume=assume)
+    if trace and ROW_COLUMN not in gdf:
+        gdf[ROW_COLUMN] = np.arange(1, len(gdf) + 1)
+        report.source["row_kind"] = "feature"
+    missing = np.asarray(shapely.is_missing(np.asarray(gdf.geometry.values, dtype=object)),
+                         dtype=bool) if keep_unlocated else np.zeros(len(gdf), dtype=bool)
+    if missing.any():
+        # Rows without coordinates skip the geometric steps and keep their place.
+        order = "__atlas_order__"
+        gdf[order] = np.arange(len(gdf))
+        located = gdf.loc[~missing]
+        parts = []
+        if len(located):
+            parts.append(finish(located, file_crs, report=report, crs=crs, datum=datum,
+                                region=region, assume=assume))
+        elif declared is not None:
+            report.source["crs"] = declared.to_string()
+        rest = gdf.loc[missing].drop(columns=gdf.geometry.name)
+        parts.append(gpd.GeoDataFrame(rest, geometry=gpd.GeoSeries([None] * len(rest),
+                                                                   index=rest.index),
+                                      crs=STORAGE_CRS))
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        out = out.sort_values(order, kind="stable").drop(columns=order).reset_index(drop=True)
+        out = gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_CRS)
+    else:
+        out = finish(gdf, file_crs, report=report, crs=crs, datum=datum, region=region,
+                     assume=assume)
     report.source["features"] = len(out)
     if len(out) == 0:
         reasons = sorted(report.codes("dropped"))
@@ -109,8 +179,8 @@ def read_file(source: Any, *, filename: str | None = None, layer: str | None = N
     return ReadResult(out, report)
 
 
-def _read_any(data: bytes, name: str, *, layer: str | None, report: Report, limits: Limits
-              ) -> tuple[gpd.GeoDataFrame, Any, str]:
+def _read_any(data: bytes, name: str, *, layer: str | None, report: Report, limits: Limits,
+              table: _TableOptions = _TableOptions()) -> tuple[gpd.GeoDataFrame, Any, str]:
     """Dispatch on content; returns the raw frame, the file's CRS and the assume mode."""
     kind = sniff(data, name)
     ext = extension(name)
@@ -131,14 +201,15 @@ def _read_any(data: bytes, name: str, *, layer: str | None, report: Report, limi
         gdf, file_crs = read_layer(gj, report=report)
         return gdf, file_crs, "silent"
     if kind == "zip":
-        return _read_zip(data, name, layer=layer, report=report, limits=limits)
+        return _read_zip(data, name, layer=layer, report=report, limits=limits, table=table)
     if kind == "sqlite":
         return _read_gpkg(data, layer=layer, report=report)
     if kind in ("kml", "gpx"):
         return _read_xml(data, kind, layer=layer, report=report)
     if kind == "text":
         report.source["format"] = "csv"
-        gdf = read_csv(data, report=report)
+        gdf = read_csv(data, report=report, crs=table.crs, keep_unlocated=table.keep_unlocated,
+                       trace=table.trace, header_row=table.header_row, region=table.region)
         return gdf, None, "plain"
     raise refuse(kind, name)
 
@@ -220,13 +291,16 @@ def _read_xml_path(path: str, kind: str, *, layer: str | None, report: Report
     return tidy_kml_columns(drop_empty_columns(gdf)), file_crs, "silent"
 
 
-def _read_zip(data: bytes, name: str, *, layer: str | None, report: Report, limits: Limits
-              ) -> tuple[gpd.GeoDataFrame, Any, str]:
+def _read_zip(data: bytes, name: str, *, layer: str | None, report: Report, limits: Limits,
+              table: _TableOptions = _TableOptions()) -> tuple[gpd.GeoDataFrame, Any, str]:
     members = check_zip(data, limits)
     names = {m.filename.lower(): m for m in members}
     if "[content_types].xml" in names and any(n.startswith("xl/") for n in names):
         report.source["format"] = "xlsx"
-        return read_xlsx(data, sheet=layer, report=report), None, "plain"
+        return read_xlsx(data, sheet=table.sheet if table.sheet is not None else layer,
+                         report=report, crs=table.crs, keep_unlocated=table.keep_unlocated,
+                         trace=table.trace, header_row=table.header_row,
+                         region=table.region), None, "plain"
     by_ext: dict[str, list[zipfile.ZipInfo]] = {}
     for m in members:
         by_ext.setdefault(extension(m.filename), []).append(m)
@@ -268,8 +342,9 @@ def _read_zip(data: bytes, name: str, *, layer: str | None, report: Report, limi
     inner_kind = sniff(content, member.filename)
     if inner_kind == "zip":
         raise GeoInputError(f"the zip member {member.filename!r} is itself an archive",
-                            hint="unzip it and upload the inner file", status=422, code="zip_contents", message_zh=f"压缩包里的 {member.filename!r} 本身又是压缩包", hint_zh="请解开后上传里面的文件")
-    return _read_any(content, member.filename, layer=layer, report=report, limits=limits)
+                            hint="unzip it and upload the inner file", status=422)
+    return _read_any(content, member.filename, layer=layer, report=report, limits=limits,
+                     table=table)
 
 
 def _read_shapefile(data: bytes, members: list[zipfile.ZipInfo], shps: list[zipfile.ZipInfo],

@@ -19,16 +19,24 @@ Examples
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 # Names in order of preference: an explicit "longitude" beats a generic "x".
-LON_NAMES = ("longitude", "lon", "lng", "long", "经度", "东经", "经度坐标", "lonwgs84",
-             "pointx", "x", "xcoord", "x坐标")
-LAT_NAMES = ("latitude", "lat", "纬度", "北纬", "纬度坐标", "latwgs84", "pointy", "y",
-             "ycoord", "y坐标")
+EXPLICIT_LON = ("longitude", "lon", "lng", "long", "经度", "东经", "经度坐标", "lonwgs84")
+EXPLICIT_LAT = ("latitude", "lat", "纬度", "北纬", "纬度坐标", "latwgs84")
+#: Generic X/Y: longitude/latitude for degrees, the CRS's first/second axis for metres.
+GENERIC_X = ("pointx", "x", "xcoord", "x坐标", "坐标x", "x值")
+GENERIC_Y = ("pointy", "y", "ycoord", "y坐标", "坐标y", "y值")
+#: Projected coordinates named by direction (横坐标 = east, 纵坐标 = north in surveying).
+EAST_NAMES = ("easting", "east", "东坐标", "东向坐标", "横坐标", "东距")
+NORTH_NAMES = ("northing", "north", "北坐标", "北向坐标", "纵坐标", "北距")
+LON_NAMES = EXPLICIT_LON + GENERIC_X
+LAT_NAMES = EXPLICIT_LAT + GENERIC_Y
 WKT_NAMES = ("wkt", "geometry", "geom", "thegeom", "shape", "几何")
 
 
@@ -59,6 +67,45 @@ def find_columns(columns: Sequence[object]) -> tuple[object, object] | None:
     if lon is None or lat is None or lon == lat:
         return None
     return lon, lat
+
+
+@dataclass(frozen=True)
+class CoordinateColumns:
+    """The two coordinate columns of a table and what their names say they hold.
+
+    Attributes
+    ----------
+    first, second : column labels
+        ``kind="lonlat"``: longitude, latitude.  ``"en"``: easting, northing.
+        ``"xy"``: X, Y — longitude/latitude in degrees, or, for a projected CRS,
+        its first and second axis as the CRS defines them (X is the northing of a
+        Chinese Gauss-Krüger CRS such as EPSG:4548, the easting of UTM).
+    kind : {"lonlat", "en", "xy"}
+    """
+
+    first: object
+    second: object
+    kind: str
+
+
+def find_coordinate_columns(columns: Sequence[object]) -> CoordinateColumns | None:
+    """The coordinate column pair by name: explicit lon/lat, then east/north, then X/Y.
+
+    Examples
+    --------
+    >>> find_coordinate_columns(["X坐标", "Y坐标", "名称"])
+    CoordinateColumns(first='X坐标', second='Y坐标', kind='xy')
+    >>> find_coordinate_columns(["北坐标", "东坐标"]).kind
+    'en'
+    >>> find_coordinate_columns(["名称"]) is None
+    True
+    """
+    for xs, ys, kind in ((EXPLICIT_LON, EXPLICIT_LAT, "lonlat"), (EAST_NAMES, NORTH_NAMES, "en"),
+                         (GENERIC_X, GENERIC_Y, "xy")):
+        a, b = _find(columns, xs), _find(columns, ys)
+        if a is not None and b is not None and a != b:
+            return CoordinateColumns(a, b, kind)
+    return None
 
 
 def find_wkt_column(columns: Sequence[object]) -> object | None:
@@ -141,3 +188,77 @@ def to_float(values: pd.Series | np.ndarray) -> np.ndarray:
         return arr.astype("float64")
     except (TypeError, ValueError):
         return pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype="float64")
+
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+
+def parse_numbers(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Floats of numbers stored as text the way spreadsheets hold them.
+
+    Full-width digits and punctuation (``１２，３４５．６``), thousands separators
+    (``1,568.5``; only in groups of three, so ``116,5`` is not 1165), spaces and a
+    leading ``+`` are understood; anything else is NaN.
+
+    Returns
+    -------
+    (ndarray of float, ndarray of bool)
+        The values, and which of them were text that needed this cleaning (for the
+        report).
+
+    Examples
+    --------
+    >>> v, cleaned = parse_numbers(pd.Series(["1,568.5", "１２，３４５", 7, "12 5", "x", None]))
+    >>> v.tolist(), cleaned.tolist()
+    ([1568.5, 12345.0, 7.0, 125.0, nan, nan], [True, True, False, True, False, False])
+    """
+    arr = np.asarray(values, dtype=object)
+    out = to_float(arr).copy()
+    cleaned = np.zeros(len(arr), dtype=bool)
+    todo = np.flatnonzero(np.isnan(out) & np.array([isinstance(v, str) for v in arr], dtype=bool))
+    if not len(todo):
+        return out, cleaned
+    text = pd.Series(arr[todo], dtype=object).astype(str).map(
+        lambda s: unicodedata.normalize("NFKC", s)).str.replace(r"\s+", "", regex=True)
+    sep = text.str.match(_THOUSANDS)
+    text = text.where(~sep, text.str.replace(",", "", regex=False))
+    nums = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
+    out[todo] = nums
+    cleaned[todo] = np.isfinite(nums)
+    return out, cleaned
+
+
+_METRES_PER_DEGREE = 111_320.0
+
+
+def precision_m(values: pd.Series | np.ndarray, metres: bool = False) -> np.ndarray:
+    """Half the last written digit of each coordinate, in metres (NaN when unreadable).
+
+    The rounding a coordinate was written with bounds its accuracy from below:
+    ``116.08`` can be anywhere within 0.005° (≈ 560 m), ``116°05′30″`` within half
+    a second (≈ 15 m).  Degrees are converted at 111.32 km per degree (latitude; a
+    degree of longitude is shorter, so this is the larger, safer figure).
+
+    Examples
+    --------
+    >>> precision_m(pd.Series(["116.08", "116°05′30″", "116°05′", 116.086112, "x"])).round(1).tolist()
+    [556.6, 15.5, 927.7, 0.1, nan]
+    >>> precision_m(pd.Series(["4866828.4", 426617]), metres=True).tolist()
+    [0.05, 0.5]
+    """
+    arr = np.asarray(values, dtype=object)
+    text = pd.Series(arr, dtype=object).map(
+        lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+        else (repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)))
+    text = text.map(lambda s: unicodedata.normalize("NFKC", s).strip())
+    # The last number written and how many decimals it has; what it counts (degrees,
+    # minutes, seconds) decides its unit.
+    parts = text.str.extract(r"(\d+)(?:\.(\d*))?\D*$")
+    decimals = parts[1].fillna("").str.len().to_numpy(dtype="float64")
+    decimals = np.minimum(decimals, 9)  # binary noise in floats (116.08610000000001)
+    count = text.str.count(r"\d+(?:\.\d*)?").to_numpy(dtype="float64")
+    unit = np.ones(len(arr))
+    if not metres:
+        unit = np.where(count >= 3, 1 / 3600, np.where(count == 2, 1 / 60, 1.0)) * _METRES_PER_DEGREE
+    out = 0.5 * 10.0 ** (-decimals) * unit
+    return np.where(parts[0].isna().to_numpy() | (count == 0), np.nan, out)

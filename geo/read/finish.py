@@ -33,7 +33,9 @@ from ..report import Report
 from ..validate import RegionLike, region_geometry, validate
 
 _CRS_HINT = ("use an EPSG code such as EPSG:4326 (WGS 84), EPSG:4490 (CGCS2000), "
-             "EPSG:4547 (CGCS2000 3-degree Gauss-Kruger CM 114E) or EPSG:32650 (UTM 50N)")
+             "EPSG:4547 (CGCS2000 3-degree Gauss-Kruger CM 114E) or EPSG:32650 (UTM 50N); "
+             "the League's CGCS2000 3-degree Gauss-Kruger zones are EPSG:4546 (CM 111E), "
+             "4547 (114E), 4548 (117E) and 4549 (120E)")
 
 
 def parse_crs(crs: Any) -> pyproj.CRS | None:
