@@ -42,11 +42,27 @@ class Field:
         Whether the field appears in the popup / the hover tooltip.
     unit : str
         Unit shown after the value ("km", "亿元" …), empty for none.
+    required : bool
+        A replacement file must give a value in every row (:mod:`layers.validate_ref`).
+    aliases : tuple of str
+        Other column headers that feed this field when a user's file is mapped
+        (:mod:`layers.mapping`), in order of preference, besides the labels and name.
+    codes : tuple of Category
+        The field's coded values, when it only takes these (a user's file may give
+        the value, its Chinese or its English label); often the style's categories.
+    code_aliases : tuple of (str, str)
+        Other spellings of coded values, as ``(spelling, value)`` pairs.
+    derived : bool
+        Recomputed from the geometry or from other layers (:mod:`layers.derive`),
+        never taken from a user's file.
 
     Examples
     --------
     >>> Field("length_km", "长度", "Length", "float", unit="km").kind
     'float'
+    >>> f = Field("status", "建设性质", "Status", codes=(Category("new", "新建", "New", ""),))
+    >>> f.code_values(), f.required
+    (('new',), False)
     """
 
     name: str
@@ -56,10 +72,19 @@ class Field:
     popup: bool = True
     tooltip: bool = False
     unit: str = ""
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    codes: tuple[Category, ...] = ()
+    code_aliases: tuple[tuple[str, str], ...] = ()
+    derived: bool = False
 
     def label(self, lang: Lang = "zh") -> str:
         """Label in ``lang`` ("zh" or "en")."""
         return self.label_en if lang == "en" else self.label_zh
+
+    def code_values(self) -> tuple[str, ...]:
+        """The coded values (empty when the field is free)."""
+        return tuple(c.value for c in self.codes)
 
 
 @dataclass(frozen=True)
