@@ -133,7 +133,9 @@ def read_file(source: Any, *, filename: str | None = None, layer: str | None = N
     declared = parse_crs(crs)
     if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
         raise GeoInputError(f"header_row must be a row number from 1, not {header_row!r}",
-                            status=400)
+                            hint="give the row of the header as the spreadsheet numbers it",
+                            status=400, code="bad_parameter",
+                            hint_zh="请填写表头所在的行号（从1开始）")
     data, name = load_source(source, filename)
     report = Report()
     report.source.update({"filename": name, "bytes": len(data)})

@@ -70,6 +70,8 @@ from .sheet import (
 _HINT_COLUMNS = ("name the coordinate columns lon/lat, longitude/latitude or 经度/纬度 "
                  "(decimal degrees or 116°05′30″), X/Y with a declared crs (EPSG:4548 …), "
                  "or add a WKT column")
+_HINT_COLUMNS_ZH = ("请把坐标列命名为经度/纬度（十进制度或116°05′30″），投影坐标X/Y请声明坐标系（如EPSG:4548），"
+                    "或添加WKT列")
 
 #: Columns added with ``trace=True``: the row (or line) of each feature in the user's
 #: file, and the precision its coordinates were written with (m).
@@ -207,7 +209,8 @@ def read_xlsx(data: bytes, *, sheet: str | None, report: Report, crs: pyproj.CRS
             if not usable:
                 cols = ", ".join(x for x in heads[names[0]].names[:20] if x) if names else ""
                 raise GeoInputError(f"no sheet of the workbook has coordinate columns (first "
-                                    f"sheet has: {cols})", hint=_HINT_COLUMNS, status=422)
+                                    f"sheet has: {cols})", hint=_HINT_COLUMNS, status=422,
+                                    code="no_coordinates", hint_zh=_HINT_COLUMNS_ZH)
             chosen = usable[0]
             if len(names) > 1:
                 report.warn("sheet_chosen", f"read sheet {chosen!r} of {len(names)}",
@@ -242,7 +245,8 @@ def _pick_sheet(names: list[str], sheet: str) -> str:
     if sheet.isdigit() and 1 <= int(sheet) <= len(names):
         return names[int(sheet) - 1]
     raise GeoInputError(f"the workbook has no sheet {sheet!r}",
-                        hint="sheets: " + ", ".join(names), status=422)
+                        hint="sheets: " + ", ".join(names), status=422, code="layer_not_in_file",
+                        message_zh=f"工作簿中没有工作表“{sheet}”", hint_zh="工作表：" + "、".join(names))
 
 
 def _column_letters(j: int) -> str:
@@ -356,7 +360,8 @@ def table_to_geodataframe(frame: pd.DataFrame, *, report: Report, first_row: int
     if cols is None and wkt_col is None and not keep_unlocated:
         shown = ", ".join(str(c) for c in frame.columns[:20])
         raise GeoInputError(f"no longitude/latitude columns found (columns: {shown})",
-                            hint=_HINT_COLUMNS, status=422)
+                            hint=_HINT_COLUMNS, status=422, code="no_coordinates",
+                            hint_zh=_HINT_COLUMNS_ZH)
     keep = data.copy()
     geoms = np.full(len(frame), None, dtype=object)
     precision = np.full(len(frame), np.nan)
