@@ -17,9 +17,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo import measure as metric
 from geo.crs import transform_geometries
+from layers.derive import units_of
 
-from . import metric
 from .sources import load, package_dir
 
 #: Generalisation tolerance (m): the League area changes by < 0.01 %, the files
@@ -55,12 +56,7 @@ class Admin:
     def county_of(self, points: np.ndarray) -> list[str]:
         """Name of the unit containing each point ("" when outside every unit)."""
         names, polys = self.units()
-        tree = shapely.STRtree(polys)
-        pi, gi = tree.query(points, predicate="intersects")
-        out = [""] * len(points)
-        for p, g in zip(pi, gi, strict=True):
-            out[p] = out[p] or names[g]
-        return out
+        return units_of(points, names, polys)
 
     def english(self, names_zh: list[str]) -> list[str]:
         """English names of units given by their Chinese names ("" for "" or unknown)."""

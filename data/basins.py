@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from . import metric
+from geo import measure as metric
+
 from .sources import load
 
 #: Spacing (m) of river vertices used as Voronoi seeds.

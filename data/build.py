@@ -19,7 +19,7 @@ from .basins import build_basins
 from .ports import build_ports
 from .projects import build_projects
 from .rivers import build_rivers
-from .road import build_attractions, build_scenic_road, build_stations, road_line
+from .road import build_attractions, build_scenic_road, build_stations, road_of
 from .sections import build_sections
 from .write import write_layer
 
@@ -32,7 +32,7 @@ def build(out_dir: str = DEFAULT_OUT) -> list[str]:
     rivers = build_rivers(admin.league)
     basins = build_basins(admin.league, rivers.geoms, [r["basin_id"] for r in rivers.records])
     road_records, road_geoms = build_scenic_road()
-    road = road_line(road_geoms)
+    road = road_of(road_geoms)
     layers = {
         "admin": (admin.records, admin.geoms),
         "basins": basins,

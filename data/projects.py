@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from geo import measure as metric
 from layers.catalog import PROJECT_CATEGORIES, SEED_PROJECT_TOTALS
 
-from . import metric
 from .admin import Admin
 from .allocate import integerise, ipf, largest_remainder
 from .sources import load

@@ -20,7 +20,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from . import metric
+from geo import measure as metric
+
 from .sources import load, package_dir
 
 EASYCLIMATE_SOURCE = (

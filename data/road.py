@@ -3,16 +3,20 @@
 The 千里草原风景大道 is authored in ``data/sources/scenic_road.json`` as themed
 segments, each a path through named places and shape points, digitised from
 its start (宝昌, 太仆寺旗) to its end (乌拉盖).  Lengths and kilometre posts are
-measured in :data:`geo.crs.DISTANCE_CRS`; a station's or attraction's ``km`` is
-the road distance from the start to the road point nearest it.
+measured in :data:`geo.crs.DISTANCE_CRS` by :mod:`layers.derive` (as for a road a user
+uploads): a station's or attraction's ``km`` is the road distance from the start to
+the road point nearest it.
 """
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
-from . import metric
+from geo.route import ScenicRoute
+from layers.derive import road_km, road_route, segment_measures
+
 from .admin import Admin
 from .sources import load
 
@@ -27,16 +31,10 @@ def _path_coords(path: list, places: dict) -> list[tuple[float, float]]:
     return out
 
 
-def road_line(geoms: np.ndarray) -> shapely.LineString:
-    """The whole road as one line in lon/lat (segments joined in order)."""
-    coords = [np.asarray(g.coords) for g in geoms]
-    return shapely.LineString(np.vstack([coords[0]] + [c[1:] for c in coords[1:]]))
-
-
-def road_km(road: shapely.LineString, points: np.ndarray) -> np.ndarray:
-    """Kilometre along ``road`` of the road point nearest each point."""
-    road_m = metric.to_metric([road])[0]
-    return shapely.line_locate_point(road_m, metric.to_metric(points)) / 1e3
+def road_of(geoms: np.ndarray) -> ScenicRoute:
+    """The road's segments (in travel order) as one measured route."""
+    return road_route(gpd.GeoDataFrame({"seq": np.arange(1, len(geoms) + 1)},
+                                       geometry=list(geoms), crs=4326))
 
 
 def build_scenic_road() -> tuple[list[dict], np.ndarray]:
@@ -45,8 +43,7 @@ def build_scenic_road() -> tuple[list[dict], np.ndarray]:
     places = src["places"]
     geoms = np.asarray([shapely.LineString(_path_coords(s["path"], places))
                         for s in src["segments"]], dtype=object)
-    lengths = metric.length_km(geoms)
-    starts = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
+    starts, lengths = segment_measures(road_of(geoms))
     records = []
     for seq, (s, km0, km) in enumerate(zip(src["segments"], starts, lengths, strict=True), 1):
         records.append({
@@ -59,12 +56,12 @@ def build_scenic_road() -> tuple[list[dict], np.ndarray]:
     return records, geoms
 
 
-def build_stations(admin: Admin, road: shapely.LineString) -> tuple[list[dict], np.ndarray]:
+def build_stations(admin: Admin, road: ScenicRoute) -> tuple[list[dict], np.ndarray]:
     """Records and points of the stations (at places on the road), in road order."""
     src = load("stations")
     places = load("scenic_road")["places"]
     pts = shapely.points([_path_coords([s["place"]], places)[0] for s in src["stations"]])
-    kms = road_km(road, pts)
+    kms, _ = road_km(road, gpd.GeoSeries(pts, crs=4326))
     counties = admin.county_of(pts)
     records = []
     for s, km, county, county_en in zip(src["stations"], kms, counties,
@@ -79,12 +76,12 @@ def build_stations(admin: Admin, road: shapely.LineString) -> tuple[list[dict], 
     return [records[i] for i in order], pts[order]
 
 
-def build_attractions(admin: Admin, road: shapely.LineString) -> tuple[list[dict], np.ndarray]:
+def build_attractions(admin: Admin, road: ScenicRoute) -> tuple[list[dict], np.ndarray]:
     """Records and points of the attractions, in the order of ``attractions.json``."""
     src = load("attractions")
     items = src["attractions"]
     pts = shapely.points([(a["lon"], a["lat"]) for a in items])
-    kms = road_km(road, pts)
+    kms, _ = road_km(road, gpd.GeoSeries(pts, crs=4326))
     counties = admin.county_of(pts)
     records = []
     for a, km, county, county_en in zip(items, kms, counties, admin.english(counties),

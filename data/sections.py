@@ -1,8 +1,9 @@
 """The ``sections`` layer: the four national water-quality sections, on their rivers.
 
-Each authored ``near`` point is projected onto its river with
-:func:`shapely.line_locate_point` / :func:`shapely.line_interpolate_point`, so
-the written point lies on the river line (to the 1e-6° output grid, ~0.1 m).
+Each authored ``near`` point is moved onto its river (the nearest point of the line,
+in metres, at least 2 km from either end) with :func:`layers.derive.snap_to_lines`
+— as a section is when a user replaces the rivers — so the written point lies on the
+river line (to the 1e-6° output grid, ~0.1 m).
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from layers.derive import SECTION_END_MARGIN_M, snap_to_lines
+
 from .admin import Admin
 from .rivers import Rivers
 from .sources import load
-
-#: About 2 km: how far (in degrees along the line) a section stays from a river's ends.
-END_MARGIN_DEG = 0.02
 
 
 def build_sections(admin: Admin, rivers: Rivers) -> tuple[list[dict], np.ndarray]:
@@ -23,11 +23,9 @@ def build_sections(admin: Admin, rivers: Rivers) -> tuple[list[dict], np.ndarray
     spec = load("sections")["sections"]
     lines = np.asarray([rivers.by_id(s["river_id"]) for s in spec], dtype=object)
     near = shapely.points([s["near"] for s in spec])
-    # Keep sections off the very ends of a clipped river (the League border), where
-    # the county lookup would be ambiguous: at least END_MARGIN_DEG from either end.
-    along = np.clip(shapely.line_locate_point(lines, near), END_MARGIN_DEG,
-                    shapely.length(lines) - END_MARGIN_DEG)
-    points = shapely.line_interpolate_point(lines, along)
+    # Kept off the very ends of a clipped river (the League border), where the county
+    # lookup would be ambiguous.
+    points, _ = snap_to_lines(near, lines, SECTION_END_MARGIN_M)
     counties = admin.county_of(points)
     by_id = {r["id"]: r for r in rivers.records}
     records = []

@@ -314,7 +314,7 @@ def test_build_reproduces_committed_files(tmp_path):
     assert not mismatch and not errors
 
 
-@pytest.mark.parametrize("module", ["data.allocate", "data.metric", "data.write"])
+@pytest.mark.parametrize("module", ["data.allocate", "data.write"])
 def test_build_module_examples(module):
     # data/ is not in pytest's doctest paths (it holds build-only code): run them here.
     import doctest
