@@ -738,7 +738,7 @@ def _fill(frame: pd.DataFrame, spec: LayerSpec, cmap: ColumnMapping, filled: dic
             frame[key] = [defaults[key]] * n
             filled[key] = "from the upload's provenance"
     if "accuracy_m" in names:
-        acc = pd.to_numeric(frame["accuracy_m"], errors="coerce").to_numpy(dtype="float64")
+        acc = pd.to_numeric(frame["accuracy_m"], errors="coerce").to_numpy(dtype="float64").copy()
         if PRECISION_COLUMN in frame:
             prec = frame[PRECISION_COLUMN].to_numpy(dtype="float64")
             use = ~np.isfinite(acc) & np.isfinite(prec)
