@@ -114,7 +114,9 @@ def diff_layers(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, key: str = "id",
     if len(both):
         ok = ~(shapely.is_missing(go) | shapely.is_missing(gn))
         same = np.zeros(len(both), dtype=bool)
-        same[ok] = shapely.equals_exact(go[ok], gn[ok], tolerance=SAME_GEOMETRY_DEG)
+        # Normalised first: a ring written the other way round (shapefiles) is the same shape.
+        same[ok] = shapely.equals_exact(shapely.normalize(go[ok]), shapely.normalize(gn[ok]),
+                                        tolerance=SAME_GEOMETRY_DEG)
         same |= shapely.is_missing(go) & shapely.is_missing(gn)
         moved = ~same
         pts = moved & ok & (shapely.get_type_id(go) == 0) & (shapely.get_type_id(gn) == 0)

@@ -268,25 +268,35 @@ def prepare_replacement(layer: str, read: ReadResult | tuple[gpd.GeoDataFrame, R
     gdf, report = read
     where = report.source.get("row_kind", "feature")
     issues = Issues()
+    # A file of another geometry type is for another layer: that one error says it all.
+    wrong = Issues()
+    conform_geometries(gdf, spec, wrong, where=where)
+    wrong_file = any(i.code == "wrong_geometry" and i.row is None for i in wrong.errors)
+    if wrong_file:
+        issues.extend(wrong)
     errors_from_read(report, issues)
     mapped = map_columns(gdf, spec, mapping, unit_hint=report.source.get("unit"), where=where,
                          defaults=defaults)
-    placements = place_rows(mapped, gazetteer, where=where) if spec.geometry_type == "Point" \
-        else pd.DataFrame()
-    issues.extend(mapped.issues)
-    rows = conform_geometries(mapped.gdf, spec, issues, where=where)
+    placements = place_rows(mapped, gazetteer, where=where) \
+        if spec.geometry_type == "Point" and not wrong_file else pd.DataFrame()
+    if not wrong_file:
+        issues.extend(mapped.issues)
+    rows = conform_geometries(mapped.gdf, spec, Issues() if wrong_file else issues, where=where)
     context = {k: v for k, v in current.items() if k != layer}
-    derived = derive_layer(layer, rows, context, where=where, gazetteer=gazetteer)
-    issues.extend(derived.issues)
-    admin = derived.gdf if layer == "admin" else current.get("admin")
-    validate_layer(derived.gdf, spec, issues=issues, mapping=mapped.mapping, where=where,
-                   admin=admin, context=context, read_report=report)
+    if wrong_file:
+        derived = DerivedLayer(layer, rows)
+    else:
+        derived = derive_layer(layer, rows, context, where=where, gazetteer=gazetteer)
+        issues.extend(derived.issues)
+        admin = derived.gdf if layer == "admin" else current.get("admin")
+        validate_layer(derived.gdf, spec, issues=issues, mapping=mapped.mapping, where=where,
+                       admin=admin, context=context, read_report=report)
     new = storable(derived.gdf, spec)
     appended: dict[str, int] = {}
     if mode == "append" and layer in current:
         new, updated, added = merge_append(storable(current[layer], spec), new)
         appended = {"updated": updated, "added": added}
-    dependents = derive_dependents(layer, new, context, gazetteer=gazetteer)
+    dependents = {} if wrong_file else derive_dependents(layer, new, context, gazetteer=gazetteer)
     for dep in dependents.values():
         issues.extend(dep.issues)
     diff = diff_layers(current[layer], new) if layer in current else None

@@ -268,7 +268,10 @@ def _fill_merged(frame: pd.DataFrame, ranges: list[tuple[int, int, int, int]], s
         value = frame.iat[a, c0]
         if value is None or b <= a:
             continue
-        frame.iloc[a + 1:b + 1, c0] = value
+        # Only rows with something else in them: a blank row inside the merge stays blank.
+        body = frame.iloc[a + 1:b + 1].drop(columns=frame.columns[c0])
+        filled = ~blank_cells(body.to_numpy(dtype=object)).all(axis=1)
+        frame.iloc[a + 1 + np.flatnonzero(filled), c0] = value
         ref = f"{_column_letters(c0)}{r0 + 1}:{_column_letters(c1)}{r1 + 1}"
         report.repair("merged_cells_filled", f"cells {ref} are merged: their value "
                       f"{str(value)[:40]!r} was given to each row", f"合并单元格{ref}的值已填入每一行",
