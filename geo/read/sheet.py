@@ -223,13 +223,15 @@ def locate_header(grid: Sequence[Sequence[Any]], header_row: int | None = None) 
             header_row = next((k for k, r in enumerate(head) if _filled(r)), 0)
     row = list(grid[header_row]) if header_row < len(grid) else []
     row += [None] * (width - len(row))
-    names = [cell_text(v) for v in row[:width]]
+    # Names as the user wrote them (only stripped): the mapping folds full-width forms itself.
+    names = [_as_written(v) for v in row[:width]]
     depth = 1
     if header_row + 1 < len(grid):
         nxt = list(grid[header_row + 1]) + [None] * width
         if _is_subheader(row, nxt[:width], width):
             depth = 2
-            names = _combine(names, [cell_text(v) for v in nxt[:width]])
+            names = _combine([cell_text(v) for v in row[:width]],
+                             [cell_text(v) for v in nxt[:width]])
     # Title text as written; the unit is looked for in its folded form (full-width colon).
     title = [" ".join(str(v).strip() for v in r if cell_text(v)) for r in grid[:header_row]]
     title = [t for t in title if t]
@@ -239,6 +241,10 @@ def locate_header(grid: Sequence[Sequence[Any]], header_row: int | None = None) 
         if m:
             unit = m.group(1)
     return Header(header_row, depth, names, title, unit, width)
+
+
+def _as_written(value: Any) -> str:
+    return "" if cell_text(value) == "" else str(value).replace("\u3000", " ").strip()
 
 
 def unique_names(names: Sequence[str]) -> list[str]:
@@ -343,7 +349,7 @@ def classify_rows(rows: Sequence[Sequence[Any]] | pd.DataFrame, blank: np.ndarra
         is_group = np.array([bool(_GROUP_RE.match(t)) for t in text], dtype=bool) & ~is_note
         kind[few[is_note]] = "note"
         kind[few[is_group]] = "group"
-        labels[few[is_group]] = [cell_text(v) for v in first[is_group]]
+        labels[few[is_group]] = [str(v).strip() for v in first[is_group]]
     kind[total] = "total"
     empty = n_filled == 0
     kind[empty] = "blank"
