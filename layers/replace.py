@@ -116,18 +116,32 @@ def merge_append(current: gpd.GeoDataFrame, rows: gpd.GeoDataFrame, key: str = "
     >>> m["v"].tolist(), updated, added
     ([1, 20, 30], 1, 1)
     """
-    cur = current.reset_index(drop=True).copy()
+    cur = current.reset_index(drop=True)
     cur_ids = cur[key].astype(str).tolist() if key in cur else []
     pos = {v: i for i, v in enumerate(cur_ids)}
     new_ids = rows[key].astype(str).tolist() if key in rows else [None] * len(rows)
-    update = [i for i, v in enumerate(new_ids) if v in pos]
-    add = [i for i, v in enumerate(new_ids) if v not in pos]
-    cols = [c for c in cur.columns if c in rows.columns]
-    for i in update:
-        cur.loc[pos[new_ids[i]], cols] = rows.iloc[i][cols].to_numpy(dtype=object)
-    merged = pd.concat([cur, rows.iloc[add][cols]], ignore_index=True)
-    merged = gpd.GeoDataFrame(merged, geometry=current.geometry.name if current.geometry.name
-                              in merged else "geometry", crs=current.crs or rows.crs)
+    update = np.array([i for i, v in enumerate(new_ids) if v in pos], dtype=np.int64)
+    add = np.array([i for i, v in enumerate(new_ids) if v not in pos], dtype=np.int64)
+    at = np.array([pos[new_ids[i]] for i in update], dtype=np.int64)
+    geom = cur.geometry.name
+    cols = [c for c in cur.columns if c in rows.columns and c != geom]
+    # Column by column as objects: a row's new values whatever the current dtypes are.
+    data: dict[str, Any] = {}
+    for c in cur.columns:
+        if c == geom:
+            continue
+        values = cur[c].to_numpy(dtype=object).copy()
+        if c in cols and len(update):
+            values[at] = rows[c].to_numpy(dtype=object)[update]
+        extra = rows[c].to_numpy(dtype=object)[add] if c in rows else \
+            np.full(len(add), None, dtype=object)
+        data[c] = np.concatenate([values, extra])
+    geoms = np.asarray(cur.geometry.values, dtype=object).copy()
+    new_geoms = np.asarray(rows.geometry.values, dtype=object)
+    if len(update):
+        geoms[at] = new_geoms[update]
+    merged = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(np.concatenate([geoms, new_geoms[add]]),
+                                                           crs=current.crs or rows.crs))
     return merged, len(update), len(add)
 
 
@@ -198,6 +212,7 @@ class Replacement:
 
     def preview(self) -> dict[str, Any]:
         """The JSON body of a dry run (and of a 422): counts, mapping, issues, diff, totals."""
+        issues = self.issues.to_dict()
         return {
             "layer": self.layer,
             "mode": self.mode,
@@ -205,6 +220,7 @@ class Replacement:
             "counts": {"rows_read": int(self.report.source.get("features_in", len(self.rows))),
                        "features": int(len(self.gdf)),
                        "placed_by_name": int(len(self.placements)),
+                       **issues.pop("counts"),
                        **({"appended": self.appended} if self.appended else {})},
             "mapping": self.mapping.to_dict(),
             "filled": self.filled,
@@ -212,7 +228,7 @@ class Replacement:
             "derived": self.derived.to_dict(),
             "dependents": {k: v.to_dict() for k, v in self.dependents.items()},
             "commits": sorted(self.to_commit()),
-            **self.issues.to_dict(),
+            **issues,
             "rows_in_error": self.issues.rows_in_error(),
             "diff": self.diff,
             "totals": self.totals,
@@ -295,6 +311,7 @@ def prepare_replacement(layer: str, read: ReadResult | tuple[gpd.GeoDataFrame, R
     appended: dict[str, int] = {}
     if mode == "append" and layer in current:
         new, updated, added = merge_append(storable(current[layer], spec), new)
+        new = storable(new, spec)
         appended = {"updated": updated, "added": added}
     dependents = {} if wrong_file else derive_dependents(layer, new, context, gazetteer=gazetteer)
     for dep in dependents.values():

@@ -380,7 +380,7 @@ def _check_numbers(gdf: gpd.GeoDataFrame, spec: LayerSpec, issues: Issues, rows:
     if {"total_investment_yi", "plan_2023_yi"} <= set(gdf.columns):
         t = pd.to_numeric(gdf["total_investment_yi"], errors="coerce").to_numpy(dtype="float64")
         p = pd.to_numeric(gdf["plan_2023_yi"], errors="coerce").to_numpy(dtype="float64")
-        for i in np.flatnonzero(p > t + 0.005)[:200]:
+        for i in np.flatnonzero((p > t + 0.005) & (t >= 0))[:200]:
             issues.warn("plan_exceeds_total", f"the 2023 plan ({p[i]:g} 亿元) exceeds the total "
                         f"investment ({t[i]:g} 亿元)", f"2023年计划投资（{p[i]:g}亿元）超过总投资（{t[i]:g}亿元）",
                         hint="check the two amounts (and their units)", hint_zh="请核对两项金额及单位",
