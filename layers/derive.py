@@ -218,6 +218,16 @@ class DerivedLayer:
                 "changed": self.changed, "issues": self.issues.to_dict()}
 
 
+def _usable(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The features with a geometry (None when there are none): rows still missing one are
+    errors of the validation, not something to derive from."""
+    if gdf is None or not len(gdf):
+        return None
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return gdf[ok] if ok.any() else None
+
+
 def _rows(gdf: pd.DataFrame) -> np.ndarray:
     return gdf[ROW_COLUMN].to_numpy() if ROW_COLUMN in gdf else np.arange(1, len(gdf) + 1)
 
@@ -285,7 +295,8 @@ def _counties(out: gpd.GeoDataFrame, admin: gpd.GeoDataFrame | None, d: DerivedL
 
 def _km(out: gpd.GeoDataFrame, road: gpd.GeoDataFrame | None, d: DerivedLayer, where: str,
         max_offset_m: float, what: str) -> None:
-    if road is None or not len(road) or "km" not in out or not len(out):
+    road = _usable(road)
+    if road is None or "km" not in out or not len(out):
         return
     route = road_route(road)
     km, off = road_km(route, out.geometry)
@@ -305,8 +316,10 @@ def _km(out: gpd.GeoDataFrame, road: gpd.GeoDataFrame | None, d: DerivedLayer, w
 def _sections(out: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame | None, d: DerivedLayer,
               where: str) -> gpd.GeoDataFrame:
     """Sections onto their rivers; river names and basin from the rivers layer."""
-    if rivers is None or not len(rivers) or not len(out):
-        return out
+    rivers = _usable(rivers)
+    here = _usable(out)
+    if rivers is None or here is None or len(here) < len(out):
+        return out  # (sections without a position are the validation's errors)
     rv = rivers.reset_index(drop=True)
     ids = rv["id"].astype(str).tolist() if "id" in rv else [str(i) for i in range(len(rv))]
     by_name = {str(n): k for k, n in enumerate(rv.get("name_zh", pd.Series(dtype=str)))}
@@ -433,8 +446,12 @@ def derive_layer(layer: str, gdf: gpd.GeoDataFrame, context: Mapping[str, gpd.Ge
         _counties(out, admin, d, where, gazetteer)
     if layer in ("admin", "basins", "rivers"):
         _areas_lengths(layer, out, league, d)
-    if layer == "scenic_road" and len(out):
-        out = _road(out, d)
+    if layer == "scenic_road" and _usable(out) is not None:
+        good = _usable(out)
+        rest = out.drop(index=good.index)
+        out = _road(good, d)
+        if len(rest):  # rows without a line stay, for the validation to report
+            out = pd.concat([out, rest], ignore_index=True)
     d.gdf = out
     return d
 
@@ -463,6 +480,8 @@ def derive_dependents(layer: str, new: gpd.GeoDataFrame,
     """
     ctx = {**context, layer: new}
     out: dict[str, DerivedLayer] = {}
+    if _usable(new) is None:
+        return out  # nothing to derive from: the replacement itself is in error
     for dep in DEPENDENTS.get(layer, ()):
         current = context.get(dep)
         if current is None or not len(current):

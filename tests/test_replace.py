@@ -187,3 +187,34 @@ def test_template_example_from_a_stored_feature():
     gdf, _ = read_file(data, filename="t.xlsx", keep_unlocated=True, trace=True)
     assert gdf.geometry.iloc[0].equals_exact(p.geometry, 1e-6)
     assert gdf["*类别"].iloc[0] == "能源" and gdf["*项目名称"].iloc[0] == p["name_zh"]
+
+
+# -- anything a person may upload ------------------------------------------------------------
+
+_CELLS = ("", " ", "合计", "一、能源", "注：x", "116.4", "42.2", "1,234", "１２", "能源", "多伦县",
+          "大北沟镇", "是", "序号", "项目名称", "经度", "纬度", "X", "Y", "4866828", "单位：万元",
+          "总投资（万元）", "类别", "河流", "名称")
+
+
+def test_any_table_gives_an_answer_or_a_clear_read_error():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    cell = st.one_of(st.sampled_from(_CELLS), st.text(max_size=5))
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.lists(cell, min_size=1, max_size=6), min_size=1, max_size=6),
+           st.sampled_from([None, "EPSG:4548"]), st.sampled_from([s.id for s in CATALOG]))
+    def run(rows, crs, layer):
+        text = "\n".join(",".join(r) for r in rows).encode()
+        try:
+            res = read_file(text, filename="f.csv", keep_unlocated=True, trace=True, crs=crs)
+        except GeoInputError as e:
+            assert 400 <= e.status < 500
+            return
+        rep = prepare_replacement(layer, res, CURRENT)
+        json.dumps(rep.preview(), default=str)
+        if not rep.ok:
+            assert all(i.message and i.message_zh for i in rep.issues.errors)
+
+    run()
