@@ -344,7 +344,10 @@ def _read_zip(data: bytes, name: str, *, layer: str | None, report: Report, limi
     inner_kind = sniff(content, member.filename)
     if inner_kind == "zip":
         raise GeoInputError(f"the zip member {member.filename!r} is itself an archive",
-                            hint="unzip it and upload the inner file", status=422)
+                            hint="unzip it and upload the inner file", status=422,
+                            code="zip_contents",
+                            message_zh=f"压缩包里的 {member.filename!r} 本身又是压缩包",
+                            hint_zh="请解开后上传里面的文件")
     return _read_any(content, member.filename, layer=layer, report=report, limits=limits,
                      table=table)
 

@@ -135,7 +135,9 @@ def read_csv(data: bytes, *, report: Report, crs: pyproj.CRS | None = None,
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as e:
         raise GeoInputError(f"the CSV cannot be parsed: {str(e).strip()[:200]}",
                             hint="check that every row has as many fields as the header and "
-                            "that quotes are balanced", status=422) from e
+                            "that quotes are balanced", status=422, code="file_unreadable",
+                            message_zh="CSV 文件无法解析",
+                            hint_zh="请检查每一行的字段数是否与表头一致、引号是否成对") from e
     if header.row or header.depth == 2:
         names = header.names + [str(c) for c in frame.columns[len(header.names):]]
         frame.columns = unique_names(names[:frame.shape[1]])
@@ -192,7 +194,9 @@ def read_xlsx(data: bytes, *, sheet: str | None, report: Report, crs: pyproj.CRS
     except Exception as e:  # openpyxl raises many kinds for damaged workbooks
         raise GeoInputError(f"the Excel workbook cannot be read ({str(e)[:200]})",
                             hint="open it in Excel/WPS and save it again as .xlsx, or export "
-                            "CSV (UTF-8)", status=422) from e
+                            "CSV (UTF-8)", status=422, code="file_unreadable",
+                            message_zh="Excel 工作簿无法读取",
+                            hint_zh="请在 Excel/WPS 中打开后另存为 .xlsx，或导出 UTF-8 CSV") from e
     try:
         names = list(wb.sheetnames)
         if sheet is not None:
@@ -210,7 +214,8 @@ def read_xlsx(data: bytes, *, sheet: str | None, report: Report, crs: pyproj.CRS
                 cols = ", ".join(x for x in heads[names[0]].names[:20] if x) if names else ""
                 raise GeoInputError(f"no sheet of the workbook has coordinate columns (first "
                                     f"sheet has: {cols})", hint=_HINT_COLUMNS, status=422,
-                                    code="no_coordinates", hint_zh=_HINT_COLUMNS_ZH)
+                                    code="no_coordinates", message_zh="工作簿的各个工作表都没有经纬度列",
+                                    hint_zh=_HINT_COLUMNS_ZH)
             chosen = usable[0]
             if len(names) > 1:
                 report.warn("sheet_chosen", f"read sheet {chosen!r} of {len(names)}",
@@ -364,7 +369,7 @@ def table_to_geodataframe(frame: pd.DataFrame, *, report: Report, first_row: int
         shown = ", ".join(str(c) for c in frame.columns[:20])
         raise GeoInputError(f"no longitude/latitude columns found (columns: {shown})",
                             hint=_HINT_COLUMNS, status=422, code="no_coordinates",
-                            hint_zh=_HINT_COLUMNS_ZH)
+                            message_zh=f"没有找到经纬度列（现有列：{shown}）", hint_zh=_HINT_COLUMNS_ZH)
     keep = data.copy()
     geoms = np.full(len(frame), None, dtype=object)
     precision = np.full(len(frame), np.nan)
