@@ -232,11 +232,15 @@ def _rows(gdf: pd.DataFrame) -> np.ndarray:
     return gdf[ROW_COLUMN].to_numpy() if ROW_COLUMN in gdf else np.arange(1, len(gdf) + 1)
 
 
-def _label(gdf: pd.DataFrame, i: int) -> str:
-    for col in ("name_zh", "id"):
-        if col in gdf and gdf[col].iat[i] not in (None, ""):
-            return str(gdf[col].iat[i])
-    return f"#{i + 1}"
+def _labels(gdf: pd.DataFrame) -> list[str]:
+    """How each feature is named in a message: its name, else its id, else its number."""
+    out = [f"#{i + 1}" for i in range(len(gdf))]
+    for col in ("id", "name_zh"):  # the name wins
+        if col in gdf:
+            for i, v in enumerate(gdf[col].to_numpy(dtype=object)):
+                if v is not None and not (isinstance(v, float) and np.isnan(v)) and v != "":
+                    out[i] = str(v)
+    return out
 
 
 def _set(out: gpd.GeoDataFrame, name: str, values: Any, d: DerivedLayer,
@@ -270,23 +274,27 @@ def _counties(out: gpd.GeoDataFrame, admin: gpd.GeoDataFrame | None, d: DerivedL
         np.full(len(out), None, dtype=object)
     gz = gazetteer
     rows = _rows(out)
+    label = _labels(out)
+    known: dict[str, str | None] = {}  # the county each distinct text names
     for i, (s, z) in enumerate(zip(said, zh, strict=True)):
         if s in (None, "") or not z:
             continue
         if gz is None:
             gz = Gazetteer.load()
-        c = gz.county(s)
-        if c is not None and c.name_zh != z:
-            d.issues.warn("county_differs", f"{_label(out, i)}: the file says {s}, the position "
+        if s not in known:
+            c = gz.county(s)
+            known[s] = c.name_zh if c is not None else None
+        if known[s] is not None and known[s] != z:
+            d.issues.warn("county_differs", f"{label[i]}: the file says {s}, the position "
                           f"lies in {z}; {z} is kept (counties follow the position)",
-                          f"{_label(out, i)}：文件中为{s}，坐标位于{z}，以坐标为准",
+                          f"{label[i]}：文件中为{s}，坐标位于{z}，以坐标为准",
                           hint="check the coordinates, or the county column",
                           hint_zh="请核对坐标或旗县市区列", row=int(rows[i]), where=where,
                           field="county", value=str(s), suggestion=z)
     outside = [i for i, z in enumerate(zh) if not z and out.geometry.iat[i] is not None]
     for i in outside[:50]:
-        d.issues.warn("outside_counties", f"{_label(out, i)} lies in no county-level unit of "
-                      "the League", f"{_label(out, i)}不在盟内任何旗县市区", row=int(rows[i]),
+        d.issues.warn("outside_counties", f"{label[i]} lies in no county-level unit of "
+                      "the League", f"{label[i]}不在盟内任何旗县市区", row=int(rows[i]),
                       where=where)
     _set(out, "county", zh, d)
     if "county_en" in out:
@@ -302,11 +310,12 @@ def _km(out: gpd.GeoDataFrame, road: gpd.GeoDataFrame | None, d: DerivedLayer, w
     km, off = road_km(route, out.geometry)
     _set(out, "km", np.round(km, 1), d, tolerance=0.15)
     rows = _rows(out)
+    label = _labels(out)
     for i in np.flatnonzero(off > max_offset_m):
-        d.issues.warn("off_the_road", f"{what} {_label(out, i)} is {off[i] / 1000:.1f} km from "
+        d.issues.warn("off_the_road", f"{what} {label[i]} is {off[i] / 1000:.1f} km from "
                       f"the scenic road (more than {max_offset_m / 1000:.0f} km): its road km "
                       f"({km[i]:.1f}) is that of the nearest road point",
-                      f"{_label(out, i)}距风景大道{off[i] / 1000:.1f}公里（超过{max_offset_m / 1000:.0f}公里）",
+                      f"{label[i]}距风景大道{off[i] / 1000:.1f}公里（超过{max_offset_m / 1000:.0f}公里）",
                       hint=f"check the {what}'s position or the new road",
                       hint_zh="请核对其位置或新的道路", row=int(rows[i]), where=where,
                       detail={"distance_km": round(float(off[i]) / 1000, 1),
@@ -324,6 +333,7 @@ def _sections(out: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame | None, d: Derived
     ids = rv["id"].astype(str).tolist() if "id" in rv else [str(i) for i in range(len(rv))]
     by_name = {str(n): k for k, n in enumerate(rv.get("name_zh", pd.Series(dtype=str)))}
     rows = _rows(out)
+    label = _labels(out)
     river_id = out["river_id"].to_numpy(dtype=object) if "river_id" in out else \
         np.full(len(out), None, dtype=object)
     named = out["river_zh"].to_numpy(dtype=object) if "river_zh" in out else \
@@ -346,18 +356,18 @@ def _sections(out: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame | None, d: Derived
             said = river_id[i] if river_id[i] not in (None, "") else named[i]
             d.issues.warn("section_river_missing" if said not in (None, "") else
                           "section_river_nearest",
-                          f"section {_label(out, i)}: " + (f"river {said!r} is not in the rivers "
+                          f"section {label[i]}: " + (f"river {said!r} is not in the rivers "
                                                            "layer; " if said not in (None, "")
                                                            else "")
                           + f"placed on the nearest river, {ids[nearest[k]]}",
-                          f"断面{_label(out, i)}：" + (f"河流“{said}”不在河流图层中；" if said not in
+                          f"断面{label[i]}：" + (f"河流“{said}”不在河流图层中；" if said not in
                                                      (None, "") else "")
                           + f"已置于最近的河流{ids[nearest[k]]}上", row=int(rows[i]), where=where)
     on, moved = snap_to_lines(out.geometry.values, rv.geometry.values[which])
     for i in np.flatnonzero(moved > SECTION_SNAP_WARN_M):
-        d.issues.warn("section_moved", f"section {_label(out, i)} was {moved[i] / 1000:.1f} km "
+        d.issues.warn("section_moved", f"section {label[i]} was {moved[i] / 1000:.1f} km "
                       f"off river {ids[which[i]]}: placed on it",
-                      f"断面{_label(out, i)}距河流{moved[i] / 1000:.1f}公里，已移至河流上",
+                      f"断面{label[i]}距河流{moved[i] / 1000:.1f}公里，已移至河流上",
                       row=int(rows[i]), where=where,
                       detail={"moved_km": round(float(moved[i]) / 1000, 2)})
     if (moved > 0.5).any():

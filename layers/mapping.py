@@ -413,10 +413,13 @@ def match_codes(values: Sequence[Any] | pd.Series, f: Field
     bad = np.zeros(len(arr), dtype=bool)
     sug: list[str | None] = [None] * len(arr)
     cache: dict[str, tuple[str | None, str | None]] = {}
+    seen: dict[Any, str] = {}  # raw value → normalised key (a column repeats a few values)
     for i, v in enumerate(arr):
         if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "":
             continue
-        key = _norm_code(v)
+        key = seen.get(v)
+        if key is None:
+            key = seen[v] = _norm_code(v)
         if key not in cache:
             hit = spellings.get(key) or spellings.get(_strip_suffix(key))
             guess = None
