@@ -18,6 +18,10 @@ Which layer feeds which (:data:`DEPENDENTS`)::
     rivers       → sections (position on the river, river names, basin)
     scenic_road  → stations, attractions (road km)
 
+A replaced ``rivers`` layer itself gets its tributaries turned to flow into their
+river (the network reads the line's direction as the flow) and a missing
+``basin_id`` from the basins layer.
+
 Examples
 --------
 >>> import geopandas as gpd, shapely
@@ -380,6 +384,59 @@ def _sections(out: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame | None, d: Derived
     return out
 
 
+def _rivers(out: gpd.GeoDataFrame, basins: gpd.GeoDataFrame | None, d: DerivedLayer,
+            where: str) -> gpd.GeoDataFrame:
+    """Tributaries turned to flow into their river; a missing basin from the basins layer.
+
+    Lines are digitised source → mouth (the river network reads the direction as the
+    flow): a tributary whose *first* point is nearer the river it flows into than its
+    last was drawn mouth → source and is reversed.  A river without ``basin_id`` gets
+    the basin holding most of its length.
+    """
+    here = _usable(out)
+    if here is None or len(here) < len(out) or "id" not in out:
+        return out
+    rows = _rows(out)
+    label = _labels(out)
+    ids = out["id"].astype(str).tolist()
+    geoms = np.asarray(out.geometry.values, dtype=object).copy()
+    metric = measure.to_metric(geoms)
+    into = out["flows_into"].to_numpy(dtype=object) if "flows_into" in out else \
+        np.full(len(out), None, dtype=object)
+    reversed_n = 0
+    for i, target in enumerate(into):
+        if target in (None, "") or str(target) not in ids or metric[i].geom_type != "LineString":
+            continue
+        main = metric[ids.index(str(target))]
+        start, end = shapely.get_point(metric[i], 0), shapely.get_point(metric[i], -1)
+        if shapely.distance(start, main) < shapely.distance(end, main):
+            geoms[i] = shapely.reverse(geoms[i])
+            reversed_n += 1
+            d.issues.warn("river_reversed", f"river {label[i]} was drawn from its mouth: reversed "
+                          f"to flow into {target}", f"河流{label[i]}自河口向源头绘制，已反转为流向{target}",
+                          row=int(rows[i]), where=where)
+    if reversed_n:
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+        d.changed["geometry"] = reversed_n
+    basins = _usable(basins)
+    if basins is not None and "basin_id" in out and "id" in basins:
+        have = out["basin_id"].to_numpy(dtype=object)
+        todo = np.flatnonzero([v is None or (isinstance(v, float) and np.isnan(v)) or v == ""
+                               for v in have])
+        if len(todo):
+            b_m = measure.to_metric(basins.geometry.values)
+            lengths = shapely.length(shapely.intersection(measure.to_metric(geoms[todo])[:, None],
+                                                          b_m[None, :]))
+            best = np.argmax(lengths, axis=1)
+            filled = have.copy()
+            for k, i in enumerate(todo):
+                if lengths[k, best[k]] > 0:
+                    filled[i] = str(basins["id"].iloc[best[k]])
+            out["basin_id"] = filled
+            d.recomputed.append("basin_id")
+    return out
+
+
 def _areas_lengths(layer: str, out: gpd.GeoDataFrame, league: shapely.Geometry | None,
                    d: DerivedLayer) -> None:
     geoms = out.geometry.values
@@ -454,6 +511,8 @@ def derive_layer(layer: str, gdf: gpd.GeoDataFrame, context: Mapping[str, gpd.Ge
     if layer == "sections":
         out = _sections(out, context.get("rivers"), d, where)
         _counties(out, admin, d, where, gazetteer)
+    if layer == "rivers":
+        out = _rivers(out, context.get("basins"), d, where)
     if layer in ("admin", "basins", "rivers"):
         _areas_lengths(layer, out, league, d)
     if layer == "scenic_road" and _usable(out) is not None:

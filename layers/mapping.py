@@ -702,8 +702,17 @@ def _fill(frame: pd.DataFrame, spec: LayerSpec, cmap: ColumnMapping, filled: dic
         ids = frame["id"].to_numpy(dtype=object).copy()
         col = cmap.column("id")
         if col is not None and header_key(col)[0] in ("序号", "no", "序", "顺序号"):
-            prefix = ID_PREFIX.get(spec.id)
-            if prefix == "P":
+            present = [v for v in ids if v is not None]
+            if len(set(present)) < len(present):
+                # A serial numbered per group (一、能源 1…57, 二、工业 1…19) names no row:
+                # ids from the names instead.
+                issues.warn("serial_not_unique", f"column {col!r} repeats its numbers (numbered "
+                            "per group?): ids are generated from the names instead",
+                            f"“{col}”列序号有重复（可能按分组编号），编号改按名称生成",
+                            column=col, field="id")
+                ids = np.full(n, None, dtype=object)
+                col = None
+            elif ID_PREFIX.get(spec.id) == "P":
                 ids = np.array([f"P{int(v):03d}" if v is not None and str(v).isdigit() else v
                                 for v in ids], dtype=object)
                 filled["id"] = "from 序号, written P001 …"

@@ -201,3 +201,25 @@ def test_snap_to_lines_keeps_off_the_ends():
 def test_road_km_of_the_committed_stations():
     km, off = road_km(road_route(CURRENT["scenic_road"]), CURRENT["stations"])
     assert np.allclose(np.round(km, 1), CURRENT["stations"]["km"]) and (off < 1).all()
+
+
+def test_rivers_drawn_mouth_first_are_turned_and_get_their_basin():
+    r = CURRENT["rivers"].copy()
+    trib = r.index[r["flows_into"].fillna("") != ""][0]
+    r.loc[trib, "geometry"] = shapely.reverse(r.geometry[trib])
+    r["basin_id"] = None
+    d = derive_layer("rivers", r, CURRENT)
+    assert [i.code for i in d.issues.warnings] == ["river_reversed"]
+    assert d.gdf.geometry[trib].equals(CURRENT["rivers"].geometry[trib])
+    # Each river's basin is the committed one (the basin holding most of its length).
+    assert d.gdf["basin_id"].tolist() == CURRENT["rivers"]["basin_id"].tolist()
+
+
+def test_a_serial_numbered_per_group_is_not_an_id():
+    from layers.mapping import map_columns
+    text = ("序号,项目名称,类别,总投资,2023年计划投资,经度,纬度\n1,甲,能源,1,1,116.4,42.2\n"
+            "2,乙,能源,1,1,116.4,42.2\n1,丙,生态,1,1,116.4,42.2\n")
+    gdf, report = read_file(text.encode(), filename="g.csv", trace=True)
+    m = map_columns(gdf, get_spec("projects"))
+    assert "serial_not_unique" in m.issues.codes("warning")
+    assert len(set(m.gdf["id"])) == 3 and all(v.startswith("P-") for v in m.gdf["id"])
