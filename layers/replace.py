@@ -54,6 +54,7 @@ from .derive import DerivedLayer, derive_dependents, derive_layer
 from .issues import Issues
 from .mapping import PRIVATE_COLUMNS, ROW_COLUMN, ColumnMapping, map_columns, place_rows
 from .preview import diff_layers, totals_beside_seed
+from .reference_hooks import HookContext, hook_for
 from .spec import LayerSpec
 from .validate_ref import conform_geometries, errors_from_read, reference_spec, validate_layer
 
@@ -248,7 +249,8 @@ def prepare_replacement(layer: str, read: ReadResult | tuple[gpd.GeoDataFrame, R
                         current: Mapping[str, gpd.GeoDataFrame], *,
                         mapping: Mapping[str, Any] | None = None, mode: str = "replace",
                         defaults: Mapping[str, Any] | None = None,
-                        gazetteer: Gazetteer | None = None) -> Replacement:
+                        gazetteer: Gazetteer | None = None,
+                        options: Mapping[str, str] | None = None) -> Replacement:
     """Map, place, derive and validate a user's file as the next version of ``layer``.
 
     Parameters
@@ -273,6 +275,12 @@ def prepare_replacement(layer: str, read: ReadResult | tuple[gpd.GeoDataFrame, R
         from the upload's provenance.
     gazetteer : Gazetteer, optional
         Default: the atlas's ``data/sources/gazetteer.json``.
+    options : dict, optional
+        The layer hook's own options (:attr:`layers.reference_hooks.ReferenceHook.options`).
+
+    A layer with a :class:`~layers.reference_hooks.ReferenceHook` whose ``map`` is
+    set has its rows mapped (and placed) by the hook instead of steps 2–4's generic
+    mapping and placing; every later step is the same.
 
     Returns
     -------
@@ -284,6 +292,7 @@ def prepare_replacement(layer: str, read: ReadResult | tuple[gpd.GeoDataFrame, R
     gdf, report = read
     where = report.source.get("row_kind", "feature")
     issues = Issues()
+    hook = hook_for(layer)
     # A file of another geometry type is for another layer: that one error says it all.
     wrong = Issues()
     conform_geometries(gdf, spec, wrong, where=where)
@@ -291,10 +300,16 @@ def prepare_replacement(layer: str, read: ReadResult | tuple[gpd.GeoDataFrame, R
     if wrong_file:
         issues.extend(wrong)
     errors_from_read(report, issues)
-    mapped = map_columns(gdf, spec, mapping, unit_hint=report.source.get("unit"), where=where,
-                         defaults=defaults)
-    placements = place_rows(mapped, gazetteer, where=where) \
-        if spec.geometry_type == "Point" and not wrong_file else pd.DataFrame()
+    if hook is not None and hook.map is not None and not wrong_file:
+        mapped = hook.map(ReadResult(gdf, report), HookContext(
+            layer=layer, spec=spec, current=current, mapping=mapping, defaults=defaults or {},
+            options=options or {}, where=where, gazetteer=gazetteer))
+        placements = pd.DataFrame()
+    else:
+        mapped = map_columns(gdf, spec, mapping, unit_hint=report.source.get("unit"),
+                             where=where, defaults=defaults)
+        placements = place_rows(mapped, gazetteer, where=where) \
+            if spec.geometry_type == "Point" and not wrong_file else pd.DataFrame()
     if not wrong_file:
         issues.extend(mapped.issues)
     rows = conform_geometries(mapped.gdf, spec, Issues() if wrong_file else issues, where=where)
