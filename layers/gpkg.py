@@ -70,6 +70,7 @@ from .records import (
     bounds_of,
     geometry_type_name,
     prepare_for_put,
+    restored_from_of,
 )
 from .store import Store, layer_exists_error
 from .temporal import declared_kinds, frame_extent, query_filter
@@ -484,7 +485,8 @@ class GeoPackageStore(Store):
                     con.executemany(
                         f"INSERT INTO {_q(table)} (geom{col_list}) VALUES ({placeholders})",
                         p.rows)
-                    self._switch(con, p.name, table, p.count, p.bounds, p.geom_type, p.meta)
+                    self._switch(con, p.name, table, p.count, p.bounds, p.geom_type, p.meta,
+                                 restored_from=restored_from_of(p.meta))
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")

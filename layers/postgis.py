@@ -84,6 +84,7 @@ from .records import (
     check_paging,
     geometry_type_name,
     prepare_for_put,
+    restored_from_of,
 )
 from .store import Store, layer_exists_error
 from .temporal import declared_kinds, iso_instant, query_filter, temporal_property
@@ -681,7 +682,8 @@ class PostGISStore(Store):
                                                (p["name"],)).fetchone():
                     raise layer_exists_error(p["name"])
                 self._switch(con, p["name"], p["table"], p["count"], p["bounds"], p["meta"],
-                             p["columns"], p["geom_type"])
+                             p["columns"], p["geom_type"],
+                             restored_from=restored_from_of(p["meta"]))
         return {p["name"]: self.info(p["name"]) for p in prepared}
 
     @staticmethod

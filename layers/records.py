@@ -289,3 +289,17 @@ def geometry_type_name(gdf: gpd.GeoDataFrame) -> str:
     """
     types = set(gdf.geom_type.dropna().str.upper())
     return types.pop() if len(types) == 1 else "GEOMETRY"
+
+
+def restored_from_of(meta: dict[str, Any] | None) -> int | None:
+    """The version a write's metadata says it copies (``restored_from``), else None.
+
+    Examples
+    --------
+    >>> restored_from_of({"restored_from": 2}), restored_from_of({"restored_from": "x"})
+    (2, None)
+    """
+    value = (meta or {}).get("restored_from")
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        return None
+    return int(value)

@@ -218,7 +218,9 @@ class Store(ABC):
         Atomic: readers see the old version or the new, never a mix.  With
         ``create_only`` the write fails with :class:`LayerExists` if the layer exists;
         that is decided inside the write transaction, so of several concurrent
-        creators exactly one succeeds.
+        creators exactly one succeeds.  A ``meta`` with an integer ``restored_from``
+        records the version as a copy of that one (:attr:`VersionInfo.restored_from`),
+        for restores written with other layers in one :meth:`put_many`.
         """
 
     @abstractmethod
@@ -226,7 +228,8 @@ class Store(ABC):
                  ) -> dict[str, LayerInfo]:
         """Write several layers' next versions in one transaction (all land or none).
 
-        For a replaced layer and the layers re-derived from it.
+        For a replaced layer and the layers re-derived from it (or a restored layer
+        and its re-derived dependents: ``meta["restored_from"]`` as in :meth:`put`).
         """
 
     @abstractmethod

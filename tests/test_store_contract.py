@@ -343,6 +343,23 @@ def test_restore_writes_an_exact_copy_as_the_next_version(store):
     assert store.check() == []
 
 
+def test_put_many_records_a_restore_written_with_other_layers(store):
+    # A restored layer and its re-derived dependent land together; the copy says so.
+    original = store.get("sites").copy()
+    store.put("sites", points(2))
+    infos = store.put_many({"sites": (original, {**META, "restored_from": 1}),
+                            "dep": (points(3), {"note": "re-derived"})})
+    assert infos["sites"].version_number == 3 and infos["sites"].meta["restored_from"] == 1
+    v = store.versions("sites")[0]
+    assert (v.number, v.restored_from, v.current) == (3, 1, True)
+    pd.testing.assert_frame_equal(store.get("sites"), original)
+    assert store.versions("dep")[0].restored_from is None
+    # Anything but an integer is not a restore.
+    store.put("sites", points(1), meta={"restored_from": "1"})
+    assert store.versions("sites")[0].restored_from is None
+    assert store.check() == []
+
+
 def test_delete_version_keeps_the_current_one(store):
     store.put("sites", points(2))
     with pytest.raises(VersionConflict) as e:
