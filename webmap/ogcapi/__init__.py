@@ -5,6 +5,9 @@ module                    what it serves
 ========================  ===========================================================
 :mod:`.core`              landing page, conformance, OpenAPI (Part 1 core, html, oas30)
 :mod:`.features`          collections, schemas, items (Part 1 geojson)
+:mod:`.crs`               Part 2: output CRSs, ``bbox-crs``, ``storageCrs``, ``Content-Crs``
+:mod:`.filter`            Part 3: CQL2 ``filter``/``filter-lang``/``filter-crs``, ``sortby``
+:mod:`.queryables`        Part 3: ``/queryables``, ``/sortables``
 ========================  ===========================================================
 
 Each part module defines a blueprint ``bp`` mounted at ``/ogcapi`` and declares its own
@@ -17,4 +20,5 @@ parameters), :mod:`.documents` (JSON documents), :mod:`.openapi`, :mod:`.snapsho
 """
 
 #: The part modules, registered in this order by :func:`webmap.create_app`.
-PARTS: tuple[str, ...] = ("webmap.ogcapi.core", "webmap.ogcapi.features")
+PARTS: tuple[str, ...] = ("webmap.ogcapi.core", "webmap.ogcapi.features", "webmap.ogcapi.crs",
+                          "webmap.ogcapi.filter", "webmap.ogcapi.queryables")

@@ -21,9 +21,9 @@ import numpy as np
 
 from layers.catalog import GROUPS, get_spec, layer_ids
 from layers.spec import LayerSpec
-from layers.store import LayerInfo
+from layers.store import LayerInfo, TemporalExtent
 
-from .params import CRS84, DEFAULT_LIMIT, MAX_LIMIT
+from .params import CRS84, DEFAULT_LIMIT, MAX_LIMIT, OFFERED_URIS
 
 TITLE = "锡林郭勒草原图集 Xilingol Grassland Atlas"
 DESCRIPTION = ("锡林郭勒盟行政区划、水系流域、千里草原风景大道与重大项目的矢量图层 — "
@@ -35,6 +35,12 @@ GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA = "application/schema+json"
+#: The temporal reference system of the temporal extents (the Gregorian calendar, UTC).
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+#: Link relations of OGC API parts (OGC's link-relation register).
+REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+REL_SORTABLES = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
+REL_TILESETS = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 
 _KIND_TO_SCHEMA = {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
                    "date": "string", "datetime": "string"}
@@ -149,8 +155,31 @@ def _bbox(info: LayerInfo) -> list[float] | None:
     return [float(np.round(v, 7)) for v in b]
 
 
-def collection(base: str, info: LayerInfo, fmt: str) -> dict[str, Any]:
-    """The description of one collection (``/collections/{id}``)."""
+def temporal_interval(extent: TemporalExtent | None) -> list[str | None] | None:
+    """``[start, end]`` of a temporal extent as RFC 3339 instants (a date spans its day).
+
+    Examples
+    --------
+    >>> temporal_interval(TemporalExtent("visited", "date", "2021-03-04", "2023-06-01"))
+    ['2021-03-04T00:00:00Z', '2023-06-01T23:59:59Z']
+    >>> temporal_interval(None) is None
+    True
+    """
+    if extent is None:
+        return None
+    if extent.kind == "date":
+        return [extent.start and f"{extent.start}T00:00:00Z",
+                extent.end and f"{extent.end}T23:59:59Z"]
+    return [extent.start, extent.end]
+
+
+def collection(base: str, info: LayerInfo, fmt: str,
+               temporal: TemporalExtent | None = None) -> dict[str, Any]:
+    """The description of one collection (``/collections/{id}``).
+
+    ``temporal`` (:meth:`layers.store.Store.temporal`) adds the temporal extent: the span
+    of the property ``datetime`` filters on.
+    """
     title, description = titles(info)
     url = f"{base}/collections/{info.name}"
     spec = catalog_spec(info.name)
@@ -158,6 +187,10 @@ def collection(base: str, info: LayerInfo, fmt: str) -> dict[str, Any]:
         link(f"{url}/items?f=json", "items", GEOJSON, f"{title} (GeoJSON)"),
         link(f"{url}/items?f=html", "items", HTML, f"{title} (HTML)"),
         link(f"{url}/schema", "describedby", SCHEMA, "Feature schema (property types)"),
+        link(f"{url}/queryables", REL_QUERYABLES, SCHEMA,
+             "Queryable properties (CQL2 filter)"),
+        link(f"{url}/sortables", REL_SORTABLES, SCHEMA, "Sortable properties (sortby)"),
+        link(f"{url}/tiles", REL_TILESETS, JSON, "Vector tilesets (OGC API – Tiles)"),
         link(f"{base}/collections", "collection", JSON, "All collections"),
     ]
     out: dict[str, Any] = {
@@ -165,12 +198,21 @@ def collection(base: str, info: LayerInfo, fmt: str) -> dict[str, Any]:
         "title": title,
         "description": description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(OFFERED_URIS),
+        "storageCrs": CRS84,
         "links": links,
     }
     box = _bbox(info)
+    extent: dict[str, Any] = {}
     if box is not None:
-        out["extent"] = {"spatial": {"bbox": [box], "crs": CRS84}}
+        extent["spatial"] = {"bbox": [box], "crs": CRS84}
+    interval = temporal_interval(temporal)
+    if interval is not None:
+        extent["temporal"] = {"interval": [interval], "trs": GREGORIAN}
+    if extent:
+        out["extent"] = extent
+    if temporal is not None:
+        out["temporalProperty"] = temporal.property  # which property datetime selects on
     # Atlas extras (allowed by the spec's open schemas): size, version, provenance.
     out["numberOfFeatures"] = info.count
     out["updated"] = info.updated
@@ -191,11 +233,16 @@ def collection(base: str, info: LayerInfo, fmt: str) -> dict[str, Any]:
     return out
 
 
-def collections(base: str, infos: list[LayerInfo], fmt: str) -> dict[str, Any]:
-    """The collection list (``/collections``)."""
+def collections(base: str, infos: list[LayerInfo], fmt: str,
+                temporal: Mapping[str, TemporalExtent | None] | None = None
+                ) -> dict[str, Any]:
+    """The collection list (``/collections``), with the CRSs every collection offers."""
+    temporal = temporal or {}
     return {
         "links": self_links(f"{base}/collections", fmt, title="Collections"),
-        "collections": [collection(base, info, "json") for info in infos],
+        "crs": list(OFFERED_URIS),
+        "collections": [collection(base, info, "json", temporal.get(info.name))
+                        for info in infos],
     }
 
 

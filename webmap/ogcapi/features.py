@@ -2,10 +2,13 @@
 
 =========================================  ================================================
 ``/ogcapi/collections``                    every layer of the store
-``/ogcapi/collections/{id}``               one layer: extent, provenance, links
+``/ogcapi/collections/{id}``               one layer: extent, provenance, CRSs, links
 ``/ogcapi/collections/{id}/schema``        JSON Schema of its features (``describedby``)
-``/ogcapi/collections/{id}/items``         features: bbox, limit, offset, property filters
-``/ogcapi/collections/{id}/items/{fid}``   one feature
+``/ogcapi/collections/{id}/items``         features: bbox, limit, offset, datetime, property
+                                           filters; Part 2 ``crs``/``bbox-crs``; Part 3
+                                           ``filter``/``sortby``; ``properties``,
+                                           ``skipGeometry``
+``/ogcapi/collections/{id}/items/{fid}``   one feature (``crs``)
 =========================================  ================================================
 
 Every resource answers JSON (``f=json``; features as ``application/geo+json``) or
@@ -38,7 +41,16 @@ from ..core.http import cached_response, make_etag
 from ..core.store import get_store
 from . import documents as docs
 from .common import MAX_AGE, PREFIX, base, declare_conformance, format_of, respond, time_stamp
-from .params import ItemsQuery, check_known, negotiate_format, parse_items_query
+from .crs import content_crs
+from .params import (
+    ITEM_PARAMS,
+    MAX_LIMIT,
+    ItemsQuery,
+    check_known,
+    negotiate_format,
+    output_crs,
+    parse_items_query,
+)
 from .snapshot import feature_bytes, select_page, snapshot
 
 bp = Blueprint("ogcapi_features", __name__, url_prefix=PREFIX)
@@ -54,8 +66,9 @@ declare_conformance(bp, CONFORMANCE)
 def collections() -> Response:
     """Every collection (layer) of the store."""
     fmt = format_of()
-    infos = get_store().list_layers()
-    doc = docs.collections(base(), infos, fmt)
+    store = get_store()
+    infos = store.list_layers()
+    doc = docs.collections(base(), infos, fmt, {i.name: store.temporal(i.name) for i in infos})
     return respond(("collections", *[i.version for i in infos]), fmt, lambda: dumps(doc),
                     lambda: render_template("ogcapi/collections.html", doc=doc, base=base()))
 
@@ -66,7 +79,7 @@ def collection(cid: str) -> Response:
     fmt = format_of()
     store = get_store()
     snap = snapshot(store, cid)
-    doc = docs.collection(base(), snap.info, fmt)
+    doc = docs.collection(base(), snap.info, fmt, store.temporal(cid))
 
     def html() -> str:
         props = docs.property_schemas(snap.info, store.properties(cid))
@@ -111,7 +124,8 @@ def _items_links(cid: str, query: ItemsQuery, fmt: str, matched: int) -> list[di
     ]
     if query.offset + query.limit < matched:
         links.append(docs.link(_items_url(cid, query, fmt, query.offset + query.limit), "next",
-                               types[fmt], "Next page"))
+                               types[fmt], f"Next page (at most {MAX_LIMIT:,} features a page)"
+                               if query.limit == MAX_LIMIT else "Next page"))
     if query.offset > 0:
         links.append(docs.link(_items_url(cid, query, fmt, max(0, query.offset - query.limit)),
                                "prev", types[fmt], "Previous page"))
@@ -129,14 +143,19 @@ def items(cid: str) -> Response:
     """
     store = get_store()
     snap = snapshot(store, cid)
-    query = parse_items_query(request.args, snap.properties)
+    query = parse_items_query(request.args, snap.kinds)
     fmt = negotiate_format(request.args, request.headers.get("Accept"))
 
     def page(encode: bool):
         try:
             return select_page(store, snap, bbox=query.bbox, filters=dict(query.filters),
-                               limit=query.limit, offset=query.offset, encode=encode)
+                               limit=query.limit, offset=query.offset, encode=encode,
+                               where=query.where, datetime=query.datetime,
+                               sortby=query.sort_pairs, properties=query.properties,
+                               skip_geometry=query.skip_geometry, crs=query.crs)
         except QueryError as e:  # stores that check properties themselves
+            if e.code == "bad_filter":
+                raise
             raise ApiError(str(e), 400, hint="filter on a property of the collection, "
                            f"e.g. GET /ogcapi/collections/{cid} lists them",
                            code=e.code, message_zh=e.message_zh,
@@ -162,8 +181,10 @@ def items(cid: str) -> Response:
             links={lnk["rel"]: lnk["href"]
                    for lnk in _items_links(cid, query, "html", p.number_matched)})
 
-    return respond(("items", snap.info.version, query.key()), fmt, json_body, html_body,
-                    json_type=docs.GEOJSON)
+    resp = respond(("items", snap.info.version, query.key()), fmt, json_body, html_body,
+                   json_type=docs.GEOJSON)
+    resp.headers["Content-Crs"] = content_crs(query.crs)
+    return resp
 
 
 def _rows(gdf, columns: list[str]) -> list[dict]:
@@ -178,14 +199,15 @@ def _rows(gdf, columns: list[str]) -> list[dict]:
 @bp.get("/collections/<cid>/items/<fid>")
 def item(cid: str, fid: str) -> Response:
     """One feature by id (404 JSON when there is none)."""
-    fmt = format_of()
+    fmt = format_of(ITEM_PARAMS)
+    crs = output_crs(request.args.get("crs"))
     store = get_store()
     snap = snapshot(store, cid)
     try:
         fid_int = int(fid)
     except ValueError:
         fid_int = None
-    found = feature_bytes(store, snap, fid_int) if fid_int is not None else None
+    found = feature_bytes(store, snap, fid_int, crs) if fid_int is not None else None
     if found is None:
         raise ApiError(f"collection {cid!r} has no feature {fid!r}", 404,
                        hint=f"feature ids are integers; GET /ogcapi/collections/{cid}/items "
@@ -193,6 +215,8 @@ def item(cid: str, fid: str) -> Response:
                        message_zh=f"图层 {cid!r} 没有编号为 {fid!r} 的要素")
     row, encoded = found
     url = f"{base()}/collections/{cid}/items/{fid_int}"
+    if crs.code != "OGC:CRS84":
+        url += "?" + urlencode([("crs", crs.uri)])
     links = [*docs.self_links(url, fmt, docs.GEOJSON, "This feature"),
              docs.link(f"{base()}/collections/{cid}", "collection", docs.JSON,
                        "The collection")]
@@ -211,6 +235,8 @@ def item(cid: str, fid: str) -> Response:
                                wkt=wkt[:2000] + ("…" if len(wkt) > 2000 else ""),
                                links={lnk["rel"]: lnk["href"] for lnk in links})
 
-    return respond(("item", snap.info.version, fid_int), fmt, json_body, html_body,
-                    json_type=docs.GEOJSON)
+    resp = respond(("item", snap.info.version, fid_int, crs.code), fmt, json_body, html_body,
+                   json_type=docs.GEOJSON)
+    resp.headers["Content-Crs"] = content_crs(crs)
+    return resp
 

@@ -25,24 +25,30 @@ Examples
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
+from geo.crs import CrsInfo, transform_geometries_crs
 from geo.geojson import encode_features
+from layers.filter import CqlFilter
 from layers.store import (
     BBox,
     LayerInfo,
     LayerNameError,
     LayerNotFound,
     MemoryLayer,
+    SortBy,
     Store,
     check_paging,
 )
+from layers.temporal import query_filter
 
 from ..core.errors import ApiError
+from .crs import decimals
 
 #: Key of the pre-encoded features in a layer version's cache.
 CACHE_KEY = "ogcapi.features"
@@ -62,18 +68,18 @@ class Snapshot:
     layer : MemoryLayer or None
         The store's in-memory copy of that version (:meth:`Store.in_memory`), where it
         keeps one.
-    names : tuple of str
-        Property names, from the store's registry when there is no in-memory copy.
+    kinds : dict
+        Property name → kind, from the store's registry when there is no in-memory copy.
     """
 
     info: LayerInfo
     layer: MemoryLayer | None = None
-    names: tuple[str, ...] = ()
+    kinds: dict[str, str] = field(default_factory=dict)
 
     @property
     def properties(self) -> list[str]:
         """Property names of the version, in column order."""
-        return self.layer.properties if self.layer is not None else list(self.names)
+        return list(self.kinds)
 
 
 def not_found(name: str) -> ApiError:
@@ -88,8 +94,8 @@ def snapshot(store: Store, name: str) -> Snapshot:
     try:
         layer = store.in_memory(name)
         if layer is not None and layer.info is not None:
-            return Snapshot(info=layer.info, layer=layer)
-        return Snapshot(info=store.info(name), names=tuple(store.properties(name)))
+            return Snapshot(info=layer.info, layer=layer, kinds=dict(layer.kinds))
+        return Snapshot(info=store.info(name), kinds=store.properties(name))
     except (LayerNotFound, LayerNameError):
         raise not_found(name) from None
 
@@ -128,30 +134,48 @@ class Page:
 
 def select_page(store: Store, snap: Snapshot, *, bbox: BBox | None,
                 filters: Mapping[str, Any] | None, limit: int, offset: int,
-                encode: bool = True) -> Page:
+                encode: bool = True, where: CqlFilter | None = None,
+                datetime: str | None = None, sortby: SortBy | None = None,
+                properties: Sequence[str] | None = None, skip_geometry: bool = False,
+                crs: CrsInfo | None = None) -> Page:
     """Query the store and pick the pre-encoded bytes of the matching features.
 
     With an in-memory version the page is cut from the snapshot itself: the
     version its ETag names, whole even if a write lands meanwhile.  Otherwise
     the store answers; if it moved to a newer version since ``snap`` was taken,
-    the page is encoded from the store's answer instead of the snapshot's cache.  Geometries of different versions are different
-    objects (each version is decoded afresh), which makes the check one ``is``.
+    the page is encoded from the store's answer instead of the snapshot's cache.
+    Geometries of different versions are different objects (each version is decoded
+    afresh), which makes the check one ``is``.
+
+    Features written as stored (every property, CRS84) come from the pre-encoded
+    cache; another ``crs``, ``properties`` or ``skip_geometry`` encodes the page itself
+    (:func:`encode_page`).
     """
     layer = snap.layer
+    plain = (crs is None or crs.code == "OGC:CRS84") and properties is None \
+        and not skip_geometry
     if encode and layer is not None:
         # The snapshot's own version (the one the ETag names): positions from its warm
         # index, bytes from its encoded cache; building a DataFrame page was half the
         # cost of a 1000-feature request.
         check_paging(limit, offset)
-        positions = layer.select(bbox, filters or None)
-        everything = encoded_layer(layer)
+        condition = query_filter(snap.info.name, layer.kinds, where, datetime)
+        positions = layer.select(bbox, filters or None, sortby or None, where=condition)
         chosen = positions[offset:offset + limit]
-        return Page(None, [everything[p] for p in chosen], len(positions))
-    result = store.query(snap.info.name, bbox=bbox, filters=filters or None, limit=limit,
-                         offset=offset)
+        if plain:
+            everything = encoded_layer(layer)
+            return Page(None, [everything[p] for p in chosen], len(positions))
+        page = layer.gdf.iloc[chosen]
+        return Page(page, encode_page(page, crs, properties, skip_geometry), len(positions))
+    result = store.query(snap.info.name, bbox=bbox, filters=filters or None, where=where,
+                         datetime=datetime, sortby=sortby or None, properties=properties,
+                         limit=limit, offset=offset)
     page = result.features
     if not encode:
         return Page(page, [], result.number_matched)
+    if not plain:
+        return Page(page, encode_page(page, crs, properties, skip_geometry),
+                    result.number_matched)
     if layer is not None and len(page):
         positions = layer.gdf.index.get_indexer(page.index)
         if (positions >= 0).all() and \
@@ -161,16 +185,49 @@ def select_page(store: Store, snap: Snapshot, *, bbox: BBox | None,
     return Page(page, encode_features(page) if len(page) else [], result.number_matched)
 
 
-def feature_bytes(store: Store, snap: Snapshot, fid: int) -> tuple[gpd.GeoDataFrame, bytes] | None:
-    """One feature as a one-row frame and its GeoJSON bytes, or None if there is no such fid."""
+def encode_page(page: gpd.GeoDataFrame, crs: CrsInfo | None = None,
+                properties: Sequence[str] | None = None, skip_geometry: bool = False
+                ) -> list[bytes]:
+    """GeoJSON features of a page in ``crs`` (axis order as it defines), with only
+    ``properties`` and without geometries if ``skip_geometry``.
+
+    Examples
+    --------
+    >>> import shapely, geopandas as gpd
+    >>> from geo.crs import parse_crs
+    >>> g = gpd.GeoDataFrame({"n": [1], "m": ["x"]}, geometry=[shapely.Point(117, 44)],
+    ...                      crs=4326)
+    >>> encode_page(g, parse_crs("EPSG:4548"), ["n"])[0]
+    b'{"type":"Feature","id":0,"geometry":{"type":"Point","coordinates":[4873822.37,500000.0]},"properties":{"n":1}}'
+    """
+    if not len(page):
+        return []
+    geoms = np.asarray(page.geometry.values, dtype=object)
+    if skip_geometry:
+        geoms = np.full(len(page), None, dtype=object)
+    elif crs is not None and crs.code != "OGC:CRS84":
+        geoms = transform_geometries_crs(geoms, "OGC:CRS84", crs)
+    out = gpd.GeoDataFrame(page.drop(columns=page.geometry.name),
+                           geometry=gpd.GeoSeries(geoms, index=page.index))
+    columns = list(properties) if properties is not None else None
+    precision = decimals(crs) if crs is not None and crs.code != "OGC:CRS84" else 6
+    return encode_features(out, precision=precision, columns=columns)
+
+
+def feature_bytes(store: Store, snap: Snapshot, fid: int, crs: CrsInfo | None = None
+                  ) -> tuple[gpd.GeoDataFrame, bytes] | None:
+    """One feature as a one-row frame and its GeoJSON bytes (in ``crs``), or None if
+    there is no such fid."""
     layer = snap.layer
+    plain = crs is None or crs.code == "OGC:CRS84"
     if layer is not None:
         gdf = layer.gdf
         pos = gdf.index.get_indexer([fid])[0]
         if pos < 0:
             return None
-        return gdf.iloc[[pos]], encoded_layer(layer)[pos]
+        row = gdf.iloc[[pos]]
+        return row, encoded_layer(layer)[pos] if plain else encode_page(row, crs)[0]
     row = store.get_feature(snap.info.name, fid)
     if row is None:
         return None
-    return row, encode_features(row)[0]
+    return row, encode_features(row)[0] if plain else encode_page(row, crs)[0]
