@@ -1,0 +1,260 @@
+"""Serving under hostile connections: the limits of ``webmap/serving.py`` on a real server.
+
+Each test starts ``python -m webmap.serving`` — what ``make run`` starts — in a
+child process on a free port of 127.0.0.1, with its own settings in the
+environment, and talks to it over real sockets.  What is asserted is what the
+clients get (answers, a 408, a 503, a closed socket), never how fast: waits
+are bounded only so that a broken server fails the test instead of hanging it.
+Every socket is closed and the server stopped when a test ends.
+
+Run them alone with ``.venv/bin/python -m pytest -q tests/test_serving.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from tests.slowclients import Attack, get
+from webmap.serving import Settings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOST = "127.0.0.1"
+#: Upper bound on any single wait (a hang guard, not an expectation).
+GUARD_S = 60.0
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(store: str, **env: str) -> Iterator[int]:
+    """``python -m webmap.serving`` on a free port with ``env``; yields the port."""
+    port = _free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ATLAS_")}
+    full_env.update({"ATLAS_STORE": store, "PYTHONUNBUFFERED": "1", **env})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "webmap.serving", "--host", HOST, "--port", str(port)],
+        cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                pytest.fail(f"the server exited with {proc.returncode}:\n{out[-3000:]}")
+            try:
+                if get(HOST, port, "/healthz", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the server did not answer /healthz")
+            time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def _normal_client_served(port: int, source: str | None = None) -> None:
+    """``/healthz`` and the atlas page, as a browser would get them."""
+    status, body = get(HOST, port, "/healthz", timeout=GUARD_S, source=source)
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    status, body = get(HOST, port, "/", timeout=GUARD_S, source=source)
+    assert status == 200
+    assert "锡林郭勒草原图集".encode() in body or b"Xilingol Grassland Atlas" in body
+
+
+def _read_until_closed(sock: socket.socket, keep_sending: bytes = b"", every: float = 0.5,
+                       guard: float = GUARD_S) -> tuple[bytes, int]:
+    """Read what the server sends until it closes; meanwhile send ``keep_sending`` every ``every`` s.
+
+    Returns (everything received, bytes sent meanwhile).
+    """
+    sock.settimeout(every)
+    got, sent = b"", 0
+    end = time.monotonic() + guard
+    while time.monotonic() < end:
+        try:
+            chunk = sock.recv(4096)
+        except TimeoutError:
+            if keep_sending:
+                try:
+                    sent += sock.send(keep_sending)
+                except OSError:
+                    return got, sent
+            continue
+        except ConnectionResetError:
+            return got, sent
+        if not chunk:
+            return got, sent
+        got += chunk
+    pytest.fail(f"the server kept the connection open for {guard:.0f} s")
+
+
+def _is_open(sock: socket.socket) -> bool:
+    """Whether the server still holds ``sock`` open (nothing to read, no EOF)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.setblocking(True)
+
+
+def _connect(port: int, source: str | None = None) -> socket.socket:
+    return socket.create_connection((HOST, port), timeout=GUARD_S,
+                                    source_address=(source, 0) if source else None)
+
+
+def test_idle_and_slowloris_connections_do_not_starve_a_normal_client(ref_store_path):
+    """Issue 13's attack at the default settings: 200 idle + 20 slowloris, all from 127.0.0.1."""
+    with served(ref_store_path) as port, Attack(HOST, port, idle=200, slow=20) as attack:
+        assert attack.opened == 220
+        for _ in range(3):  # while the attacker trickles and reconnects what is closed
+            _normal_client_served(port)
+            time.sleep(1.0)
+        # the server made room by closing the attacker's own idle connections
+        assert attack.closed_by_server > 0
+    with served(ref_store_path) as port:  # a fresh server: nothing else needed for the checks
+        _normal_client_served(port)
+
+
+def test_many_attacking_addresses_at_the_connection_limit(ref_store_path):
+    """Ten addresses, each under its cap, together over the total: newcomers still get in."""
+    with served(ref_store_path, ATLAS_CONNECTION_LIMIT="100") as port:
+        attacks = [Attack(HOST, port, idle=20, slow=2, source=f"127.0.0.{10 + i}")
+                   for i in range(10)]
+        try:
+            for a in attacks:
+                a.__enter__()
+            assert sum(a.opened for a in attacks) == 220
+            for _ in range(2):
+                _normal_client_served(port)
+                time.sleep(1.0)
+            assert sum(a.closed_by_server for a in attacks) > 0
+        finally:
+            for a in attacks:
+                a.__exit__(None, None, None)
+
+
+def test_slowloris_headers_time_out_with_408(ref_store_path):
+    with served(ref_store_path, ATLAS_HEADER_TIMEOUT="2") as port, _connect(port) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: atlas\r\nX-a: ")
+        got, sent = _read_until_closed(s, keep_sending=b"a", every=0.5)
+        assert got.startswith(b"HTTP/1.1 408 ")
+        assert sent > 0  # it kept trickling and was cut off all the same
+
+
+def test_slow_body_times_out_and_a_steady_one_is_served(ref_store_path):
+    env = {"ATLAS_BODY_TIMEOUT": "1", "ATLAS_BODY_MIN_RATE": "1000"}
+    with served(ref_store_path, **env) as port:
+        with _connect(port) as s:  # 100 kB announced, 10 bytes every 0.5 s
+            s.sendall(b"POST /healthz HTTP/1.1\r\nHost: atlas\r\nContent-Length: 100000\r\n\r\n")
+            got, sent = _read_until_closed(s, keep_sending=b"x" * 10, every=0.5)
+            assert got.startswith(b"HTTP/1.1 408 ") and sent < 100000
+        with _connect(port) as s:  # 6 kB at about 3 kB/s: above the floor, so it arrives
+            s.sendall(b"POST /healthz HTTP/1.1\r\nHost: atlas\r\nContent-Length: 6000\r\n"
+                      b"Connection: close\r\n\r\n")
+            for _ in range(4):
+                time.sleep(0.5)
+                s.sendall(b"x" * 1500)
+            got, _ = _read_until_closed(s)
+            assert got.startswith(b"HTTP/1.1 405 ")  # the app saw the whole request
+
+
+def test_idle_connections_are_closed(ref_store_path):
+    with served(ref_store_path, ATLAS_IDLE_TIMEOUT="1") as port:
+        with _connect(port) as never_asked:
+            got, _ = _read_until_closed(never_asked)
+            assert got == b""
+        with _connect(port) as kept_alive:
+            kept_alive.sendall(b"GET /healthz HTTP/1.1\r\nHost: atlas\r\n\r\n")
+            got, _ = _read_until_closed(kept_alive)
+            assert got.startswith(b"HTTP/1.1 200 ")  # answered, then closed once idle
+
+
+def test_a_client_at_its_cap_gives_up_its_oldest_idle_connection(ref_store_path):
+    with served(ref_store_path, ATLAS_CONNECTIONS_PER_CLIENT="4") as port:
+        held = []
+        try:
+            for _ in range(4):
+                held.append(_connect(port))
+                time.sleep(0.05)  # distinct ages
+            status, _ = get(HOST, port, "/healthz", timeout=GUARD_S)  # a fifth
+            assert status == 200
+            assert [_is_open(s) for s in held] == [False, True, True, True]
+        finally:
+            for s in held:
+                s.close()
+
+
+def _body_in_flight(port: int, source: str | None = None) -> socket.socket:
+    """A connection whose request is half-way through its body: never evicted."""
+    s = _connect(port, source)
+    s.sendall(b"POST /healthz HTTP/1.1\r\nHost: atlas\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+    return s
+
+
+def test_refused_with_503_when_every_connection_of_the_client_is_busy(ref_store_path):
+    with served(ref_store_path, ATLAS_CONNECTIONS_PER_CLIENT="3") as port:
+        busy = [_body_in_flight(port) for _ in range(3)]
+        try:
+            # a whole request from elsewhere: by its answer the server has read the three
+            # bodies' first bytes (sent before it), so they are in flight, not idle
+            _normal_client_served(port, source="127.0.0.2")
+            with _connect(port) as extra:
+                # read before sending: a request the server never reads would turn its
+                # close into a reset that may discard the 503 (real clients just retry)
+                got, _ = _read_until_closed(extra)
+                assert got.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 2" in got
+            # the cap is per client: another address is served
+            _normal_client_served(port, source="127.0.0.2")
+            assert all(_is_open(s) for s in busy)
+        finally:
+            for s in busy:
+                s.close()
+
+
+def test_a_trusted_proxy_is_not_capped_per_client(ref_store_path):
+    env = {"ATLAS_CONNECTIONS_PER_CLIENT": "3", "ATLAS_TRUSTED_PROXY": HOST}
+    with served(ref_store_path, **env) as port:
+        busy = [_body_in_flight(port) for _ in range(3)]
+        try:
+            _normal_client_served(port)
+        finally:
+            for s in busy:
+                s.close()
+
+
+def test_settings_from_the_environment():
+    s = Settings.from_env({"ATLAS_PORT": "8080", "ATLAS_CONNECTIONS_PER_CLIENT": "0",
+                           "ATLAS_BODY_MIN_RATE": "512", "ATLAS_MAX_UPLOAD_MB": "10"})
+    assert (s.port, s.per_client, s.body_min_rate) == (8080, 0, 512)
+    assert s.max_body == 11 * 1024 * 1024
+    adj = s.adjustments()
+    assert adj["asyncore_use_poll"] is True and adj["max_request_body_size"] == s.max_body
+    with pytest.raises(SystemExit, match="ATLAS_IDLE_TIMEOUT"):
+        Settings.from_env({"ATLAS_IDLE_TIMEOUT": "soon"})
