@@ -27,10 +27,11 @@ $(VENV)/.build: $(VENV)/.runtime requirements-build.txt
 store: $(VENV)/.runtime
 	$(PY) -m layers.prepare --if-missing
 
-## make run: install, prepare the embedded store if missing, serve on $(HOST):$(PORT) with waitress.
+## make run: install, prepare the embedded store if missing, serve on $(HOST):$(PORT) with waitress
+## and the connection limits of webmap/serving.py (ATLAS_… settings, docs/deployment.md).
 run: store
 	@echo "Serving the atlas on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/waitress-serve --host $(HOST) --port $(PORT) --threads 8 --call webmap:create_app
+	$(PY) -m webmap.serving --host $(HOST) --port $(PORT)
 
 ## make dev: Flask's development server with reload.
 dev: store

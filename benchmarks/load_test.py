@@ -70,7 +70,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class ServerProcess:
-    """The atlas served by waitress in a child process on 127.0.0.1.
+    """The atlas served by waitress in a child process on 127.0.0.1 (``python -m webmap.serving``,
+    the server and connection limits of ``make run``).
 
     Parameters
     ----------
@@ -107,8 +108,8 @@ class ServerProcess:
             env["ATLAS_WRITE_TOKEN"] = self.token
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "waitress", "--host=127.0.0.1", f"--port={self.port}",
-             f"--threads={self.threads}", "--call", "webmap:create_app"],
+            [sys.executable, "-m", "webmap.serving", "--host", "127.0.0.1", "--port",
+             str(self.port), "--threads", str(self.threads)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

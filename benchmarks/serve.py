@@ -2,15 +2,17 @@
 
 ``python -m benchmarks.serve --store PATH --port N [--threads 4] [--warm LAYER ...]``
 (layers named by ``--warm`` are loaded with their spatial index before serving).
+The server is :func:`webmap.serving.serve` with the settings ``make run`` uses
+(connection limits and timeouts from ``ATLAS_…``, else the defaults); only the
+thread count is the benchmark's, so that both servers of a comparison get the same.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from waitress import serve
-
 from webmap import create_app
+from webmap.serving import Settings, serve
 
 
 def main() -> None:
@@ -26,8 +28,7 @@ def main() -> None:
         loaded = getattr(store, "loaded", None)
         if loaded is not None:
             loaded(name)
-    serve(app, host="127.0.0.1", port=args.port, threads=args.threads,
-          connection_limit=200, channel_timeout=30, _quiet=True)
+    serve(app, Settings.from_env(host="127.0.0.1", port=args.port, threads=args.threads))
 
 
 if __name__ == "__main__":
