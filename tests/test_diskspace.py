@@ -1,0 +1,314 @@
+"""A store's disk filled for real: what SQLite and PostgreSQL raise, and how to still read.
+
+The filesystems are small tmpfs mounts made for the test (root only; skipped
+otherwise) and removed after it; the SQLite cases that need no mount use
+``PRAGMA max_page_count``.  Free space is checked against ``df``, the errors
+against the stores' own behaviour: nothing is simulated.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from layers.diskspace import (
+    LOW_SPACE_BYTES,
+    StoreFull,
+    StoreReadOnly,
+    connect_for_reading,
+    disk_space,
+    error_kind,
+    sqlite_header,
+    to_store_error,
+)
+from layers.gpkg import GeoPackageStore
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@contextmanager
+def tmpfs(size: str, owner: str | None = None) -> Iterator[str]:
+    """A tmpfs of ``size`` (e.g. ``"1m"``) mounted on a fresh directory, unmounted after."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small filesystem needs root")
+    d = tempfile.mkdtemp(prefix="atlas-smallfs-")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", d],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        os.rmdir(d)
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        if owner:
+            shutil.chown(d, owner, owner)
+        yield d
+    finally:
+        if subprocess.run(["umount", d], capture_output=True, check=False).returncode != 0:
+            subprocess.run(["umount", "-l", d], capture_output=True, check=False)
+        os.rmdir(d)
+
+
+def _remount(d: str, options: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{options}", d], check=True)
+
+
+def fill(d: str) -> OSError:
+    """Write a file in ``d`` until the filesystem refuses; return the refusal."""
+    fd = os.open(os.path.join(d, "filler"), os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 65536)
+    except OSError as e:
+        while True:  # the last partial block
+            try:
+                os.write(fd, b"\0" * 512)
+            except OSError:
+                return e
+    finally:
+        os.close(fd)
+
+
+def _df(d: str, field: str) -> int:
+    out = subprocess.run(["df", "-B1", f"--output={field}", d], capture_output=True,
+                         text=True, check=True).stdout
+    return int(out.split()[-1])
+
+
+def _layer(n: int, seed: int = 0) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    return gpd.GeoDataFrame(
+        {"note": [f"{'草原' * 40}{i}" for i in range(n)], "value": rng.uniform(0, 1, n)},
+        geometry=shapely.points(rng.uniform(115, 118, n), rng.uniform(42, 45, n)), crs=4326)
+
+
+def _closed(store: GeoPackageStore) -> None:
+    """Close the reading connection ``store`` keeps for this thread (its writes close
+    their own): a clean shutdown, after which SQLite has removed -wal and -shm."""
+    con = getattr(store._local, "con", None)
+    if con is not None:
+        con.close()
+        store._local.con = None
+    gc.collect()
+
+
+# -- free space -----------------------------------------------------------------------------
+def test_free_space_is_what_df_reports():
+    with tmpfs("1m") as d:
+        assert disk_space(d).free_bytes == _df(d, "avail")
+        assert disk_space(d).total_bytes == _df(d, "size")
+        with open(os.path.join(d, "quarter"), "wb") as fh:
+            fh.write(b"\1" * 256 * 1024)
+        assert disk_space(os.path.join(d, "later", "a.gpkg")).free_bytes == _df(d, "avail")
+        assert _df(d, "avail") <= 1024 * 1024 - 256 * 1024
+        assert not disk_space(d).read_only
+        _remount(d, "ro")
+        assert disk_space(d).read_only
+
+
+def test_os_errors_of_a_full_and_a_read_only_filesystem():
+    with tmpfs("256k") as d:
+        refused = fill(d)
+        assert error_kind(refused) == "full" and disk_space(d).free_bytes == 0
+        os.remove(os.path.join(d, "filler"))
+        _remount(d, "ro")
+        with pytest.raises(OSError) as info:
+            open(os.path.join(d, "new"), "wb")  # noqa: SIM115
+        assert error_kind(info.value) == "readonly"
+
+
+# -- SQLite ---------------------------------------------------------------------------------
+def test_max_page_count_full_is_found_under_the_rollback_error(tmp_path):
+    """The GeoPackage store's write pattern: SQLite rolls back on SQLITE_FULL, so the
+    caller's ROLLBACK fails and hides it; the classification still finds it."""
+    con = sqlite3.connect(tmp_path / "small.gpkg", isolation_level=None)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("CREATE TABLE t (x BLOB)")
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    con.execute(f"PRAGMA max_page_count = {pages + 4}")
+    with pytest.raises(sqlite3.Error) as info:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for _ in range(20):
+                con.execute("INSERT INTO t VALUES (randomblob(4000))")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")  # what layers/gpkg.py does today
+            raise
+    raised = info.value
+    assert "cannot rollback" in str(raised)  # the mask
+    assert raised.__context__.sqlite_errorname == "SQLITE_FULL"
+    assert error_kind(raised) == "full"
+    assert con.execute("SELECT count(*) FROM t").fetchone() == (0,)  # nothing half-written
+
+
+def test_read_only_connection(tmp_path):
+    path = tmp_path / "ro.gpkg"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    with pytest.raises(sqlite3.Error) as info:
+        con.execute("INSERT INTO t VALUES (1)")
+    assert error_kind(info.value) == "readonly"
+    err = to_store_error(info.value, str(path), path)
+    assert isinstance(err, StoreReadOnly) and err.status == 503 and err.retry_after > 0
+
+
+def test_geopackage_filled_by_writes_then_grown(tmp_path):
+    """Writes until the store's own disk is full: the error says so, earlier layers stay
+    whole, reads go on, and writing works again once the filesystem has room."""
+    with tmpfs("2m") as d:
+        path = os.path.join(d, "atlas.gpkg")
+        store = GeoPackageStore(path)
+        first = _layer(50)
+        store.put("first", first)
+        before = store.get("first").copy()
+        failure = None
+        for i in range(200):
+            try:
+                store.put(f"more{i}", _layer(400, seed=i))
+            except Exception as e:  # whatever the store raises today
+                failure = e
+                break
+        assert failure is not None, "2 MB should not hold 200 layers"
+        saved = i
+        assert error_kind(failure, path) == "full"
+        err = to_store_error(failure, path, path)
+        assert isinstance(err, StoreFull) and err.status == 507
+        assert err.free_bytes is not None and err.free_bytes < LOW_SPACE_BYTES
+        assert "ATLAS_STORE" in err.hint and "磁盘" in err.message_zh
+        # nothing acknowledged was lost, the failed layer left nothing behind
+        names = {info.name for info in store.list_layers()}
+        assert names == {"first", *(f"more{k}" for k in range(saved))}
+        assert store.check() == []
+        with sqlite3.connect(path) as other:  # another reader sees the same registry
+            assert other.execute("SELECT feature_count FROM atlas_layers WHERE name = 'first'"
+                                 ).fetchone() == (len(first),)
+        other.close()
+        pd_equal = store.get("first").drop(columns="geometry").equals(
+            before.drop(columns="geometry"))
+        assert pd_equal and store.get("first").geometry.equals(before.geometry)
+        # room again: the same store object writes (no restart)
+        _remount(d, "size=8m")
+        store.put(f"more{saved}", _layer(400, seed=saved))
+        assert store.info(f"more{saved}").count == 400
+        _closed(store)
+
+
+def test_full_disk_at_start_still_reads(tmp_path):
+    """The restart case: a cleanly closed store, then the disk fills up.  A plain open
+    cannot even read (no -shm can be made); connect_for_reading can."""
+    with tmpfs("1m") as d:
+        path = os.path.join(d, "atlas.gpkg")
+        store = GeoPackageStore(path)
+        for name in ("alpha", "beta"):
+            store.put(name, _layer(20))
+        _closed(store)
+        assert sorted(os.listdir(d)) == ["atlas.gpkg"]  # clean: no -wal, no -shm
+        fill(d)
+        header = sqlite_header(path)
+        assert header is not None and header.geopackage and header.wal  # no DDL needed
+        with pytest.raises(sqlite3.Error) as info:
+            con = sqlite3.connect(path)
+            try:
+                con.execute("SELECT name FROM atlas_layers").fetchall()
+            finally:
+                con.close()
+        assert info.value.sqlite_errorname == "SQLITE_IOERR_SHMSIZE"
+        assert error_kind(info.value, path) == "full"
+        con, how = connect_for_reading(path)
+        try:
+            assert how == "exclusive"
+            rows = con.execute("SELECT name, feature_count FROM atlas_layers ORDER BY name")
+            assert rows.fetchall() == [("alpha", 20), ("beta", 20)]
+            with pytest.raises(sqlite3.Error) as write:
+                con.execute("DELETE FROM atlas_layers")
+            assert error_kind(write.value, path) in ("full", "readonly")
+        finally:
+            con.close()
+
+
+def _crash_after_write(path: str, name: str) -> None:
+    """A child process writes a layer and is killed: its commit stays in the -wal file.
+
+    As in the server, a reading connection is open during the write, so closing
+    the writer's connection does not checkpoint the -wal into the file.
+    """
+    code = (
+        "import os, signal, sys\n"
+        f"sys.path.insert(0, {ROOT!r})\n"
+        "import geopandas as gpd, shapely\n"
+        "from layers.gpkg import GeoPackageStore\n"
+        f"s = GeoPackageStore({path!r})\n"
+        "s.list_layers()\n"
+        f"s.put({name!r}, gpd.GeoDataFrame(geometry=[shapely.Point(116, 44)], crs=4326))\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n")
+    subprocess.run([sys.executable, "-c", code], check=False, timeout=120)
+
+
+def test_read_only_filesystem_still_reads(tmp_path):
+    with tmpfs("4m") as d:
+        path = os.path.join(d, "atlas.gpkg")
+        store = GeoPackageStore(path)
+        store.put("alpha", _layer(10))
+        _closed(store)
+        _remount(d, "ro")
+        with pytest.raises(sqlite3.Error) as info:
+            con = sqlite3.connect(path)
+            try:
+                con.execute("SELECT count(*) FROM atlas_layers").fetchone()
+            finally:
+                con.close()
+        assert error_kind(info.value, path) == "readonly"
+        con, how = connect_for_reading(path)
+        assert how == "immutable"  # no -wal: nothing an immutable reader could miss
+        assert con.execute("SELECT name FROM atlas_layers").fetchall() == [("alpha",)]
+        con.close()
+        # after a crash the last commit lives in the -wal file: it must still be seen
+        _remount(d, "rw")
+        _crash_after_write(path, "beta")
+        assert os.path.getsize(path + "-wal") > 0
+        _remount(d, "ro")
+        con, how = connect_for_reading(path)
+        try:
+            assert how != "immutable"
+            names = [n for (n,) in con.execute("SELECT name FROM atlas_layers ORDER BY name")]
+            assert names == ["alpha", "beta"]
+        finally:
+            con.close()
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
+@pytest.mark.slow
+def test_postgres_disk_full_is_sqlstate_53100(pg_cluster, pg_empty_url):
+    """A tablespace on a 1 MB filesystem: the insert that does not fit gets disk_full."""
+    import psycopg
+
+    with tmpfs("1m", owner="postgres") as d:
+        space = f"tiny_{os.getpid()}"
+        with psycopg.connect(pg_empty_url, autocommit=True) as con:
+            con.execute(f"CREATE TABLESPACE {space} LOCATION '{d}'")
+            try:
+                con.execute(f"CREATE TABLE filler (n bigint, s text) TABLESPACE {space}")
+                with pytest.raises(psycopg.Error) as info:
+                    con.execute("INSERT INTO filler SELECT g, md5(g::text)"
+                                " FROM generate_series(1, 200000) g")
+                con.execute("DROP TABLE filler")
+            finally:
+                con.execute(f"DROP TABLESPACE IF EXISTS {space}")
+        e = info.value
+        assert isinstance(e, psycopg.errors.DiskFull) and e.sqlstate == "53100"
+        assert "No space left on device" in str(e)
+        assert error_kind(e) == "full"
+        err = to_store_error(e, "postgresql://127.0.0.1:5432/atlas")
+        assert isinstance(err, StoreFull) and err.free_bytes is None
+        assert "database server" in err.hint
