@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.slowclients import Attack, get
-from webmap.serving import Settings
+from webmap.serving import Settings, create_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = "127.0.0.1"
@@ -186,7 +187,8 @@ def test_slow_body_times_out_and_a_steady_one_is_served(ref_store_path):
 
 
 def test_idle_connections_are_closed(ref_store_path):
-    with served(ref_store_path, ATLAS_IDLE_TIMEOUT="1") as port:
+    # 3 s rather than 1: on a loaded machine the test's own request must beat it
+    with served(ref_store_path, ATLAS_IDLE_TIMEOUT="3") as port:
         with _connect(port) as never_asked:
             got, _ = _read_until_closed(never_asked)
             assert got == b""
@@ -258,3 +260,34 @@ def test_settings_from_the_environment():
     assert adj["asyncore_use_poll"] is True and adj["max_request_body_size"] == s.max_body
     with pytest.raises(SystemExit, match="ATLAS_IDLE_TIMEOUT"):
         Settings.from_env({"ATLAS_IDLE_TIMEOUT": "soon"})
+
+
+def test_a_client_that_stops_reading_frees_its_worker_thread():
+    """One worker thread streaming 24 MB that nobody reads: past waitress's 16 MB buffer
+    the thread blocks; the stalled connection is closed and the next client served."""
+    chunk, chunks = b"x" * (1024 * 1024), 24
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] != "/big":
+            start_response("200 OK", [("Content-Length", "5")])
+            return [b"small"]
+        start_response("200 OK", [("Content-Length", str(len(chunk) * chunks))])
+        return (chunk for _ in range(chunks))
+
+    port = _free_port()
+    server = create_server(app, Settings(port=port, threads=1, idle_timeout=1))
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    try:
+        with socket.socket() as reader:
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.connect((HOST, port))
+            reader.sendall(b"GET /big HTTP/1.1\r\nHost: atlas\r\n\r\n")
+            # the only worker thread is now stuck writing /big; another client still gets in
+            status, body = get(HOST, port, "/small", timeout=GUARD_S)
+            assert (status, body) == (200, b"small")
+            got, _ = _read_until_closed(reader)
+            assert 0 < len(got) < len(chunk) * chunks  # the stalled response was cut off
+    finally:
+        server.close()
+        runner.join(10)

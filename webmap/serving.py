@@ -11,7 +11,8 @@ start needs no front server — with what it lacks added around its own hooks:
   byte, so a slowloris client sending a byte a second held a connection forever;
   here it gets ``408 Request Timeout`` and is closed.
 - **an idle timeout** (``idle_timeout``) for connections with no request under
-  way, checked every second (waitress checks every 30 s).
+  way, checked every second (waitress checks every 30 s), and the same bound on
+  a client that stops reading its response.
 - **a per-client connection cap** (``per_client``, per IP address, IPv6 per /64):
   waitress has none.  A client at its cap that opens another connection gives up
   its own oldest idle (or still-in-headers) connection; only when every one of
@@ -91,8 +92,8 @@ class Settings:
         Open connections per client IP address, IPv6 per /64
         (``ATLAS_CONNECTIONS_PER_CLIENT``, 64); 0 = no cap.
     idle_timeout : float
-        Seconds a connection may stay open with no request under way
-        (``ATLAS_IDLE_TIMEOUT``, 20).
+        Seconds a connection may stay open with no request under way, and a
+        client may take none of its response (``ATLAS_IDLE_TIMEOUT``, 20).
     header_timeout : float
         Seconds from a request's first byte until its headers are complete
         (``ATLAS_HEADER_TIMEOUT``, 10).
@@ -214,6 +215,8 @@ class AtlasChannel(HTTPChannel):
     #: When the channel last finished serving a request (a pipelined request's
     #: bytes may have arrived while an earlier one ran: its clock starts here).
     served_at = 0.0
+    #: When this channel was answered 408 (0: never).
+    timed_out_at = 0.0
     _tracked: object = None
     _booked = False
 
@@ -246,9 +249,23 @@ class AtlasChannel(HTTPChannel):
         return self.request is None or not self.request.headers_finished
 
     def overdue(self, now: float, settings: Settings) -> str | None:
-        """Why this channel must go now (``"idle"``, ``"headers"``, ``"body"``), or None."""
-        if self.requests or self.will_close or self.close_when_flushed:
-            return None  # a request in flight, or closing already
+        """Why this channel must go now, or None.
+
+        ``"idle"``: no request and nothing sent or received for ``idle_timeout``;
+        ``"headers"``/``"body"``: the request is not arriving in time;
+        ``"stalled"``: a response waits to be sent and the client has taken no
+        byte of it for ``idle_timeout`` (a client that does not read would
+        otherwise hold a worker thread once the response outgrows waitress's
+        16 MB buffer).
+        """
+        if self.will_close or self.close_when_flushed:
+            # closing already, but waitress closes only once the socket takes bytes
+            # again: one that never does (a client that reads nothing) is cut off
+            lingering = self.timed_out_at and now - self.timed_out_at > settings.idle_timeout
+            return "stalled" if lingering else None
+        if self.requests:  # a request in flight: how long it runs is the app's business
+            stalled = self.total_outbufs_len and now - self.last_activity > settings.idle_timeout
+            return "stalled" if stalled else None
         req = self.request
         if req is None:
             return "idle" if now - self.last_activity > settings.idle_timeout else None
@@ -269,9 +286,10 @@ class AtlasChannel(HTTPChannel):
             self.total_outbufs_len += len(_TIMEOUT)
             self.current_outbuf_count += len(_TIMEOUT)
         self.close_when_flushed = True
+        self.timed_out_at = time.time()
 
     def drop(self) -> None:
-        """Close now, without an answer (an evicted idle or half-sent connection)."""
+        """Close now, without an answer (main loop thread only)."""
         if self.request is not None:
             self.request.close()
             self.request = None
@@ -349,7 +367,7 @@ class AtlasServer(TcpWSGIServer):
         self.exempt = {client_key(settings.trusted_proxy)} if settings.trusted_proxy else set()
         self.refused = 0
         self.evicted = 0
-        self.timed_out: dict[str, int] = {"idle": 0, "headers": 0, "body": 0}
+        self.timed_out: dict[str, int] = {"idle": 0, "headers": 0, "body": 0, "stalled": 0}
         self._last_warning = 0.0
         self._overflow = False
         super().__init__(application, **kw)
@@ -375,8 +393,11 @@ class AtlasServer(TcpWSGIServer):
         """Close idle connections and requests that did not arrive in time."""
         for ch in list(self.active_channels.values()):
             why = ch.overdue(now, self.settings)
-            if why == "idle":
-                ch.will_close = True
+            if why in ("idle", "stalled"):
+                # Closed here and now: waitress's will_close acts only once the socket is
+                # writable, which it never is again for a client that stopped reading.  A
+                # task blocked writing to it wakes up to ClientDisconnected.
+                ch.drop()
             elif why is not None:
                 ch.time_out()
             if why is not None:
