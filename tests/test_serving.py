@@ -240,15 +240,41 @@ def test_refused_with_503_when_every_connection_of_the_client_is_busy(ref_store_
                 s.close()
 
 
+_FORWARDED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
+              "X-Forwarded-Host": "atlas.example.org", "X-Forwarded-Port": "443"}
+
+
+def _self_link(port: int) -> str:
+    """The ``self`` link of the OGC API landing page, asked with proxy headers."""
+    import http.client
+
+    conn = http.client.HTTPConnection(HOST, port, timeout=GUARD_S)
+    try:
+        conn.request("GET", "/ogcapi?f=json", headers=_FORWARDED)
+        resp = conn.getresponse()
+        assert resp.status == 200
+        links = json.loads(resp.read())["links"]
+    finally:
+        conn.close()
+    return next(link["href"] for link in links if link["rel"] == "self")
+
+
 def test_a_trusted_proxy_is_not_capped_per_client(ref_store_path):
     env = {"ATLAS_CONNECTIONS_PER_CLIENT": "3", "ATLAS_TRUSTED_PROXY": HOST}
     with served(ref_store_path, **env) as port:
         busy = [_body_in_flight(port) for _ in range(3)]
         try:
             _normal_client_served(port)
+            # its X-Forwarded-* are believed: the links the atlas builds are the public ones
+            assert _self_link(port).startswith("https://atlas.example.org/ogcapi")
         finally:
             for s in busy:
                 s.close()
+
+
+def test_proxy_headers_of_anyone_else_are_ignored(ref_store_path):
+    with served(ref_store_path) as port:
+        assert _self_link(port).startswith(f"http://{HOST}:{port}/ogcapi")
 
 
 def test_settings_from_the_environment():
