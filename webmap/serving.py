@@ -260,9 +260,10 @@ class AtlasChannel(HTTPChannel):
         """
         if self.will_close or self.close_when_flushed:
             # closing already, but waitress closes only once the socket takes bytes
-            # again: one that never does (a client that reads nothing) is cut off
-            lingering = self.timed_out_at and now - self.timed_out_at > settings.idle_timeout
-            return "stalled" if lingering else None
+            # again: one that takes none for idle_timeout (a client that reads nothing)
+            # is cut off
+            since = max(self.last_activity, self.timed_out_at)
+            return "stalled" if now - since > settings.idle_timeout else None
         if self.requests:  # a request in flight: how long it runs is the app's business
             stalled = self.total_outbufs_len and now - self.last_activity > settings.idle_timeout
             return "stalled" if stalled else None
