@@ -512,7 +512,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.from_env(host=args.host, port=args.port, threads=args.threads)
-    from . import create_app
+    from webmap import create_app  # absolute: this module moves to webmap/core/
 
     app = create_app()
     log.info("connections: %d in all, %s per client; timeouts: idle %g s, headers %g s, body %g s"
