@@ -370,17 +370,20 @@ def connect_for_reading(path: str | os.PathLike, timeout: float = 30
 
     Tries, in order, and keeps the first that reads ``sqlite_master``:
 
-    1. ``"normal"``: an ordinary connection;
-    2. ``"read-only"``: ``mode=ro`` (a read-only filesystem where the ``-shm`` and
-       ``-wal`` files exist, e.g. after a crash);
-    3. ``"exclusive"``: ``PRAGMA locking_mode=EXCLUSIVE`` before the first read, so
-       the WAL index lives in the heap instead of a ``-shm`` file (a full disk with
-       no ``-shm`` left).  It must open the file read-write, and it keeps the
-       file's lock until closed: no other process can use the store meanwhile, and
-       it must be closed before the store writes again;
-    4. ``"immutable"``: ``immutable=1``, no locks and no ``-shm`` (a read-only
-       filesystem) — only when no ``-wal`` file holds data, since an immutable
-       connection would not see the transactions committed there.
+    1. ``"normal"``: an ordinary connection (also on a full disk whose ``-shm``
+       file is still there: after a crash, or a shutdown whose checkpoint failed);
+    2. ``"read-only"``: ``mode=ro`` (a read-only filesystem where ``-shm`` and
+       ``-wal`` exist);
+    3. ``"immutable"``: ``immutable=1``, no locks and no ``-shm`` (a full disk or a
+       read-only filesystem after a clean shutdown) — only when no ``-wal`` file
+       holds data, since an immutable connection would not see the transactions
+       committed there.  Any number of such connections may read at once, but they
+       assume nobody writes: close them before the file is written again;
+    4. ``"exclusive"``: ``PRAGMA locking_mode=EXCLUSIVE`` before the first read, so
+       the WAL index lives in the heap instead of a ``-shm`` file (a full disk, a
+       ``-wal`` holding commits, no ``-shm``: a copied store).  It must open the
+       file read-write and keeps the file locked until closed: it must be the
+       process's only connection to the file (a second one gets SQLITE_BUSY).
 
     Returns
     -------
@@ -408,10 +411,10 @@ def connect_for_reading(path: str | os.PathLike, timeout: float = 30
     wal_empty = not os.path.exists(wal_file) or os.path.getsize(wal_file) == 0
     # "exclusive" must open read-write: a read-only descriptor cannot take the write
     # lock that exclusive WAL mode holds (SQLITE_IOERR_LOCK).
-    attempts = [("normal", path, False, None), ("read-only", f"{uri}?mode=ro", True, None),
-                ("exclusive", path, False, "PRAGMA locking_mode = EXCLUSIVE")]
+    attempts = [("normal", path, False, None), ("read-only", f"{uri}?mode=ro", True, None)]
     if wal_empty:
         attempts.append(("immutable", f"{uri}?mode=ro&immutable=1", True, None))
+    attempts.append(("exclusive", path, False, "PRAGMA locking_mode = EXCLUSIVE"))
     first: sqlite3.Error | None = None
     for how, target, is_uri, pragma in attempts:
         con = None

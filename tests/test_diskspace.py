@@ -227,12 +227,33 @@ def test_full_disk_at_start_still_reads(tmp_path):
         assert error_kind(info.value, path) == "full"
         con, how = connect_for_reading(path)
         try:
-            assert how == "exclusive"
+            assert how == "immutable"
             rows = con.execute("SELECT name, feature_count FROM atlas_layers ORDER BY name")
             assert rows.fetchall() == [("alpha", 20), ("beta", 20)]
             with pytest.raises(sqlite3.Error) as write:
                 con.execute("DELETE FROM atlas_layers")
-            assert error_kind(write.value, path) in ("full", "readonly")
+            assert error_kind(write.value, path) == "readonly"
+        finally:
+            con.close()
+
+
+def test_full_disk_with_commits_in_a_wal_and_no_shm(tmp_path):
+    """A store copied without its -shm (or whose -shm went away) on a full disk: the
+    commits in the -wal must be read, so only the exclusive, heap-indexed way works."""
+    with tmpfs("2m") as d:
+        path = os.path.join(d, "atlas.gpkg")
+        store = GeoPackageStore(path)
+        store.put("alpha", _layer(20))
+        _closed(store)
+        _crash_after_write(path, "beta")
+        assert os.path.getsize(path + "-wal") > 0
+        os.remove(path + "-shm")
+        fill(d)
+        con, how = connect_for_reading(path)
+        try:
+            assert how == "exclusive"
+            names = [n for (n,) in con.execute("SELECT name FROM atlas_layers ORDER BY name")]
+            assert names == ["alpha", "beta"]  # beta lives only in the -wal
         finally:
             con.close()
 
