@@ -17,8 +17,10 @@ use it yet.  What it knows, measured on Linux with SQLite 3.40 and PostgreSQL 15
   :func:`connect_for_reading` finds a way to read such a file anyway.
 - **PostgreSQL on a full disk** answers SQLSTATE ``53100`` (``disk_full``,
   psycopg's ``errors.DiskFull``: "could not extend file …: No space left on
-  device"); a full WAL disk makes the server PANIC instead, which the client
-  sees as a lost connection whose message names the ENOSPC.
+  device") when a table cannot grow (measured with a tablespace on a full
+  tmpfs).  When the WAL's own disk is full the server PANICs and restarts
+  instead (PostgreSQL's documentation; not measured here): the client sees a
+  lost connection, whose message may name the ENOSPC.
 
 Examples
 --------
