@@ -170,7 +170,7 @@ def test_slowloris_headers_time_out_with_408(ref_store_path):
 
 
 def test_slow_body_times_out_and_a_steady_one_is_served(ref_store_path):
-    env = {"ATLAS_BODY_TIMEOUT": "1", "ATLAS_BODY_MIN_RATE": "1000"}
+    env = {"ATLAS_BODY_TIMEOUT": "3", "ATLAS_BODY_MIN_RATE": "1000"}
     with served(ref_store_path, **env) as port:
         with _connect(port) as s:  # 100 kB announced, 10 bytes every 0.5 s
             s.sendall(b"POST /healthz HTTP/1.1\r\nHost: atlas\r\nContent-Length: 100000\r\n\r\n")
