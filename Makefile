@@ -28,10 +28,10 @@ store: $(VENV)/.runtime
 	$(PY) -m layers.prepare --if-missing
 
 ## make run: install, prepare the embedded store if missing, serve on $(HOST):$(PORT) with waitress
-## and the connection limits of webmap/serving.py (ATLAS_… settings, docs/deployment.md).
+## and the connection limits of webmap/core/serving.py (ATLAS_… settings: README, Deployment).
 run: store
 	@echo "Serving the atlas on http://$(HOST):$(PORT)/"
-	$(PY) -m webmap.serving --host $(HOST) --port $(PORT)
+	$(PY) -m webmap.core.serving --host $(HOST) --port $(PORT)
 
 ## make dev: Flask's development server with reload.
 dev: store

@@ -70,7 +70,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class ServerProcess:
-    """The atlas served by waitress in a child process on 127.0.0.1 (``python -m webmap.serving``,
+    """The atlas served by waitress in a child process on 127.0.0.1 (``python -m webmap.core.serving``,
     the server and connection limits of ``make run``).
 
     Parameters
@@ -108,7 +108,7 @@ class ServerProcess:
             env["ATLAS_WRITE_TOKEN"] = self.token
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "webmap.serving", "--host", "127.0.0.1", "--port",
+            [sys.executable, "-m", "webmap.core.serving", "--host", "127.0.0.1", "--port",
              str(self.port), "--threads", str(self.threads)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

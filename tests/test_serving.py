@@ -1,6 +1,6 @@
-"""Serving under hostile connections: the limits of ``webmap/serving.py`` on a real server.
+"""Serving under hostile connections: the limits of ``webmap/core/serving.py`` on a real server.
 
-Each test starts ``python -m webmap.serving`` — what ``make run`` starts — in a
+Each test starts ``python -m webmap.core.serving`` — what ``make run`` starts — in a
 child process on a free port of 127.0.0.1, with its own settings in the
 environment, and talks to it over real sockets.  What is asserted is what the
 clients get (answers, a 408, a 503, a closed socket), never how fast: waits
@@ -25,7 +25,8 @@ from contextlib import contextmanager
 import pytest
 
 from tests.slowclients import Attack, get
-from webmap.serving import Settings, create_server
+from webmap.core.config import Settings, SettingsError
+from webmap.core.serving import adjustments, create_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = "127.0.0.1"
@@ -43,12 +44,12 @@ def _free_port() -> int:
 
 @contextmanager
 def served(store: str, **env: str) -> Iterator[int]:
-    """``python -m webmap.serving`` on a free port with ``env``; yields the port."""
+    """``python -m webmap.core.serving`` on a free port with ``env``; yields the port."""
     port = _free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ATLAS_")}
     full_env.update({"ATLAS_STORE": store, "PYTHONUNBUFFERED": "1", **env})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "webmap.serving", "--host", HOST, "--port", str(port)],
+        [sys.executable, "-m", "webmap.core.serving", "--host", HOST, "--port", str(port)],
         cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
@@ -279,13 +280,26 @@ def test_proxy_headers_of_anyone_else_are_ignored(ref_store_path):
 
 def test_settings_from_the_environment():
     s = Settings.from_env({"ATLAS_PORT": "8080", "ATLAS_CONNECTIONS_PER_CLIENT": "0",
-                           "ATLAS_BODY_MIN_RATE": "512", "ATLAS_MAX_UPLOAD_MB": "10"})
-    assert (s.port, s.per_client, s.body_min_rate) == (8080, 0, 512)
-    assert s.max_body == 11 * 1024 * 1024
-    adj = s.adjustments()
-    assert adj["asyncore_use_poll"] is True and adj["max_request_body_size"] == s.max_body
-    with pytest.raises(SystemExit, match="ATLAS_IDLE_TIMEOUT"):
-        Settings.from_env({"ATLAS_IDLE_TIMEOUT": "soon"})
+                           "ATLAS_BODY_MIN_RATE": "512", "ATLAS_MAX_UPLOAD_MB": "10",
+                           "ATLAS_HOST": "", "ATLAS_TRUSTED_PROXY": " "})
+    assert (s.port, s.connections_per_client, s.body_min_rate) == (8080, 0, 512)
+    assert (s.host, s.trusted_proxy) == ("127.0.0.1", None)
+    assert s.max_request_body == 11 * 1024 * 1024
+    adj = adjustments(s)
+    assert adj["asyncore_use_poll"] is True and adj["max_request_body_size"] == 11 * 1024 * 1024
+    for var, bad in (("ATLAS_IDLE_TIMEOUT", "soon"), ("ATLAS_IDLE_TIMEOUT", "0"),
+                     ("ATLAS_PORT", "70000"), ("ATLAS_THREADS", "2.5"),
+                     ("ATLAS_CONNECTIONS_PER_CLIENT", "-1")):
+        with pytest.raises(SettingsError, match=var):
+            Settings.from_env({var: bad})
+
+
+def test_a_bad_serving_setting_stops_the_server_with_its_name(ref_store_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATLAS_")}
+    env.update(ATLAS_STORE=ref_store_path, ATLAS_HEADER_TIMEOUT="soon")
+    done = subprocess.run([sys.executable, "-m", "webmap.core.serving", "--port", "1"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "ATLAS_HEADER_TIMEOUT" in done.stderr
 
 
 def test_a_client_that_stops_reading_frees_its_worker_thread():

@@ -22,6 +22,20 @@ ATLAS_TILE_ATTRIBUTION  ``tile_attribution``    attribution shown with ATLAS_TIL
 ATLAS_TILE_CACHE_MB     ``tile_cache_mb``       memory for vector tiles, in MB (default 64)
 TIANDITU_KEY            ``tianditu_key``        Tianditu key; the Tianditu basemaps are hidden
                                                 without one
+ATLAS_HOST              ``host``                listen address of ``python -m
+                                                webmap.core.serving`` (default 127.0.0.1)
+ATLAS_PORT              ``port``                listen port (default 5000)
+ATLAS_THREADS           ``threads``             worker threads (default 8)
+ATLAS_CONNECTION_LIMIT  ``connection_limit``    open connections in all (default 1000)
+ATLAS_CONNECTIONS_PER_  ``connections_per_      open connections per client address
+CLIENT                  client``                (default 64; 0 = no cap)
+ATLAS_IDLE_TIMEOUT      ``idle_timeout``        seconds a connection may idle (default 20)
+ATLAS_HEADER_TIMEOUT    ``header_timeout``      seconds for a request's headers (default 10)
+ATLAS_BODY_TIMEOUT      ``body_timeout``        grace in seconds for a body (default 30)
+ATLAS_BODY_MIN_RATE     ``body_min_rate``       bytes/s a body must average after the grace
+                                                (default 2048)
+ATLAS_TRUSTED_PROXY     ``trusted_proxy``       address of a reverse proxy whose
+                                                X-Forwarded-* headers are believed
 ======================  ======================  =============================================
 
 Examples
@@ -72,6 +86,44 @@ def _text(name: str, raw: Any) -> str | None:
     return raw.strip() or None
 
 
+def _number(name: str, raw: Any, *, integer: bool, minimum: float, what: str) -> Any:
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value >= minimum) or (integer and value != int(value)):
+        raise SettingsError(f"{name} must be {what}, got {raw!r}")
+    return int(value) if integer else value
+
+
+def _count(name: str, raw: Any) -> int:
+    return _number(name, raw, integer=True, minimum=1, what="a whole number of at least 1")
+
+
+def _cap(name: str, raw: Any) -> int:
+    return _number(name, raw, integer=True, minimum=0,
+                   what="a whole number of at least 0 (0: no cap)")
+
+
+def _port(name: str, raw: Any) -> int:
+    port = _number(name, raw, integer=True, minimum=1, what="a port number 1-65535")
+    if port > 65535:
+        raise SettingsError(f"{name} must be a port number 1-65535, got {raw!r}")
+    return port
+
+
+def _seconds(name: str, raw: Any) -> float:
+    value = _number(name, raw, integer=False, minimum=0,
+                    what="a number of seconds greater than 0")
+    if value <= 0:
+        raise SettingsError(f"{name} must be a number of seconds greater than 0, got {raw!r}")
+    return value
+
+
+def _host(name: str, raw: Any) -> str:
+    return _text(name, raw) or "127.0.0.1"  # empty: the default, loopback
+
+
 def _flag(name: str, raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -95,6 +147,17 @@ VARIABLES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "ATLAS_TILE_ATTRIBUTION": ("tile_attribution", _text),
     "ATLAS_TILE_CACHE_MB": ("tile_cache_mb", _megabytes),
     "TIANDITU_KEY": ("tianditu_key", _text),
+    # serving (webmap.core.serving: waitress with connection limits and timeouts)
+    "ATLAS_HOST": ("host", _host),
+    "ATLAS_PORT": ("port", _port),
+    "ATLAS_THREADS": ("threads", _count),
+    "ATLAS_CONNECTION_LIMIT": ("connection_limit", _count),
+    "ATLAS_CONNECTIONS_PER_CLIENT": ("connections_per_client", _cap),
+    "ATLAS_IDLE_TIMEOUT": ("idle_timeout", _seconds),
+    "ATLAS_HEADER_TIMEOUT": ("header_timeout", _seconds),
+    "ATLAS_BODY_TIMEOUT": ("body_timeout", _seconds),
+    "ATLAS_BODY_MIN_RATE": ("body_min_rate", _count),
+    "ATLAS_TRUSTED_PROXY": ("trusted_proxy", _text),
 }
 
 
@@ -118,6 +181,25 @@ class Settings:
         Key for the Tianditu basemaps.
     testing : bool
         Test mode (Flask's ``TESTING``; ``/healthz`` also checks the store's integrity).
+    host, port, threads : str, int, int
+        Where ``python -m webmap.core.serving`` listens, and its worker threads.
+    connection_limit : int
+        Open connections in all.
+    connections_per_client : int
+        Open connections per client IP address (IPv6 per /64); 0 = no cap.
+    idle_timeout : float
+        Seconds a connection may stay open with no request under way, and a client
+        may take none of its response.
+    header_timeout : float
+        Seconds from a request's first byte until its headers are complete.
+    body_timeout : float
+        Grace in seconds for a body, extended by one second per ``body_min_rate``
+        bytes received.
+    body_min_rate : int
+        Bytes per second a body must average after the grace.
+    trusted_proxy : str or None
+        Address of a reverse proxy in front: its ``X-Forwarded-*`` headers are
+        believed and its connections are not capped per client.
     """
 
     store: str | None = None
@@ -129,6 +211,16 @@ class Settings:
     tile_cache_mb: float = 64.0
     tianditu_key: str | None = None
     testing: bool = False
+    host: str = "127.0.0.1"
+    port: int = 5000
+    threads: int = 8
+    connection_limit: int = 1000
+    connections_per_client: int = 64
+    idle_timeout: float = 20.0
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    body_min_rate: int = 2048
+    trusted_proxy: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
@@ -175,6 +267,12 @@ class Settings:
     def max_content_length(self) -> int:
         """The upload limit in bytes (Flask's ``MAX_CONTENT_LENGTH``)."""
         return int(self.max_upload_mb * _MB)
+
+    @property
+    def max_request_body(self) -> int:
+        """The largest body the server reads: the upload limit plus 1 MiB of form overhead,
+        so that a larger upload is refused with 413 before it is buffered to disk."""
+        return self.max_content_length + _MB
 
     @property
     def read_limits(self) -> Limits:

@@ -1,7 +1,8 @@
 """Serve the atlas with waitress, hardened against clients that hold connections.
 
-``python -m webmap.serving`` (what ``make run`` and the benchmarks start) or
-``serve(app, settings)``.  waitress stays the server — the two-command quick
+``python -m webmap.core.serving`` (what ``make run`` and the benchmarks start) or
+``serve(app, settings)``, configured by the serving fields of
+:class:`webmap.core.config.Settings` (``ATLAS_HOST`` … ``ATLAS_TRUSTED_PROXY``).  waitress stays the server — the two-command quick
 start needs no front server — with what it lacks added around its own hooks:
 
 - **a time bound on every request's arrival**, whatever trickle of bytes the
@@ -13,7 +14,7 @@ start needs no front server — with what it lacks added around its own hooks:
 - **an idle timeout** (``idle_timeout``) for connections with no request under
   way, checked every second (waitress checks every 30 s), and the same bound on
   a client that stops reading its response.
-- **a per-client connection cap** (``per_client``, per IP address, IPv6 per /64):
+- **a per-client connection cap** (``connections_per_client``, per IP address, IPv6 per /64):
   waitress has none.  A client at its cap that opens another connection gives up
   its own oldest idle (or still-in-headers) connection; only when every one of
   its connections has a request in flight is the new one refused with ``503``.
@@ -33,7 +34,7 @@ many users' requests; cap them at the proxy) but not from the rest.
 Examples
 --------
 >>> s = Settings.from_env({"ATLAS_CONNECTION_LIMIT": "500", "ATLAS_HEADER_TIMEOUT": "5"})
->>> s.connection_limit, s.per_client, s.header_timeout, s.idle_timeout
+>>> s.connection_limit, s.connections_per_client, s.header_timeout, s.idle_timeout
 (500, 64, 5.0, 20.0)
 >>> client_key("::ffff:192.0.2.7"), client_key("2001:db8:1:2:aaaa::1")
 ('192.0.2.7', '2001:db8:1:2::/64')
@@ -44,14 +45,12 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
-import os
 import resource
 import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from typing import Any
 
 from waitress.adjustments import Adjustments
@@ -59,120 +58,36 @@ from waitress.channel import HTTPChannel
 from waitress.server import MultiSocketServer, TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
-log = logging.getLogger("webmap.serving")
+from .config import Settings, SettingsError
 
-#: Environment variable of each setting (all ``ATLAS_…``).
-ENV = {
-    "host": "ATLAS_HOST",
-    "port": "ATLAS_PORT",
-    "threads": "ATLAS_THREADS",
-    "connection_limit": "ATLAS_CONNECTION_LIMIT",
-    "per_client": "ATLAS_CONNECTIONS_PER_CLIENT",
-    "idle_timeout": "ATLAS_IDLE_TIMEOUT",
-    "header_timeout": "ATLAS_HEADER_TIMEOUT",
-    "body_timeout": "ATLAS_BODY_TIMEOUT",
-    "body_min_rate": "ATLAS_BODY_MIN_RATE",
-    "trusted_proxy": "ATLAS_TRUSTED_PROXY",
-}
+log = logging.getLogger("webmap.core.serving")
 
+def adjustments(settings: Settings) -> dict[str, Any]:
+    """waitress ``Adjustments`` keyword arguments for ``settings``.
 
-@dataclass(frozen=True)
-class Settings:
-    """How the atlas is served.  Defaults are for one machine facing the internet directly.
-
-    Attributes
-    ----------
-    host, port : str, int
-        Where to listen (``ATLAS_HOST``, ``ATLAS_PORT``; 127.0.0.1:5000).
-    threads : int
-        Worker threads running requests (``ATLAS_THREADS``, 8).
-    connection_limit : int
-        Open connections in all (``ATLAS_CONNECTION_LIMIT``, 1000).
-    per_client : int
-        Open connections per client IP address, IPv6 per /64
-        (``ATLAS_CONNECTIONS_PER_CLIENT``, 64); 0 = no cap.
-    idle_timeout : float
-        Seconds a connection may stay open with no request under way, and a
-        client may take none of its response (``ATLAS_IDLE_TIMEOUT``, 20).
-    header_timeout : float
-        Seconds from a request's first byte until its headers are complete
-        (``ATLAS_HEADER_TIMEOUT``, 10).
-    body_timeout : float
-        Grace in seconds for the body, extended by one second per
-        ``body_min_rate`` bytes received (``ATLAS_BODY_TIMEOUT``, 30).
-    body_min_rate : int
-        Bytes per second a body must average after the grace
-        (``ATLAS_BODY_MIN_RATE``, 2048).
-    trusted_proxy : str or None
-        Address of a reverse proxy in front (``ATLAS_TRUSTED_PROXY``): its
-        ``X-Forwarded-For/-Proto/-Host/-Port`` are believed and its connections
-        are not capped per client.
-    max_body : int
-        Largest request body waitress reads, in bytes: ``ATLAS_MAX_UPLOAD_MB``
-        (the app's own limit, default 50) plus 1 MiB, so that a larger upload is
-        refused with 413 before it is buffered to disk.
+    Examples
+    --------
+    >>> adj = adjustments(Settings(max_upload_mb=2))
+    >>> adj["max_request_body_size"], adj["asyncore_use_poll"], adj["cleanup_interval"]
+    (3145728, True, 1)
     """
-
-    host: str = "127.0.0.1"
-    port: int = 5000
-    threads: int = 8
-    connection_limit: int = 1000
-    per_client: int = 64
-    idle_timeout: float = 20.0
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0
-    body_min_rate: int = 2048
-    trusted_proxy: str | None = None
-    max_body: int = 51 * 1024 * 1024
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Settings from ``ATLAS_…`` variables (default ``os.environ``), then ``overrides``.
-
-        Examples
-        --------
-        >>> Settings.from_env({"ATLAS_MAX_UPLOAD_MB": "2"}, port=8080).max_body
-        3145728
-        >>> Settings.from_env({"ATLAS_TRUSTED_PROXY": ""}).trusted_proxy is None
-        True
-        """
-        env = os.environ if environ is None else environ
-        types = {f.name: f.type for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for name, var in ENV.items():
-            raw = env.get(var, "").strip()
-            if not raw:
-                continue
-            kind = types[name]
-            try:
-                values[name] = (int(raw) if kind == "int" else float(raw) if kind == "float"
-                                else raw)
-            except ValueError:
-                raise SystemExit(f"{var}={raw!r}: expected a number") from None
-        max_mb = float(env.get("ATLAS_MAX_UPLOAD_MB") or "50")
-        values["max_body"] = int(max_mb * 1024 * 1024) + 1024 * 1024
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-    def adjustments(self) -> dict[str, Any]:
-        """waitress ``Adjustments`` keyword arguments for these settings."""
-        adj: dict[str, Any] = {
-            "host": self.host, "port": self.port, "threads": self.threads,
-            # our own accounting decides; waitress's counter includes its own sockets
-            "connection_limit": self.connection_limit + 16,
-            "channel_timeout": max(1, int(self.idle_timeout)),
-            "cleanup_interval": 1,
-            # select() cannot watch descriptors above 1023; poll() can
-            "asyncore_use_poll": True,
-            "max_request_body_size": self.max_body,
-            "clear_untrusted_proxy_headers": True,
-            "ident": "atlas",
-        }
-        if self.trusted_proxy:
-            adj.update(trusted_proxy=self.trusted_proxy, trusted_proxy_count=1,
-                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto",
-                                              "x-forwarded-host", "x-forwarded-port"})
-        return adj
+    adj: dict[str, Any] = {
+        "host": settings.host, "port": settings.port, "threads": settings.threads,
+        # our own accounting decides; waitress's counter includes its own sockets
+        "connection_limit": settings.connection_limit + 16,
+        "channel_timeout": max(1, int(settings.idle_timeout)),
+        "cleanup_interval": 1,
+        # select() cannot watch descriptors above 1023; poll() can
+        "asyncore_use_poll": True,
+        "max_request_body_size": settings.max_request_body,
+        "clear_untrusted_proxy_headers": True,
+        "ident": "atlas",
+    }
+    if settings.trusted_proxy:
+        adj.update(trusted_proxy=settings.trusted_proxy, trusted_proxy_count=1,
+                   trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto",
+                                          "x-forwarded-host", "x-forwarded-port"})
+    return adj
 
 
 def client_key(address: str) -> str:
@@ -241,6 +156,14 @@ class AtlasChannel(HTTPChannel):
     def service(self) -> None:
         super().service()
         self.served_at = time.time()
+
+    def bytes_waiting(self) -> bool:
+        """Whether bytes (or the client's close) wait unread in the socket's receive buffer."""
+        try:
+            self.socket.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)  # b"" is a close
+        except OSError:  # nothing there (EAGAIN), or the connection is broken
+            return False
+        return True
 
     def evictable(self) -> bool:
         """Idle or still in its headers: closing it loses no request the app has seen."""
@@ -394,6 +317,10 @@ class AtlasServer(TcpWSGIServer):
         """Close idle connections and requests that did not arrive in time."""
         for ch in list(self.active_channels.values()):
             why = ch.overdue(now, self.settings)
+            if why == "idle" and ch.bytes_waiting():
+                # The client did send: its bytes wait in the kernel for this loop (which a
+                # loaded machine may have kept from running); not idle, read them first.
+                continue
             if why in ("idle", "stalled"):
                 # Closed here and now: waitress's will_close acts only once the socket is
                 # writable, which it never is again for a client that stopped reading.  A
@@ -417,7 +344,7 @@ class AtlasServer(TcpWSGIServer):
             return
         addr = self.fix_addr(addr)
         client = client_key(addr[0])
-        cap = self.settings.per_client
+        cap = self.settings.connections_per_client
         if cap and client not in self.exempt and self.book.count(client) >= cap:
             if not self._make_room(client):
                 self._refuse(conn, client)
@@ -472,15 +399,15 @@ def _raise_fd_limit(settings: Settings) -> Settings:
     return settings
 
 
-def create_server(app: Any, settings: Settings | None = None) -> AtlasServer | MultiSocketServer:
+def create_server(app: Any, settings: Settings) -> AtlasServer | MultiSocketServer:
     """A waitress server for ``app`` with the limits of ``settings`` (not yet running).
 
     Call ``.run()`` to serve, ``.close()`` to stop.  Like waitress's own
     ``create_server``, a host name that resolves to several addresses gets a
     listening socket each; they share one connection book.
     """
-    settings = _raise_fd_limit(settings or Settings.from_env())
-    adj = Adjustments(**settings.adjustments())
+    settings = _raise_fd_limit(settings)
+    adj = Adjustments(**adjustments(settings))
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(adj.threads)
     book = ConnectionBook()
@@ -493,33 +420,48 @@ def create_server(app: Any, settings: Settings | None = None) -> AtlasServer | M
                              dispatcher, servers[-1].log_info)
 
 
-def serve(app: Any, settings: Settings | None = None) -> None:
+def serve(app: Any, settings: Settings) -> None:
     """Serve ``app`` until interrupted (waitress's ``serve`` with the atlas's limits)."""
     server = create_server(app, settings)
     server.print_listen("Serving on http://{}:{}")
     server.run()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m webmap.serving [--host H] [--port P] [--threads N]``: the atlas of ``ATLAS_STORE``."""
+def main(argv: list[str] | None = None) -> int:
+    """``python -m webmap.core.serving [--host H] [--port P] [--threads N]``.
+
+    Serves the atlas of ``ATLAS_STORE`` / ``ATLAS_DATABASE_URL``; every setting comes
+    from the environment (:class:`webmap.core.config.Settings`), the options win over
+    ``ATLAS_HOST``/``ATLAS_PORT``/``ATLAS_THREADS``.
+    """
     parser = argparse.ArgumentParser(
-        prog="python -m webmap.serving",
+        prog="python -m webmap.core.serving",
         description="Serve the atlas with waitress and connection limits; every other "
-                    "setting comes from the ATLAS_… environment variables (docs/deployment.md).")
+                    "setting comes from the ATLAS_… environment variables (README, "
+                    "Deployment).")
     parser.add_argument("--host", help="listen address (ATLAS_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="listen port (ATLAS_PORT, default 5000)")
     parser.add_argument("--threads", type=int, help="worker threads (ATLAS_THREADS, default 8)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = Settings.from_env(host=args.host, port=args.port, threads=args.threads)
-    from webmap import create_app  # absolute: this module moves to webmap/core/
+    from webmap import create_app  # the app factory sits above this module: imported late
 
-    app = create_app()
+    overrides = {var: value for var, value in (("ATLAS_HOST", args.host),
+                                               ("ATLAS_PORT", args.port),
+                                               ("ATLAS_THREADS", args.threads))
+                 if value is not None}
+    try:
+        app = create_app(overrides)
+    except SettingsError as e:
+        print(f"the atlas cannot start: {e}", file=sys.stderr)
+        return 2
+    settings: Settings = app.extensions["atlas_settings"]
     log.info("connections: %d in all, %s per client; timeouts: idle %g s, headers %g s, body %g s"
-             " + 1 s per %d bytes", settings.connection_limit, settings.per_client or "no cap",
-             settings.idle_timeout, settings.header_timeout, settings.body_timeout,
-             settings.body_min_rate)
+             " + 1 s per %d bytes", settings.connection_limit,
+             settings.connections_per_client or "no cap", settings.idle_timeout,
+             settings.header_timeout, settings.body_timeout, settings.body_min_rate)
     serve(app, settings)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
