@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import re
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -173,6 +174,32 @@ def test_post_needs_a_name_and_refuses_to_overwrite(wclient, wapp, auth):
                      content_type="application/json", headers=auth)
     assert r.status_code == 409 and "PUT /api/layers/once" in r.json["hint"]
     assert _store(wapp).info("once").count == 1
+
+
+@pytest.mark.parametrize("name", ["sqlite_stat1", "sqlite", "sqlitesites", "gpkg_contents",
+                                  "rtree_admin_geom"])
+def test_names_the_database_reserves_are_refused_with_a_400_that_says_why(
+        wclient, wapp, auth, name):
+    """Issue 13: a name beginning with ``sqlite`` answered 500 (SQLite reserves it)."""
+    table = f"{name}__v1"  # what a version table would be called
+    if table.startswith("sqlite_"):  # SQLite's own rule (our prefix rule is wider)
+        with pytest.raises(sqlite3.OperationalError, match="reserved"):
+            sqlite3.connect(":memory:").execute(f'CREATE TABLE "{table}" (a)')
+    before = [(i.name, i.version) for i in _store(wapp).list_layers()]
+    answers = [
+        wclient.put(f"/api/layers/{name}", data=feature_collection(),
+                    content_type="application/json", headers=auth),
+        wclient.post(f"/api/layers?name={name}", data=feature_collection(),
+                     content_type="application/json", headers=auth),
+        wclient.delete(f"/api/layers/{name}", headers=auth),
+        wclient.get(f"/tiles/{name}/5/26/11.mvt"),
+    ]
+    for r in answers:
+        assert r.status_code == 400, (r.status_code, r.data[:200])
+        assert r.json["code"] == "bad_layer_name"
+        assert "reserved by the database" in r.json["error"] and "sqlite" in r.json["error"]
+        assert "保留" in r.json["error_zh"]
+    assert [(i.name, i.version) for i in _store(wapp).list_layers()] == before
 
 
 @pytest.mark.parametrize("name", ["admin", "rivers", "projects"])
