@@ -419,13 +419,13 @@ class GeoPackageStore(Store):
                 (gtype,) = con.execute(
                     "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE table_name = ?",
                     (src,)).fetchone() or ("GEOMETRY",)
-                self._switch(con, name, table, int(row[3]), list(row[4:8]), gtype, merged,
-                             restored_from=int(version))
+                info = self._switch(con, name, table, int(row[3]), list(row[4:8]), gtype,
+                                    merged, restored_from=int(version))
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        return self.info(name)
+        return info
 
     def delete_version(self, name: str, version: int) -> bool:
         with self._lock, closing(self._connect()) as con:
@@ -469,6 +469,7 @@ class GeoPackageStore(Store):
     def _write(self, prepared: list[_Prepared], create_only: bool = False
                ) -> dict[str, LayerInfo]:
         """Write every prepared layer's next version in one transaction."""
+        infos: dict[str, LayerInfo] = {}
         with self._lock, closing(self._connect()) as con:
             con.execute("BEGIN IMMEDIATE")
             try:
@@ -485,19 +486,25 @@ class GeoPackageStore(Store):
                     con.executemany(
                         f"INSERT INTO {_q(table)} (geom{col_list}) VALUES ({placeholders})",
                         p.rows)
-                    self._switch(con, p.name, table, p.count, p.bounds, p.geom_type, p.meta,
-                                 restored_from=restored_from_of(p.meta))
+                    infos[p.name] = self._switch(con, p.name, table, p.count, p.bounds,
+                                                 p.geom_type, p.meta,
+                                                 restored_from=restored_from_of(p.meta))
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        return {p.name: self.info(p.name) for p in prepared}
+        # What this write made, as it committed: a re-read could see a later writer's
+        # version (and tell neither that it created the layer) or a delete since.
+        return infos
 
     @staticmethod
     def _switch(con: sqlite3.Connection, name: str, table: str, count: int,
                 bounds: list, geom_type: str, meta: dict, restored_from: int | None = None
-                ) -> None:
-        """Make ``table`` the current version of ``name`` (inside the caller's transaction)."""
+                ) -> LayerInfo:
+        """Make ``table`` the current version of ``name`` (inside the caller's transaction).
+
+        Returns the new version's :class:`LayerInfo`, as :meth:`info` will read it.
+        """
         old = con.execute("SELECT table_name FROM atlas_layers WHERE name = ?",
                           (name,)).fetchone()
         if old:
@@ -525,6 +532,9 @@ class GeoPackageStore(Store):
             " miny=excluded.miny, maxx=excluded.maxx, maxy=excluded.maxy,"
             " updated=excluded.updated, meta=excluded.meta, version=excluded.version",
             (name, table, count, *bounds, now, meta_json, number))
+        return LayerInfo(name=name, count=int(count), bounds=_bounds(bounds), version=table,
+                         updated=now, meta=json.loads(meta_json), version_number=number,
+                         geometry_type=geom_type or "GEOMETRY")
 
     def delete(self, name: str) -> bool:
         with self._lock, closing(self._connect()) as con:

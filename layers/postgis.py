@@ -617,9 +617,9 @@ class PostGISStore(Store):
                 ident, sql.Identifier(SCHEMA, src)))
             con.execute(sql.SQL("ANALYZE {}").format(ident))
             con.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_LAYER, name))
-            self._switch(con, name, table, count, list(vrow[4:8]), merged, columns, geom_type,
-                         restored_from=int(version))
-        return self.info(name)
+            info = self._switch(con, name, table, count, list(vrow[4:8]), merged, columns,
+                                geom_type, restored_from=int(version))
+        return info
 
     def delete_version(self, name: str, version: int) -> bool:
         with self._pool.connection() as con, con.transaction():
@@ -655,6 +655,7 @@ class PostGISStore(Store):
                create_only: bool = False) -> dict[str, LayerInfo]:
         """Fill each layer's new table, then switch them all, in one transaction."""
         prepared = [_prepare(name, gdf, meta) for name, (gdf, meta) in layers.items()]
+        infos: dict[str, LayerInfo] = {}
         with self._pool.connection() as con, con.transaction():
             for p in prepared:
                 ident = sql.Identifier(SCHEMA, p["table"])
@@ -681,16 +682,22 @@ class PostGISStore(Store):
                 if create_only and con.execute(f"SELECT 1 FROM {SCHEMA}.layers WHERE name = %s",
                                                (p["name"],)).fetchone():
                     raise layer_exists_error(p["name"])
-                self._switch(con, p["name"], p["table"], p["count"], p["bounds"], p["meta"],
-                             p["columns"], p["geom_type"],
-                             restored_from=restored_from_of(p["meta"]))
-        return {p["name"]: self.info(p["name"]) for p in prepared}
+                infos[p["name"]] = self._switch(con, p["name"], p["table"], p["count"],
+                                                p["bounds"], p["meta"], p["columns"],
+                                                p["geom_type"],
+                                                restored_from=restored_from_of(p["meta"]))
+        # What this write made, as it committed: a re-read could see a later writer's
+        # version (and tell neither that it created the layer) or a delete since.
+        return infos
 
     @staticmethod
     def _switch(con: psycopg.Connection, name: str, table: str, count: int, bounds: list,
                 meta: Mapping[str, Any], columns: list, geom_type: str,
-                restored_from: int | None = None) -> None:
-        """Record ``table`` as the next version of ``name`` and make it current."""
+                restored_from: int | None = None) -> LayerInfo:
+        """Record ``table`` as the next version of ``name`` and make it current.
+
+        Returns the new version's :class:`LayerInfo`, as :meth:`info` will read it.
+        """
         con.execute(f"SELECT table_name FROM {SCHEMA}.layers WHERE name = %s FOR UPDATE",
                     (name,)).fetchone()
         (last,) = con.execute(f"SELECT max(version) FROM {SCHEMA}.versions WHERE name = %s",
@@ -704,7 +711,7 @@ class PostGISStore(Store):
             " (%s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s::json, %s::jsonb, %s, %s)",
             (name, number, table, count, *bounds, meta_json, columns_json, geom_type,
              restored_from))
-        con.execute(
+        cur = con.execute(
             f"INSERT INTO {SCHEMA}.layers (name, table_name, feature_count, minx, miny,"
             " maxx, maxy, updated, meta, columns, geometry_type, version) VALUES"
             " (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s::json, %s::jsonb, %s, %s)"
@@ -713,8 +720,10 @@ class PostGISStore(Store):
             " miny = excluded.miny, maxx = excluded.maxx, maxy = excluded.maxy,"
             " updated = excluded.updated, meta = excluded.meta,"
             " columns = excluded.columns, geometry_type = excluded.geometry_type,"
-            " version = excluded.version",
+            " version = excluded.version"
+            f" RETURNING {PostGISStore._INFO_COLS}",
             (name, table, count, *bounds, meta_json, columns_json, geom_type, number))
+        return PostGISStore._info_from_row(cur.fetchone())
 
     def delete(self, name: str) -> bool:
         with self._pool.connection() as con, con.transaction():
