@@ -299,6 +299,31 @@ def test_concurrent_writes_to_one_layer_end_with_one_whole_version(two_apps, sha
     store.close()
 
 
+@pytest.mark.xdist_group("postgis_two_apps")  # one pair of app processes
+def test_concurrent_creates_through_two_apps_give_exactly_one_201(two_apps, shared_db):
+    """Issue 13: 20 POSTs of one new name, half through each app process → one 201."""
+    a, b = two_apps
+    gate = threading.Barrier(20)
+
+    def create(k: int) -> tuple[int, dict]:
+        gate.wait(30)
+        return (a, b)[k % 2].request("POST", "/api/layers?name=contested",
+                                     _geojson(3 + k, f"w{k}"))
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(create, range(20)))
+    assert sorted(s for s, _ in answers) == [201] + [409] * 19
+    winner = next(body for s, body in answers if s == 201)
+    store = open_store(shared_db)
+    try:
+        assert [v.number for v in store.versions("contested")] == [1]
+        gdf = store.get("contested")
+        assert set(gdf["writer"]) == {f"w{winner['count'] - 3}"} and len(gdf) == winner["count"]
+        assert store.check() == []
+    finally:
+        store.close()
+
+
 def test_store_level_writers_and_readers_in_threads(pg_empty_url):
     """Many sessions replacing one layer while others read: only whole versions."""
     def frame(k: int) -> gpd.GeoDataFrame:
