@@ -119,7 +119,7 @@ def test_put_raced_with_delete_answers_a_consistent_status(served):
     base, token, where = served
     store = open_store(where)
     try:
-        for round_ in range(6):
+        for _ in range(6):
             assert call(base, token, "PUT", "/api/layers/flicker", geojson("old", 3))[0] in (
                 200, 201)
             (put_status, put_body), (del_status, _) = together([
