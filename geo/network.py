@@ -48,6 +48,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely.ops import substring
 
+from .accuracy import provenance_arrays
 from .crs import DISTANCE_CRS
 from .nearest import Nearest, SegmentIndex
 
@@ -71,8 +72,9 @@ class RiverNetwork:
     Attributes
     ----------
     rivers : pandas.DataFrame
-        One row per river (``river_id``, ``name_zh``, ``basin_id``, ``flows_into``,
-        ``length_m``), in the order of the input layer.
+        One row per river (``river_id``, ``name_zh``, ``name_en``, ``basin_id``,
+        ``flows_into``, ``length_m``, ``accuracy_m``, ``illustrative``), in the order
+        of the input layer.
     reaches : geopandas.GeoDataFrame
         One row per reach (``reach_id``, ``river_id``, ``river_idx``, ``m0``, ``m1``
         measures along the river in metres, ``length_m``), geometry in DISTANCE_CRS.
@@ -94,6 +96,7 @@ class RiverNetwork:
     lines: np.ndarray
     sections: pd.DataFrame = field(default_factory=pd.DataFrame)
     _reach_drains: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+    # basin id -> (river positions, SegmentIndex) or None, filled by basin_lines.
     _basin_index: dict = field(default_factory=dict)
 
     @classmethod
@@ -117,13 +120,20 @@ class RiverNetwork:
         into = into.fillna("").astype(str).to_numpy()
         lines = _metric_lines(rivers)
         index = SegmentIndex(lines)
+        accuracy, illustrative = provenance_arrays(rivers)
         table = pd.DataFrame({
             "river_id": ids,
             "name_zh": rivers.get("name_zh", pd.Series(ids, index=rivers.index)).to_numpy(),
+            "name_en": rivers.get("name_en", rivers.get("name_zh", pd.Series(
+                ids, index=rivers.index))).fillna("").astype(str).to_numpy(dtype=object),
             "basin_id": rivers.get("basin_id", pd.Series([""] * n, index=rivers.index))
             .fillna("").astype(str).to_numpy(),
             "flows_into": into,
             "length_m": index.line_length,
+            # Provenance, so that every answer measured against a river can say how
+            # far that river may be from the real one (NaN / False when not given).
+            "accuracy_m": accuracy,
+            "illustrative": illustrative,
         })
         pos = {rid: i for i, rid in enumerate(ids)}
         # Confluences: where each tributary's mouth meets the river it flows into.
@@ -252,15 +262,12 @@ class RiverNetwork:
             # river (an inland basin) drains to none: its sites are not snapped.
             orphan = np.zeros(len(basin), dtype=bool)
             for b in np.unique(basin[wrong]):
-                members = np.flatnonzero(river_basin == b)
                 sel = np.flatnonzero(wrong & (basin == b))
-                if not len(members):
+                found = self.basin_lines(b)
+                if found is None:
                     orphan[sel] = True
                     continue
-                idx = self._basin_index.get(b)
-                if idx is None:
-                    idx = SegmentIndex(self.lines[members])
-                    self._basin_index[b] = idx
+                members, idx = found
                 sub = idx.nearest_xy(xy[0][sel], xy[1][sel]) if xy is not None \
                     else idx.nearest(geoms[sel])
                 river_idx[sel] = members[sub.line]
@@ -288,6 +295,68 @@ class RiverNetwork:
             "distance_m": dist,
             "snapped": snapped,
         })
+
+    def reach_at(self, river_idx: ArrayLike, measure: ArrayLike) -> NDArray[np.int64]:
+        """Reach number (row of :attr:`reaches`) holding ``measure`` metres along each
+        river ``river_idx``.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely
+        >>> net = RiverNetwork.from_rivers(gpd.GeoDataFrame(
+        ...     {"id": ["main", "trib"], "flows_into": ["", "main"]},
+        ...     geometry=[shapely.LineString([(116, 44), (116, 45)]),
+        ...               shapely.LineString([(116.5, 44.5), (116, 44.5)])], crs=4326))
+        >>> net.reaches["reach_id"].iloc[net.reach_at([0, 0, 1], [1000.0, 90_000.0, 0.0])].tolist()
+        ['main:0', 'main:1', 'trib:0']
+        """
+        return _reach_at(self.reaches["river_idx"].to_numpy(), self.reaches["m0"].to_numpy(),
+                         np.asarray(river_idx, dtype=np.int64),
+                         np.asarray(measure, dtype="float64"))
+
+    def basin_lines(self, basin_id: str) -> tuple[NDArray[np.int64], SegmentIndex] | None:
+        """The rivers of one basin (positions in :attr:`rivers`) and a nearest-line
+        index over them, built once; None for a basin without rivers.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely
+        >>> net = RiverNetwork.from_rivers(gpd.GeoDataFrame(
+        ...     {"id": ["a", "b"], "basin_id": ["x", "y"]},
+        ...     geometry=[shapely.LineString([(116, 44), (116, 45)]),
+        ...               shapely.LineString([(117, 44), (117, 45)])], crs=4326))
+        >>> net.basin_lines("y")[0].tolist(), net.basin_lines("inland") is None
+        ([1], True)
+        """
+        if basin_id in self._basin_index:
+            return self._basin_index[basin_id]
+        members = np.flatnonzero(self.rivers["basin_id"].to_numpy().astype(str) == basin_id)
+        found = (members, SegmentIndex(self.lines[members])) if len(members) else None
+        self._basin_index[basin_id] = found
+        return found
+
+    def snap_within(self, geoms: np.ndarray, basin_id: str) -> pd.DataFrame:
+        """Snap metric geometries that all lie in ``basin_id`` to that basin's rivers.
+
+        Like :meth:`snap_metric` with every site in one basin, at any distance;
+        sites of a basin without rivers are not ``snapped``.  Lines and polygons
+        are measured at their closest point (exact, GEOS).
+        """
+        geoms = np.asarray(geoms, dtype=object)
+        found = self.basin_lines(basin_id)
+        if found is None or not len(geoms):
+            near = Nearest(line=np.full(len(geoms), -1, dtype=np.int64),
+                           segment=np.zeros(len(geoms), dtype=np.int64),
+                           distance=np.full(len(geoms), np.nan),
+                           measure=np.full(len(geoms), np.nan),
+                           side=np.zeros(len(geoms), dtype=np.int8),
+                           x=np.full(len(geoms), np.nan), y=np.full(len(geoms), np.nan))
+            return self.snap_metric(geoms, near=near)
+        members, idx = found
+        sub = idx.nearest(geoms)
+        ok = sub.line >= 0
+        sub.line = np.where(ok, members[np.where(ok, sub.line, 0)], -1)
+        return self.snap_metric(geoms, near=sub)
 
     def drains_to(self, snapped: pd.DataFrame) -> NDArray[np.bool_]:
         """Site × section matrix: does each snapped site drain to each section?

@@ -1,22 +1,38 @@
 """Overlay sites on the reference layers: basin, county, rivers, sections, scenic road.
 
-:func:`overlay_sites` answers, for every site (points or polygons, thousands to
-a million): which basin and county it lies in, the nearest river and the distance
-to it, whether it is inside the river buffer, the nearest national water-quality
-section and the distance, which sections it lies upstream of, and the distance to
-the scenic road and whether it is inside the road's view corridor.
-:func:`summarise` counts the sites (and sums their investment) per basin or county
-and category.
+:func:`overlay_sites` answers, for every site (points, lines or polygons, thousands
+to a million): which basin and county it lies in, the nearest river and the
+distance to it, whether it is inside the river buffer, the nearest national
+water-quality section and the distance, which sections it lies upstream of and
+why, and the distance to the scenic road and whether it is inside the road's view
+corridor — each answer with the accuracy of the reference features it was
+measured against.  :func:`summarise` counts the sites (and sums their investment)
+per basin or county and category.
 
-Everything is measured in :data:`geo.crs.DISTANCE_CRS`.  The work is vectorised:
-containment by one prepared ``contains_xy`` call per polygon on the sites in its
-bounding box, nearest lines by :class:`geo.nearest.SegmentIndex`, nearest
+Everything is measured in :data:`geo.crs.DISTANCE_CRS` (areas in
+:data:`geo.crs.AREA_CRS`).  The work is vectorised: containment by one prepared
+``contains_xy`` call per polygon on the sites in its bounding box, the parts of
+lines and polygons by one intersection over (site, polygon) pair arrays
+(:mod:`geo.shares`), nearest lines by :class:`geo.nearest.SegmentIndex`, nearest
 sections by a KD-tree, drainage by the river network's reach × section table.
 The reference side is prepared once (:class:`OverlayIndex`) and reused.
 
-Polygon (and line) sites are placed in a basin/county by a representative point
-inside them (:func:`shapely.point_on_surface`) and measured by their true
-geometry: a polygon touching a river is 0 m from it.
+**Placement.**  A point lies in the county and basin that contain it.  A line or
+polygon site gets the county and the basin holding the largest part of it (length
+for lines, area for polygons); ``county_shares`` / ``basin_shares`` list the parts
+when it crosses a border, and ``in_league`` is true when at least half of it lies
+in the League.  Distances use the true geometry: a polygon touching a river is
+0 m from it.
+
+**Drainage** follows :data:`geo.drainage.DRAINAGE_RULE`: no distance cap; inland
+basins without rivers drain to no section; outside every basin is ``unknown``.
+
+**Accuracy.**  Each row carries the ``accuracy_m`` and ``illustrative`` flag of the
+river, section, road segment, basin and county it was measured against;
+``in_river_buffer_status`` / ``in_corridor_status`` are ``uncertain`` when the
+threshold lies within that accuracy (plus the site's own ``accuracy_m``) of the
+distance (:func:`geo.accuracy.band_status`).  Distances are returned unrounded;
+:func:`geo.accuracy.round_overlay` rounds them to their accuracy for display.
 
 Examples
 --------
@@ -28,22 +44,24 @@ Examples
 ...     basins=gpd.GeoDataFrame({"id": ["b"], "name_zh": ["乙流域"]},
 ...         geometry=[shapely.box(115, 43, 117, 45)], crs=4326),
 ...     rivers=gpd.GeoDataFrame({"id": ["r"], "name_zh": ["丙河"], "basin_id": ["b"],
-...         "flows_into": [""]},
+...         "flows_into": [""], "accuracy_m": [5000.0], "illustrative": [True]},
 ...         geometry=[shapely.LineString([(116, 43.2), (116, 44.8)])], crs=4326),
 ...     sections=gpd.GeoDataFrame({"id": ["s"], "name_zh": ["丁断面"], "river_id": ["r"]},
 ...         geometry=[shapely.Point(116, 44.5)], crs=4326))
 >>> sites = gpd.GeoDataFrame({"name": ["上游", "下游", "盟外"]},
 ...     geometry=gpd.points_from_xy([116.005, 116.0, 120.0], [44.0, 44.7, 44.0]), crs=4326)
 >>> out = overlay_sites(sites, ref)
->>> out[["basin_zh", "county", "river_zh", "in_river_buffer", "upstream_sections"]].values.tolist()
-[['乙流域', '甲旗', '丙河', True, 's'], ['乙流域', '甲旗', '丙河', True, ''], ['', '', '丙河', False, '']]
->>> out["river_distance_m"].round(0).tolist()
-[401.0, 0.0, 320834.0]
+>>> out[["basin_zh", "county", "river_zh", "upstream_sections"]].values.tolist()
+[['乙流域', '甲旗', '丙河', 's'], ['乙流域', '甲旗', '丙河', ''], ['', '', '丙河', '']]
+>>> out["upstream_status"].tolist(), out["in_river_buffer_status"].tolist()
+(['yes', 'no', 'unknown'], ['uncertain', 'uncertain', 'no'])
+>>> out["river_distance_m"].round(0).tolist(), out["river_accuracy_m"].tolist()
+([401.0, 0.0, 320834.0], [5000.0, 5000.0, 5000.0])
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import geopandas as gpd
@@ -53,27 +71,35 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
+from .accuracy import band_status, provenance_arrays
 from .crs import DISTANCE_CRS
+from .drainage import REASON_CODES, DrainageNames, label_drainage
 from .nearest import PointIndex
 from .network import RiverNetwork
 from .route import ScenicRoute
+from .shares import polygon_shares
 
 #: Columns :func:`overlay_sites` adds, in order.
 OVERLAY_COLUMNS: tuple[str, ...] = (
-    "in_league", "basin_id", "basin_zh", "county", "adcode",
-    "river_id", "river_zh", "river_distance_m", "in_river_buffer",
+    "in_league", "basin_id", "basin_zh", "county", "adcode", "basin_shares", "county_shares",
+    "river_id", "river_zh", "river_distance_m", "in_river_buffer", "in_river_buffer_status",
     "section_id", "section_zh", "section_distance_m",
-    "upstream_of_section", "upstream_sections",
-    "road_km", "road_distance_m", "in_road_corridor",
+    "upstream_of_section", "upstream_status", "upstream_reason", "upstream_reason_zh",
+    "upstream_reason_en", "upstream_sections", "drain_river_id",
+    "road_km", "road_distance_m", "in_road_corridor", "in_corridor_status",
+    "river_accuracy_m", "river_illustrative", "section_accuracy_m", "section_illustrative",
+    "road_accuracy_m", "road_illustrative", "basin_accuracy_m", "basin_illustrative",
+    "county_accuracy_m", "county_illustrative",
 )
 
 #: Overlays of at least this many sites build (once) and use the prepared grids of
 #: :meth:`OverlayIndex.prepare_grids`; below it the per-call candidate search is cheap.
 GRID_MIN_SITES = 100_000
 
-#: Default farthest distance (m) at which a site is taken to drain to the nearest
-#: river of its own basin; beyond it the site is not upstream of anything.
-DRAIN_MAX_M = 30_000.0
+#: Share of a line or polygon site that must lie in the League for ``in_league``.
+IN_LEAGUE_MIN_SHARE = 0.5
+
+_REASON = {code: i for i, code in enumerate(REASON_CODES)}
 
 
 @lru_cache(maxsize=4)
@@ -81,10 +107,12 @@ def _to_metric(crs: str = DISTANCE_CRS) -> Transformer:
     return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
 
 
-def _str_col(frame: pd.DataFrame, col: str) -> NDArray:
-    """A text column as an object array ("" for missing), or "" everywhere."""
+def _str_col(frame: pd.DataFrame, col: str, fallback: str | None = None) -> NDArray:
+    """A text column as an object array ("" for missing), else ``fallback`` column or ""."""
     if col in frame:
         return frame[col].fillna("").astype(str).to_numpy(dtype=object)
+    if fallback is not None and fallback in frame:
+        return _str_col(frame, fallback)
     return np.full(len(frame), "", dtype=object)
 
 
@@ -106,6 +134,14 @@ class PolygonLookup:
         self.polygons = np.asarray(self.polygons, dtype=object)
         shapely.prepare(self.polygons)
         self.bounds = shapely.bounds(self.polygons)
+        self._tree: shapely.STRtree | None = None
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        """An STR-tree over the polygons (for cutting lines and polygons by them)."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.polygons)
+        return self._tree
 
     def which(self, x: NDArray, y: NDArray) -> NDArray[np.int64]:
         """Position of the first polygon containing each point, -1 for none."""
@@ -130,7 +166,9 @@ class OverlayIndex:
     """The reference side of the overlay, prepared once in DISTANCE_CRS.
 
     Build it with :meth:`from_layers` (or let :func:`overlay_sites` build it from a
-    reference bundle that has no ``overlay_index``).
+    reference bundle that has no ``overlay_index``).  Per-feature arrays (``*_acc``
+    accuracy in metres, ``*_ill`` illustrative flags, ``*_en`` English names) are
+    aligned with the polygons, rivers, sections and road segments.
     """
 
     league: PolygonLookup
@@ -147,6 +185,19 @@ class OverlayIndex:
     section_id: NDArray
     section_zh: NDArray
     route: ScenicRoute | None
+    basin_en: NDArray = field(default_factory=lambda: np.zeros(0, object))
+    basin_acc: NDArray = field(default_factory=lambda: np.zeros(0))
+    basin_ill: NDArray = field(default_factory=lambda: np.zeros(0, bool))
+    county_acc: NDArray = field(default_factory=lambda: np.zeros(0))
+    county_ill: NDArray = field(default_factory=lambda: np.zeros(0, bool))
+    section_en: NDArray = field(default_factory=lambda: np.zeros(0, object))
+    section_acc: NDArray = field(default_factory=lambda: np.zeros(0))
+    section_ill: NDArray = field(default_factory=lambda: np.zeros(0, bool))
+    road_km_to: NDArray = field(default_factory=lambda: np.zeros(0))
+    road_acc: NDArray = field(default_factory=lambda: np.zeros(0))
+    road_ill: NDArray = field(default_factory=lambda: np.zeros(0, bool))
+    # Results derived from the index and kept with it (geo.upstream's drainage areas).
+    cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_layers(cls, admin: gpd.GeoDataFrame | None = None,
@@ -161,6 +212,7 @@ class OverlayIndex:
         ``admin`` rows with ``level == "league"`` give the League outline (else the
         union of the other rows); the other rows are the county-level units.
         A ready ``network`` (with sections) or ``route`` is used as given.
+        ``accuracy_m`` and ``illustrative`` are read from every layer that has them.
         """
         empty = gpd.GeoDataFrame(geometry=[], crs=4326)
         admin = empty if admin is None else admin
@@ -183,6 +235,14 @@ class OverlayIndex:
             route = ScenicRoute.from_segments(scenic_road)
         sec_xy = shapely.get_coordinates(metric(sections)) if len(sections) else \
             np.zeros((0, 2))
+        county_acc, county_ill = provenance_arrays(units)
+        basin_acc, basin_ill = provenance_arrays(basins)
+        section_acc, section_ill = provenance_arrays(sections)
+        if route is not None:
+            road_acc, road_ill = provenance_arrays(route.segments)
+            road_km_to = route.segments["km_to"].to_numpy(dtype="float64")
+        else:
+            road_acc, road_ill, road_km_to = np.zeros(0), np.zeros(0, bool), np.zeros(0)
         return cls(
             league=PolygonLookup(league_geom),
             counties=PolygonLookup(metric(units)),
@@ -199,6 +259,12 @@ class OverlayIndex:
             section_id=_str_col(sections, "id"),
             section_zh=_str_col(sections, "name_zh"),
             route=route,
+            basin_en=_str_col(basins, "name_en", "name_zh"),
+            basin_acc=basin_acc, basin_ill=basin_ill,
+            county_acc=county_acc, county_ill=county_ill,
+            section_en=_str_col(sections, "name_en", "name_zh"),
+            section_acc=section_acc, section_ill=section_ill,
+            road_km_to=road_km_to, road_acc=road_acc, road_ill=road_ill,
         )
 
     def prepare_grids(self, cell_m: float = 2000.0, margin_m: float = 20_000.0,
@@ -231,6 +297,38 @@ class OverlayIndex:
             scenic_road=getattr(ref, "scenic_road", None),
             network=getattr(ref, "network", None), route=getattr(ref, "route", None))
 
+    # -- helpers for the overlay ----------------------------------------------------------
+    def basin_has_rivers(self) -> NDArray[np.bool_]:
+        """For each basin, whether the river network has rivers in it."""
+        if self.network is None:
+            return np.zeros(len(self.basin_id), dtype=bool)
+        have = set(self.network.rivers["basin_id"].astype(str))
+        return np.array([b in have for b in self.basin_id], dtype=bool)
+
+    def drainage_names(self) -> DrainageNames:
+        """Names quoted by the drainage reasons, aligned with this index."""
+        rivers = self.network.rivers if self.network is not None else None
+        return DrainageNames(
+            basin_zh=self.basin_zh, basin_en=self.basin_en,
+            river_zh=self.river_zh,
+            river_en=(rivers["name_en"].to_numpy(dtype=object) if rivers is not None
+                      and "name_en" in rivers else self.river_zh),
+            section_id=(self.network.sections["section_id"].to_numpy(dtype=object)
+                        if self.network is not None and len(self.network.sections)
+                        else np.zeros(0, object)),
+            section_zh=self._network_section_names("zh"),
+            section_en=self._network_section_names("en"))
+
+    def _network_section_names(self, lang: str) -> NDArray:
+        # The network's section order is the sections layer's order (with_sections).
+        if self.network is None or not len(self.network.sections):
+            return np.zeros(0, object)
+        ids = self.network.sections["section_id"].astype(str).to_numpy()
+        names = self.section_en if lang == "en" else self.section_zh
+        pos = {s: i for i, s in enumerate(self.section_id)}
+        return np.array([names[pos[s]] if s in pos and len(names) else s for s in ids],
+                        dtype=object)
+
 
 def _index_of(ref: object) -> OverlayIndex:
     if isinstance(ref, OverlayIndex):
@@ -241,21 +339,46 @@ def _index_of(ref: object) -> OverlayIndex:
     return OverlayIndex.from_reference(ref)
 
 
-def _pick(labels: NDArray, idx: NDArray) -> NDArray:
-    """``labels[idx]`` with "" where ``idx`` is -1 (object array)."""
-    # One trailing "" makes index -1 pick it: a single gather, no masking.
-    return np.append(np.asarray(labels, dtype=object), "")[idx]
+def _pick(labels: NDArray, idx: NDArray, missing: object = "") -> NDArray:
+    """``labels[idx]`` with ``missing`` where ``idx`` is -1."""
+    # One trailing value makes index -1 pick it: a single gather, no masking.
+    labels = np.asarray(labels)
+    kind = labels.dtype if labels.dtype != object else object
+    return np.append(labels, np.array([missing], dtype=kind))[idx] \
+        if len(labels) else np.full(len(idx), missing, dtype=kind)
+
+
+def _pick_acc(values: NDArray, idx: NDArray) -> NDArray[np.float64]:
+    return _pick(np.asarray(values, dtype="float64"), idx, np.nan)
+
+
+def _pick_flag(values: NDArray, idx: NDArray) -> NDArray[np.bool_]:
+    return _pick(np.asarray(values, dtype=bool), idx, False)
+
+
+def _site_accuracy(sites: pd.DataFrame, site_accuracy_m: str | float | None) -> NDArray:
+    """Each site's own accuracy (m): a column of ``sites``, one number, or 0."""
+    n = len(sites)
+    if site_accuracy_m is None:
+        return np.zeros(n)
+    if isinstance(site_accuracy_m, str):
+        if site_accuracy_m not in sites:
+            return np.zeros(n)
+        acc = pd.to_numeric(sites[site_accuracy_m], errors="coerce").to_numpy(dtype="float64")
+    else:
+        acc = np.full(n, float(site_accuracy_m))
+    return np.clip(np.nan_to_num(acc, nan=0.0, posinf=0.0), 0.0, None)
 
 
 def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
                   river_buffer_m: float = 1000.0, corridor_m: float = 5000.0,
-                  drain_max_m: float = DRAIN_MAX_M) -> gpd.GeoDataFrame:
+                  site_accuracy_m: str | float | None = "accuracy_m") -> gpd.GeoDataFrame:
     """Overlay sites on basins, counties, rivers, sections and the scenic road.
 
     Parameters
     ----------
     sites : GeoDataFrame or GeoSeries
-        Points or polygons in EPSG:4326 (a missing CRS is taken as EPSG:4326).
+        Points, lines or polygons in EPSG:4326 (a missing CRS is taken as EPSG:4326).
     ref : OverlayIndex or reference bundle
         The reference layers: an :class:`OverlayIndex`, an object with an
         ``overlay_index`` attribute (``layers.reference.Reference``), or any object
@@ -265,19 +388,43 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
         river_buffer_m``.
     corridor_m : float
         Half-width of the scenic road's view corridor.
-    drain_max_m : float
-        A site drains to the nearest river of its own basin when within this
-        distance of it; ``upstream_sections`` lists the sections downstream of that
-        point of the network.
+    site_accuracy_m : str, float or None
+        The sites' own positional accuracy (m), added to the reference accuracy in
+        the ``*_status`` answers: a column name (default ``accuracy_m``, used when
+        present), one number for all, or None for exact sites.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        The sites with :data:`OVERLAY_COLUMNS` added.  Sites outside the League
-        have ``in_league`` False and empty basin and county.
+        The sites with :data:`OVERLAY_COLUMNS` added:
+
+        ``in_league``, ``basin_id``, ``basin_zh``, ``county``, ``adcode``
+            Placement (largest part for lines and polygons); "" outside.
+        ``basin_shares``, ``county_shares``
+            ``label:share;…`` (basin ids, county names, largest first) for a line
+            or polygon crossing a border (the part outside the League is 1 minus
+            their sum), else "".
+        ``river_id``, ``river_zh``, ``river_distance_m``, ``in_river_buffer``
+            The nearest river of any basin, the distance (m) and the buffer test.
+        ``in_river_buffer_status``
+            ``yes`` / ``no`` / ``uncertain`` given the river's (and site's) accuracy.
+        ``section_id``, ``section_zh``, ``section_distance_m``
+            The nearest national section.
+        ``upstream_of_section``, ``upstream_status``, ``upstream_reason``,
+        ``upstream_reason_zh``, ``upstream_reason_en``, ``upstream_sections``,
+        ``drain_river_id``
+            Drainage per :data:`geo.drainage.DRAINAGE_RULE`: the boolean
+            (``upstream_status == "yes"``), ``yes`` / ``no`` / ``unknown``, the reason
+            code (:data:`geo.drainage.REASONS`) and words, the section ids (``;``)
+            and the river the site drains through.
+        ``road_km``, ``road_distance_m``, ``in_road_corridor``, ``in_corridor_status``
+            The scenic road.
+        ``river_accuracy_m`` … ``county_illustrative``
+            Accuracy (m, NaN when unknown or nothing was matched) and illustrative
+            flag of the river, section, road segment, basin and county matched.
     """
-    if river_buffer_m < 0 or corridor_m < 0 or drain_max_m < 0:
-        raise ValueError("river_buffer_m, corridor_m and drain_max_m must be >= 0 metres")
+    if river_buffer_m < 0 or corridor_m < 0:
+        raise ValueError("river_buffer_m and corridor_m must be >= 0 metres")
     idx = _index_of(ref)
     if isinstance(sites, gpd.GeoSeries):
         sites = gpd.GeoDataFrame(geometry=sites)
@@ -304,12 +451,34 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
         metric_geoms = np.asarray(
             gpd.GeoSeries(geoms, crs=4326).to_crs(DISTANCE_CRS).values, dtype=object)
 
+    # -- placement: points by containment, lines and polygons by their largest part --
     in_league = np.zeros(n, dtype=bool)
     in_league[present] = idx.league.which(x[present], y[present]) >= 0
     county = np.full(n, -1, dtype=np.int64)
     basin = np.full(n, -1, dtype=np.int64)
     county[in_league] = idx.counties.which(x[in_league], y[in_league])
     basin[in_league] = idx.basins.which(x[in_league], y[in_league])
+    county_shares = np.full(n, "", dtype=object)
+    basin_shares = np.full(n, "", dtype=object)
+    parts = None  # (site, basin, share, piece) of the sized sites' parts in basins
+    sized = np.zeros(n, dtype=bool)
+    if not all_points:
+        cand = np.flatnonzero(present & (shapely.get_dimensions(
+            np.where(present, geoms, None)) >= 1))
+        if len(cand):
+            sub = metric_geoms[cand]
+            lg = polygon_shares(sub, idx.league.polygons, tree=idx.league.tree)
+            has = ~np.isnan(lg.inside)  # a length or an area to share out
+            pos = cand[has]
+            sized[pos] = True
+            in_league[pos] = lg.inside[has] >= IN_LEAGUE_MIN_SHARE
+            cs = polygon_shares(sub, idx.counties.polygons, tree=idx.counties.tree)
+            bs = polygon_shares(sub, idx.basins.polygons, tree=idx.basins.tree)
+            county[pos] = np.where(in_league[pos], cs.largest[has], -1)
+            basin[pos] = np.where(in_league[pos], bs.largest[has], -1)
+            county_shares[cand] = cs.listing(idx.county_zh)
+            basin_shares[cand] = bs.listing(idx.basin_id)
+            parts = (cand[bs.site], bs.polygon, bs.share, bs.piece)
     basin_id = _pick(idx.basin_id, basin)
 
     # Columns gathered as arrays and framed once at the end: assigning a million-row
@@ -320,32 +489,62 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
         "basin_zh": _pick(idx.basin_zh, basin),
         "county": _pick(idx.county_zh, county),
         "adcode": _pick(idx.county_adcode, county),
+        "basin_shares": basin_shares,
+        "county_shares": county_shares,
     }
 
-    # Nearest river (any basin) and its distance.
+    # -- nearest river (any basin) and drainage (own basin) ---------------------------
     net = idx.network
+    names = idx.drainage_names()
+    k = len(names.section_id)
+    mat = np.zeros((n, k), dtype=bool)
+    drain_river = np.full(n, -1, dtype=np.int64)
+    river_line = np.full(n, -1, dtype=np.int64)
     if net is not None:
         near = (net.index.nearest_xy(x, y) if all_points
                 else net.index.nearest(metric_geoms))
-        cols["river_id"] = _pick(net.rivers["river_id"].to_numpy(dtype=object), near.line)
-        cols["river_zh"] = _pick(idx.river_zh, near.line)
+        river_line = np.where(present, near.line, -1)
+        cols["river_id"] = _pick(net.rivers["river_id"].to_numpy(dtype=object), river_line)
+        cols["river_zh"] = _pick(idx.river_zh, river_line)
         cols["river_distance_m"] = near.distance
-        cols["in_river_buffer"] = near.distance <= river_buffer_m
-        # Drainage: snap to the nearest river of the site's own basin.
-        snapped = net.snap_metric(metric_geoms if not all_points else None, drain_max_m,
+        # Points (and lines/polygons without length or area): the nearest river of
+        # the site's own basin, reusing the search above where it is in that basin.
+        snapped = net.snap_metric(metric_geoms if not all_points else None, None,
                                   basin_id, xy=(x, y) if all_points else None, near=near)
-        snapped.loc[~present, "snapped"] = False
-        ups = net.downstream_sections(snapped)
-        cols["upstream_of_section"] = ups != ""
-        cols["upstream_sections"] = ups
+        ok = snapped["snapped"].to_numpy() & present & (basin >= 0) & ~sized
+        snapped.loc[~ok, "snapped"] = False
+        if k:
+            mat = net.drains_to(snapped)
+        drain_river = np.where(ok, snapped["river_idx"].to_numpy(), -1)
+        if parts is not None and len(parts[0]):
+            _drain_parts(net, idx, parts, mat, drain_river)
     else:
         cols["river_id"] = cols["river_zh"] = np.full(n, "", dtype=object)
         cols["river_distance_m"] = np.full(n, np.nan)
-        cols["in_river_buffer"] = np.zeros(n, dtype=bool)
-        cols["upstream_of_section"] = np.zeros(n, dtype=bool)
-        cols["upstream_sections"] = np.full(n, "", dtype=object)
 
-    # Nearest section: KD-tree on points; a polygon's true distance to each section.
+    # -- upstream status and reason ----------------------------------------------------
+    drains = mat.any(axis=1) if k else np.zeros(n, dtype=bool)
+    reason = np.select(
+        [~present, np.full(n, net is None), drains, basin < 0, drain_river >= 0],
+        [_REASON["no_geometry"], _REASON["no_rivers"], _REASON["drains_to_section"],
+         _REASON["outside_basins"], _REASON["below_sections"]],
+        default=_REASON["inland_basin"])
+    if net is not None and len(idx.basin_id):
+        # The basin a reason names: the drained river's own basin, else the site's.
+        river_basin = np.array([np.flatnonzero(idx.basin_id == b)[0]
+                                if (idx.basin_id == b).any() else -1
+                                for b in net.rivers["basin_id"].astype(str)], dtype=np.int64)
+        reason_basin = np.where(drain_river >= 0, _pick(river_basin, drain_river, -1), basin)
+    else:
+        reason_basin = basin
+    labels = label_drainage(mat, reason, reason_basin, drain_river, names)
+    cols["upstream_of_section"] = labels["upstream_status"] == "yes"
+    cols.update(labels)
+    cols["drain_river_id"] = _pick(net.rivers["river_id"].to_numpy(dtype=object),
+                                   drain_river) if net is not None else \
+        np.full(n, "", dtype=object)
+
+    # -- nearest section: KD-tree on points; a polygon's true distance to each section --
     sec, sec_d = idx.sections.nearest_xy(x, y)
     if not all_points and idx.sections.n:
         other = np.flatnonzero(present & (shapely.get_type_id(geoms) != 0))
@@ -358,29 +557,88 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
     cols["section_zh"] = _pick(idx.section_zh, sec)
     cols["section_distance_m"] = np.where(present, sec_d, np.nan)
 
-    # Scenic road: km of the closest point and distance.
+    # -- scenic road: km of the closest point and distance ------------------------------
+    road_seg = np.full(n, -1, dtype=np.int64)
     if idx.route is not None:
         rnear = (idx.route.index.nearest_xy(x, y) if all_points
                  else idx.route.index.nearest(metric_geoms))
         cols["road_km"] = rnear.measure / 1000.0
         cols["road_distance_m"] = rnear.distance
-        cols["in_road_corridor"] = rnear.distance <= corridor_m
+        if len(idx.road_km_to):
+            road_seg = np.minimum(np.searchsorted(idx.road_km_to, cols["road_km"]),
+                                  len(idx.road_km_to) - 1)
+            road_seg = np.where(present & np.isfinite(cols["road_km"]), road_seg, -1)
     else:
         cols["road_km"] = np.full(n, np.nan)
         cols["road_distance_m"] = np.full(n, np.nan)
-        cols["in_road_corridor"] = np.zeros(n, dtype=bool)
     for col in ("river_distance_m", "section_distance_m", "road_km", "road_distance_m"):
         cols[col] = np.where(present, cols[col], np.nan)
+
+    # -- accuracy of what each answer was measured against -------------------------------
+    river_acc = _pick_acc(net.rivers["accuracy_m"].to_numpy() if net is not None
+                          else np.zeros(0), river_line)
+    road_acc = _pick_acc(idx.road_acc, road_seg)
+    own = _site_accuracy(sites, site_accuracy_m)
+    cols["in_river_buffer"] = cols["river_distance_m"] <= river_buffer_m
+    cols["in_river_buffer_status"] = band_status(cols["river_distance_m"], river_buffer_m,
+                                                 np.nan_to_num(river_acc) + own)
+    cols["in_road_corridor"] = cols["road_distance_m"] <= corridor_m
+    cols["in_corridor_status"] = band_status(cols["road_distance_m"], corridor_m,
+                                             np.nan_to_num(road_acc) + own)
+    cols["river_accuracy_m"] = river_acc
+    cols["river_illustrative"] = _pick_flag(
+        net.rivers["illustrative"].to_numpy() if net is not None else np.zeros(0, bool),
+        river_line)
+    cols["section_accuracy_m"] = _pick_acc(idx.section_acc, sec)
+    cols["section_illustrative"] = _pick_flag(idx.section_ill, sec)
+    cols["road_accuracy_m"] = road_acc
+    cols["road_illustrative"] = _pick_flag(idx.road_ill, road_seg)
+    cols["basin_accuracy_m"] = _pick_acc(idx.basin_acc, basin)
+    cols["basin_illustrative"] = _pick_flag(idx.basin_ill, basin)
+    cols["county_accuracy_m"] = _pick_acc(idx.county_acc, county)
+    cols["county_illustrative"] = _pick_flag(idx.county_ill, county)
     for col in ("in_river_buffer", "in_road_corridor", "upstream_of_section"):
         cols[col] = np.asarray(cols[col], dtype=bool) & present
     # The site's own columns first (an overlay column of the same name is replaced),
     # then the overlay's, then the geometry.
     geom = sites.geometry.name
-    own = [c for c in sites.columns if c != geom and c not in OVERLAY_COLUMNS]
-    data = {c: sites[c].array for c in own}
+    own_cols = [c for c in sites.columns if c != geom and c not in OVERLAY_COLUMNS]
+    data = {c: sites[c].array for c in own_cols}
     data.update((c, cols[c]) for c in OVERLAY_COLUMNS)
     data[geom] = sites.geometry.array
     return gpd.GeoDataFrame(data, index=sites.index.copy(), geometry=geom, crs=sites.crs)
+
+
+def _drain_parts(net: RiverNetwork, idx: OverlayIndex,
+                 parts: tuple[NDArray, NDArray, NDArray, NDArray],
+                 mat: NDArray, drain_river: NDArray) -> None:
+    """Drainage of line and polygon sites through each of their parts in a basin.
+
+    Fills ``mat`` (site × section) with every section any part drains to, and
+    ``drain_river`` with the river of the largest part that drains to a section, or
+    else of the largest part in a basin with rivers.
+    """
+    site, poly, share, piece = parts
+    part_river = np.full(len(site), -1, dtype=np.int64)
+    part_drains = np.zeros(len(site), dtype=bool)
+    for b in np.unique(poly):  # a handful of basins
+        sel = np.flatnonzero(poly == b)
+        snapped = net.snap_within(piece[sel], str(idx.basin_id[b]))
+        ok = snapped["snapped"].to_numpy()
+        if not ok.any():
+            continue  # an inland basin: its parts drain nowhere
+        part_river[sel[ok]] = snapped["river_idx"].to_numpy()[ok]
+        if mat.shape[1]:
+            rows = net.drains_to(snapped)
+            # One part per site and basin: the sites of ``sel`` are distinct.
+            mat[site[sel]] |= rows
+            part_drains[sel] = rows.any(axis=1)
+    has = part_river >= 0
+    if has.any():
+        order = np.lexsort((-share[has], ~part_drains[has], site[has]))
+        s, r = site[has][order], part_river[has][order]
+        first = np.r_[True, s[1:] != s[:-1]]
+        drain_river[s[first]] = r[first]
 
 
 #: Keys of the areas :func:`summarise` groups by.
