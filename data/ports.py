@@ -6,6 +6,7 @@ import numpy as np
 import shapely
 
 from .admin import Admin
+from .provenance import authored
 from .sources import load
 
 FIELDS = ("id", "name_zh", "name_en", "county", "kinds_zh", "kinds_en", "facts_zh",
@@ -18,6 +19,6 @@ def build_ports(admin: Admin) -> tuple[list[dict], np.ndarray]:
     county_en = admin.english([p["county"] for p in ports])
     records = [{k: p[k] for k in FIELDS} | {"county_en": en,
                                            "accuracy_m": float(p["accuracy_m"]),
-                                           "illustrative": bool(p["illustrative"])}
+                                           "illustrative": authored(p, f"ports.json {p['id']}")}
                for p, en in zip(ports, county_en, strict=True)]
     return records, shapely.points([(p["lon"], p["lat"]) for p in ports])

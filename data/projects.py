@@ -29,6 +29,7 @@ from layers.catalog import PROJECT_CATEGORIES, SEED_PROJECT_TOTALS
 
 from .admin import Admin
 from .allocate import integerise, ipf, largest_remainder
+from .provenance import AUTHORED, illustrative
 from .sources import load
 
 CATEGORIES = tuple(c.value for c in PROJECT_CATEGORIES)
@@ -160,7 +161,9 @@ def build_projects(admin: Admin) -> tuple[list[dict], np.ndarray]:
     for r in rows:
         if r["named"]:
             n = r["named"]
-            r["name_zh"], r["source"], r["illustrative"] = n["name_zh"], n["source"], False
+            # A real project, but its site is authored (at the place the article names).
+            r["name_zh"], r["source"] = n["name_zh"], n["source"]
+            r["illustrative"] = illustrative(AUTHORED)
             r["name_en"] = n["name_en"]
             points.append(shapely.Point(n["lon"], n["lat"]))
             names_seen.add(r["name_zh"])
@@ -189,7 +192,8 @@ def build_projects(admin: Admin) -> tuple[list[dict], np.ndarray]:
                 break
             name, name_en = base + suffix, base_en + suffix_en
         names_seen.add(name)
-        r["name_zh"], r["source"], r["illustrative"] = name, spec["illustrative_source"], True
+        r["name_zh"], r["source"] = name, spec["illustrative_source"]
+        r["illustrative"] = illustrative(AUTHORED)
         r["name_en"] = name_en
         anchor_m = metric.to_metric([shapely.Point(p["lon"], p["lat"])])[0]
         site = _pick_sites(rng, inner[r["county"]], anchor_m, p["radius_km"] * 1000.0)

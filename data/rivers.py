@@ -22,6 +22,7 @@ import shapely
 
 from geo import measure as metric
 
+from .provenance import PUBLISHED, authored, illustrative
 from .sources import load, package_dir
 
 EASYCLIMATE_SOURCE = (
@@ -112,7 +113,7 @@ def build_rivers(league: shapely.Geometry) -> Rivers:
         geoms.append(_single_line(clipped, near))
         records.append({"id": rid, "name_zh": name, "name_en": name_en, "basin_id": basin,
                         "flows_into": into, "source": EASYCLIMATE_SOURCE,
-                        "accuracy_m": 2000.0, "illustrative": False})
+                        "accuracy_m": 2000.0, "illustrative": illustrative(PUBLISHED)})
 
     for r in load("rivers")["rivers"]:
         line = shapely.LineString(r["coords"])
@@ -121,7 +122,7 @@ def build_rivers(league: shapely.Geometry) -> Rivers:
         records.append({k: r[k] for k in ("id", "name_zh", "name_en", "basin_id",
                                           "flows_into", "source")}
                        | {"accuracy_m": float(r["accuracy_m"]),
-                          "illustrative": bool(r["illustrative"])})
+                          "illustrative": authored(r, f"rivers.json {r['id']}")})
 
     ids = [r["id"] for r in records]
     for i, rec in enumerate(records):

@@ -18,6 +18,7 @@ from geo.route import ScenicRoute
 from layers.derive import road_km, road_route, segment_measures
 
 from .admin import Admin
+from .provenance import authored
 from .sources import load
 
 
@@ -51,7 +52,7 @@ def build_scenic_road() -> tuple[list[dict], np.ndarray]:
             "theme_zh": s["theme_zh"], "theme_en": s["theme_en"], "road": s["road"],
             "seq": seq, "km_start": round(float(km0), 1), "length_km": round(float(km), 1),
             "source": src["source"], "accuracy_m": float(src["accuracy_m"]),
-            "illustrative": bool(src["illustrative"]),
+            "illustrative": authored(src, "scenic_road.json"),
         })
     return records, geoms
 
@@ -70,7 +71,7 @@ def build_stations(admin: Admin, road: ScenicRoute) -> tuple[list[dict], np.ndar
             "id": s["id"], "name_zh": s["name_zh"], "name_en": s["name_en"],
             "county": county, "county_en": county_en, "km": round(float(km), 1), "services": s["services"],
             "source": src["source"], "accuracy_m": float(src["accuracy_m"]),
-            "illustrative": bool(src["illustrative"]),
+            "illustrative": authored(src, "stations.json"),
         })
     order = np.argsort(kms, kind="stable")
     return [records[i] for i in order], pts[order]
@@ -91,6 +92,6 @@ def build_attractions(admin: Admin, road: ScenicRoute) -> tuple[list[dict], np.n
             "kind": a["kind"], "kind_en": a["kind_en"], "county": county,
             "county_en": county_en, "km": round(float(km), 1),
             "description_zh": a["description_zh"], "source": src["source"],
-            "accuracy_m": float(a["accuracy_m"]), "illustrative": bool(a["illustrative"]),
+            "accuracy_m": float(a["accuracy_m"]), "illustrative": authored(a, f"attractions.json {a['id']}"),
         })
     return records, pts

@@ -14,6 +14,7 @@ import shapely
 from layers.derive import SECTION_END_MARGIN_M, snap_to_lines
 
 from .admin import Admin
+from .provenance import authored
 from .rivers import Rivers
 from .sources import load
 
@@ -37,6 +38,6 @@ def build_sections(admin: Admin, rivers: Rivers) -> tuple[list[dict], np.ndarray
             "river_en": river["name_en"], "basin_id": river["basin_id"], "county": county,
             "county_en": county_en,
             "target_class": s["target_class"], "source": s["source"],
-            "accuracy_m": float(s["accuracy_m"]), "illustrative": bool(s["illustrative"]),
+            "accuracy_m": float(s["accuracy_m"]), "illustrative": authored(s, f"sections.json {s['id']}"),
         })
     return records, points

