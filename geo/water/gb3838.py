@@ -239,7 +239,8 @@ def parse_class(value: object) -> int:
     raise GeoInputError(
         f"{value!r} is not a water-quality class",
         hint="write the class as Ⅰ … Ⅴ or 劣Ⅴ (Ⅲ类, III, Class III and 3 are understood)",
-        message_zh=f"{value!r} 不是水质类别", hint_zh="请写作 Ⅰ … Ⅴ 或 劣Ⅴ(也接受 Ⅲ类、III、3)")
+        message_zh=f"{value!r} 不是水质类别", hint_zh="请写作 Ⅰ … Ⅴ 或 劣Ⅴ(也接受 Ⅲ类、III、3)",
+        code="bad_parameter")
 
 
 def _targets(target: object, n: int) -> NDArray[np.float64]:
@@ -253,7 +254,8 @@ def _targets(target: object, n: int) -> NDArray[np.float64]:
     values = list(target)
     if len(values) != n:
         raise GeoInputError(f"{len(values)} targets for {n} samples",
-                            hint="give one target class for all or one per sample")
+                            hint="give one target class for all or one per sample",
+                            code="bad_parameter")
     return np.array([np.nan if v is None or (isinstance(v, float) and np.isnan(v))
                      or v == "" else float(parse_class(v)) for v in values])
 
@@ -310,7 +312,8 @@ def check_samples(samples: pd.DataFrame) -> None:
                             hint="correct the values in the sheet (concentrations in mg/L, "
                                  "faecal coliforms per litre)",
                             message_zh="不可能的监测值: " + "; ".join(problems),
-                            hint_zh="请更正表中数值(浓度单位mg/L, 粪大肠菌群 个/L)")
+                            hint_zh="请更正表中数值(浓度单位mg/L, 粪大肠菌群 个/L)",
+                            status=422, code="unprocessable")
 
 
 def item_classes(samples: pd.DataFrame, waterbody: Waterbody = "river") -> pd.DataFrame:

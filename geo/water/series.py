@@ -60,7 +60,8 @@ def sample_dates(samples: pd.DataFrame, column: str = "sampled_on") -> pd.Series
     if column not in samples:
         raise GeoInputError(f"the samples have no {column!r} column",
                             hint="every sample needs its sampling date (YYYY-MM-DD)",
-                            message_zh="样品缺少采样日期", hint_zh="每个样品都需要采样日期(年-月-日)")
+                            message_zh="样品缺少采样日期", hint_zh="每个样品都需要采样日期(年-月-日)",
+                            status=422, code="unprocessable")
     raw = samples[column]
     if pd.api.types.is_datetime64_any_dtype(raw):
         return raw
@@ -70,7 +71,8 @@ def sample_dates(samples: pd.DataFrame, column: str = "sampled_on") -> pd.Series
     if len(bad):
         shown = ", ".join(f"row {i}: {raw.iloc[i]!r}" for i in bad[:5])
         raise GeoInputError(f"not a date: {shown}", hint="write dates as YYYY-MM-DD",
-                            message_zh=f"无法识别的日期: {shown}", hint_zh="日期请写作 年-月-日")
+                            message_zh=f"无法识别的日期: {shown}", hint_zh="日期请写作 年-月-日",
+                            status=422, code="unprocessable")
     return dates
 
 
@@ -108,10 +110,12 @@ def period_means(samples: pd.DataFrame, period: Period = "month", by: str = "sec
         detection), sorted by ``by`` and period.
     """
     if period not in _FORMAT:
-        raise GeoInputError(f"period must be 'month' or 'year', not {period!r}")
+        raise GeoInputError(f"period must be 'month' or 'year', not {period!r}",
+                            hint="period=month or period=year", code="bad_parameter")
     if by not in samples:
         raise GeoInputError(f"the samples have no {by!r} column",
-                            hint="every sample needs the id of its section")
+                            hint="every sample needs the id of its section",
+                            message_zh="样品缺少断面编号", status=422, code="unprocessable")
     dates = sample_dates(samples)
     keys = pd.DataFrame({by: samples[by].astype(str).to_numpy(),
                          "period": dates.dt.strftime(_FORMAT[period]).to_numpy()},
@@ -297,7 +301,8 @@ def _one_date(value: Any, name: str) -> pd.Timestamp:
         out = pd.NaT
     if pd.isna(out):
         raise GeoInputError(f"{name}={value!r} is not a date", hint="write YYYY-MM-DD",
-                            message_zh=f"{name}={value!r} 不是日期", hint_zh="请写作 年-月-日")
+                            message_zh=f"{name}={value!r} 不是日期", hint_zh="请写作 年-月-日",
+                            code="bad_parameter")
     return out
 
 

@@ -118,7 +118,8 @@ def parse_value(value: Any, item: str | None = None) -> tuple[float | None, bool
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None, False
     if isinstance(value, (bool, np.bool_)):
-        raise GeoInputError(f"{value!r} is not a measured value")
+        raise GeoInputError(f"{value!r} is not a measured value", status=422,
+                            message_zh=f"{value!r} 不是监测值", code="unprocessable")
     if isinstance(value, (int, float, np.integer, np.floating)):
         return float(value), False
     text = unicodedata.normalize("NFKC", str(value)).strip()
@@ -135,7 +136,7 @@ def parse_value(value: Any, item: str | None = None) -> tuple[float | None, bool
                      "limit and flags the value as below it)",
                 message_zh=f"{value!r}{what} 为未检出, 但未给出检出限",
                 hint_zh="请写出检出限, 如 <0.01 或 0.01L(图集按检出限保存并标记为未检出)",
-                status=422)
+                status=422, code="unprocessable")
         return limit, True
     for pattern in (_LT, _L_SUFFIX):
         m = pattern.match(text)
@@ -149,7 +150,7 @@ def parse_value(value: Any, item: str | None = None) -> tuple[float | None, bool
             f"{value!r}{what} is not a value", status=422,
             hint="write a number, <limit or limitL for below detection, or leave it empty",
             message_zh=f"{value!r}{what} 不是监测值",
-            hint_zh="请填写数字; 未检出写作 <检出限 或 检出限L; 未测请留空")
+            hint_zh="请填写数字; 未检出写作 <检出限 或 检出限L; 未测请留空", code="unprocessable")
     return number, False
 
 
@@ -336,7 +337,7 @@ def match_header(header: Any) -> HeaderMatch | None:
             hint=f"give {field_} in {atlas_unit or 'no unit'} "
                  f"(understood: {', '.join(k for k in scales if k)})",
             message_zh=f"列 {raw!r} 的单位 {unit!r} 无法识别",
-            hint_zh=f"请使用 {atlas_unit or '无量纲'}", status=422)
+            hint_zh=f"请使用 {atlas_unit or '无量纲'}", status=422, code="unprocessable")
     return HeaderMatch(raw, field_, unit, scales[ukey])
 
 
