@@ -48,6 +48,25 @@ def test_hand_checked_sites(ref):
     assert XILIN_SECTION not in up["wulagai basin"]
     assert out.loc["abaga basin", "upstream_sections"] == ""
     assert not out.loc["abaga basin", "upstream_of_section"]
+    # every answer says why: yes through its own basin's river, no for an inland basin
+    # without rivers or below every section, unknown outside every basin
+    status = out["upstream_status"]
+    assert status["xilin upstream"] == "yes"
+    # 118.30°E drains to the Wulagai at 118.3°E, below its section (118.74°E)
+    assert out.loc["wulagai basin", "upstream_reason"] == "below_sections"
+    assert out.loc["wulagai basin", "drain_river_id"] == "wulagaihe"
+    assert out.loc["xilin upstream", "drain_river_id"] == "xilinhe"
+    assert "锡林河" in out.loc["xilin upstream", "upstream_reason_zh"]
+    assert "Xilin River" in out.loc["xilin upstream", "upstream_reason_en"]
+    assert (status["xilin downstream"], out.loc["xilin downstream", "upstream_reason"]) == \
+        ("no", "below_sections")
+    assert (status["abaga basin"], out.loc["abaga basin", "upstream_reason"]) == \
+        ("no", "inland_basin")
+    assert "阿巴嘎" in out.loc["abaga basin", "upstream_reason_zh"]
+    assert out.loc["abaga basin", "drain_river_id"] == ""
+    assert (status["Beijing (outside)"], out.loc["Beijing (outside)", "upstream_reason"]) == \
+        ("unknown", "outside_basins")
+    assert (out["upstream_of_section"] == (status == "yes")).all()
     for name in ("xilin upstream", "xilin downstream", "锡林浩特 city"):
         assert out.loc[name, "basin_id"] == "xilin"
         assert out.loc[name, "river_zh"] == "锡林河"
@@ -111,6 +130,10 @@ def test_missing_and_empty_geometries(ref):
     assert out["in_league"].tolist() == [True, False, False]
     assert out["river_distance_m"].isna().tolist() == [False, True, True]
     assert out["upstream_of_section"].tolist() == [True, False, False]
+    assert out["upstream_status"].tolist() == ["yes", "unknown", "unknown"]
+    assert out["upstream_reason"].tolist()[1:] == ["no_geometry", "no_geometry"]
+    assert out["in_river_buffer_status"].tolist()[1:] == ["", ""]
+    assert out["river_accuracy_m"].isna().tolist() == [False, True, True]
 
 
 def test_ten_thousand_random_sites_add_up(ref):
@@ -146,9 +169,19 @@ def test_ten_thousand_random_sites_add_up(ref):
         assert (cat_counts == s["count"]).all()
     by_basin = summarise(out, "basin").set_index("basin_id")
     assert by_basin.loc["", "count"] == (out["basin_id"] == "").sum()
-    # only the basins with sections (or sites outside the League near a river) drain to one
+    # only the basins with sections drain to one; no site in a basin is left unknown,
+    # and every site in the League's basins with rivers drains through one of them
     upstream_basins = set(out.loc[out["upstream_of_section"], "basin_id"])
-    assert upstream_basins and upstream_basins <= {"luan", "xilin", "wulagai", ""}
+    assert upstream_basins == {"luan", "xilin", "wulagai"}
+    in_basin = out["basin_id"] != ""
+    assert (out.loc[in_basin, "upstream_status"] != "unknown").all()
+    assert (out.loc[~in_basin, "upstream_status"] == "unknown").all()
+    with_rivers = out["basin_id"].isin(["luan", "xilin", "wulagai"])
+    river_basin = ref.rivers.set_index("id")["basin_id"]
+    drained = out.loc[with_rivers, "drain_river_id"]
+    assert (river_basin.loc[drained].to_numpy() == out.loc[with_rivers, "basin_id"]).all()
+    inland = out["basin_id"].isin(["hunshandake", "abaga", "sunite"])
+    assert (out.loc[inland, "upstream_reason"] == "inland_basin").all()
 
 
 def test_summarise_rejects_unknown_grouping():
