@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -249,7 +250,7 @@ def section_quality(samples: pd.DataFrame, section_id: str, target: Any = None,
 
     mine = samples[samples[by].astype(str) == section_id] if by in samples else samples
     if len(mine):
-        dates = sample_dates(mine)
+        dates = sample_dates(mine).dt.normalize()  # whole days: both ends inclusive
         keep = np.ones(len(mine), dtype=bool)
         if date_from not in (None, ""):
             keep &= (dates >= _one_date(date_from, "from")).to_numpy()
@@ -294,11 +295,21 @@ def section_quality(samples: pd.DataFrame, section_id: str, target: Any = None,
     }
 
 
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
 def _one_date(value: Any, name: str) -> pd.Timestamp:
-    try:
-        out = pd.Timestamp(str(value).strip().replace("/", "-"))
-    except (ValueError, TypeError):
-        out = pd.NaT
+    """A request's date: a date object or ``YYYY-MM-DD`` text (nothing looser)."""
+    out = pd.NaT
+    if hasattr(value, "year") and hasattr(value, "month"):
+        out = pd.Timestamp(value)
+    else:
+        m = _ISO_DATE.match(str(value).strip().replace("/", "-"))
+        if m:
+            try:
+                out = pd.Timestamp(year=int(m[1]), month=int(m[2]), day=int(m[3]))
+            except ValueError:
+                out = pd.NaT
     if pd.isna(out):
         raise GeoInputError(f"{name}={value!r} is not a date", hint="write YYYY-MM-DD",
                             message_zh=f"{name}={value!r} 不是日期", hint_zh="请写作 年-月-日",

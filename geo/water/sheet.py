@@ -457,9 +457,10 @@ def parse_dates(values: Any, first_row: int = FIRST_ROW, column: str = "sampled_
 
     Examples
     --------
-    >>> dates, errors = parse_dates(["2023年1月15日", "2023/2/3", 44941, "2023-03", "soon"])
+    >>> dates, errors = parse_dates(["2023年1月15日", "2023/2/3", 44941, "2023-03", 20230405,
+    ...                              "soon"])
     >>> dates.tolist(), [e.row for e in errors]
-    (['2023-01-15', '2023-02-03', '2023-01-15', '2023-03-01', ''], [6])
+    (['2023-01-15', '2023-02-03', '2023-01-15', '2023-03-01', '2023-04-05', ''], [7])
     """
     vals = list(values)
     out = np.full(len(vals), "", dtype=object)
@@ -484,7 +485,10 @@ def _one(v: Any) -> pd.Timestamp | None:
     if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
         if 20_000 < float(v) < 80_000:  # an Excel serial day (1954 … 2119)
             return _EXCEL_EPOCH + pd.Timedelta(days=int(v))
-        return None
+        if float(v).is_integer() and 19_000_101 <= v <= 21_001_231:  # 20240109 as a number
+            v = str(int(v))
+        else:
+            return None
     text = unicodedata.normalize("NFKC", str(v)).strip()
     m = _CN_DATE.match(text)
     if m:
