@@ -77,6 +77,21 @@ class Nearest:
     x: NDArray[np.float64]
     y: NDArray[np.float64]
 
+    def take(self, positions: ArrayLike) -> Nearest:
+        """The answers of the sites at ``positions`` (a new object).
+
+        Examples
+        --------
+        >>> import shapely
+        >>> r = SegmentIndex([shapely.LineString([(0, 0), (10, 0)])]).nearest_xy(
+        ...     [1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+        >>> r.take([2, 0]).distance.tolist()
+        [3.0, 1.0]
+        """
+        pos = np.asarray(positions, dtype=np.int64)
+        return Nearest(self.line[pos], self.segment[pos], self.distance[pos],
+                       self.measure[pos], self.side[pos], self.x[pos], self.y[pos])
+
 
 class SegmentIndex:
     """Exact nearest-line search over linestrings in a metric CRS.

@@ -71,10 +71,10 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
-from .accuracy import band_status, provenance_arrays
+from .accuracy import ACCURACY_RULE, band_status, provenance_arrays
 from .crs import DISTANCE_CRS
-from .drainage import REASON_CODES, DrainageNames, label_drainage
-from .nearest import PointIndex
+from .drainage import DRAINAGE_RULE, REASON_CODES, DrainageNames, label_drainage
+from .nearest import Nearest, PointIndex
 from .network import RiverNetwork
 from .route import ScenicRoute
 from .shares import polygon_shares
@@ -100,6 +100,32 @@ GRID_MIN_SITES = 100_000
 IN_LEAGUE_MIN_SHARE = 0.5
 
 _REASON = {code: i for i, code in enumerate(REASON_CODES)}
+
+#: How sites are placed in counties, basins and the League, in words.
+PLACEMENT_RULE = {
+    "zh": ("点按其所在位置确定旗县与流域; 线、面按其长度(线)或面积(面)最大的部分所在的旗县与流域"
+           "确定, 跨界时列出各部分所占比例; 一半以上位于盟内即为在盟内。距离按真实几何量测。"),
+    "en": ("A point lies in the county and basin that contain it; a line or polygon gets the "
+           "county and basin holding the largest part of it (length for lines, area for "
+           "polygons), with the shares listed when it crosses a border, and is in the League "
+           "when at least half of it is. Distances are measured to the true geometry."),
+}
+
+
+def overlay_rules() -> dict[str, dict[str, str]]:
+    """The rules behind the overlay's answers, each in Chinese and English.
+
+    For the API description, the overlay report and the page: ``placement``
+    (:data:`PLACEMENT_RULE`), ``drainage`` (:data:`geo.drainage.DRAINAGE_RULE`) and
+    ``accuracy`` (:data:`geo.accuracy.ACCURACY_RULE`).
+
+    Examples
+    --------
+    >>> sorted(overlay_rules()), sorted(overlay_rules()["drainage"])
+    (['accuracy', 'drainage', 'placement'], ['en', 'zh'])
+    """
+    return {"placement": dict(PLACEMENT_RULE), "drainage": dict(DRAINAGE_RULE),
+            "accuracy": dict(ACCURACY_RULE)}
 
 
 @lru_cache(maxsize=4)
@@ -134,14 +160,6 @@ class PolygonLookup:
         self.polygons = np.asarray(self.polygons, dtype=object)
         shapely.prepare(self.polygons)
         self.bounds = shapely.bounds(self.polygons)
-        self._tree: shapely.STRtree | None = None
-
-    @property
-    def tree(self) -> shapely.STRtree:
-        """An STR-tree over the polygons (for cutting lines and polygons by them)."""
-        if self._tree is None:
-            self._tree = shapely.STRtree(self.polygons)
-        return self._tree
 
     def which(self, x: NDArray, y: NDArray) -> NDArray[np.int64]:
         """Position of the first polygon containing each point, -1 for none."""
@@ -298,13 +316,6 @@ class OverlayIndex:
             network=getattr(ref, "network", None), route=getattr(ref, "route", None))
 
     # -- helpers for the overlay ----------------------------------------------------------
-    def basin_has_rivers(self) -> NDArray[np.bool_]:
-        """For each basin, whether the river network has rivers in it."""
-        if self.network is None:
-            return np.zeros(len(self.basin_id), dtype=bool)
-        have = set(self.network.rivers["basin_id"].astype(str))
-        return np.array([b in have for b in self.basin_id], dtype=bool)
-
     def drainage_names(self) -> DrainageNames:
         """Names quoted by the drainage reasons, aligned with this index."""
         rivers = self.network.rivers if self.network is not None else None
@@ -467,13 +478,13 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
             np.where(present, geoms, None)) >= 1))
         if len(cand):
             sub = metric_geoms[cand]
-            lg = polygon_shares(sub, idx.league.polygons, tree=idx.league.tree)
+            lg = polygon_shares(sub, idx.league.polygons)
             has = ~np.isnan(lg.inside)  # a length or an area to share out
             pos = cand[has]
             sized[pos] = True
             in_league[pos] = lg.inside[has] >= IN_LEAGUE_MIN_SHARE
-            cs = polygon_shares(sub, idx.counties.polygons, tree=idx.counties.tree)
-            bs = polygon_shares(sub, idx.basins.polygons, tree=idx.basins.tree)
+            cs = polygon_shares(sub, idx.counties.polygons)
+            bs = polygon_shares(sub, idx.basins.polygons)
             county[pos] = np.where(in_league[pos], cs.largest[has], -1)
             basin[pos] = np.where(in_league[pos], bs.largest[has], -1)
             county_shares[cand] = cs.listing(idx.county_zh)
@@ -517,7 +528,7 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
             mat = net.drains_to(snapped)
         drain_river = np.where(ok, snapped["river_idx"].to_numpy(), -1)
         if parts is not None and len(parts[0]):
-            _drain_parts(net, idx, parts, mat, drain_river)
+            _drain_parts(net, idx, parts, mat, drain_river, near)
     else:
         cols["river_id"] = cols["river_zh"] = np.full(n, "", dtype=object)
         cols["river_distance_m"] = np.full(n, np.nan)
@@ -611,19 +622,35 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
 
 def _drain_parts(net: RiverNetwork, idx: OverlayIndex,
                  parts: tuple[NDArray, NDArray, NDArray, NDArray],
-                 mat: NDArray, drain_river: NDArray) -> None:
+                 mat: NDArray, drain_river: NDArray, near: Nearest) -> None:
     """Drainage of line and polygon sites through each of their parts in a basin.
 
     Fills ``mat`` (site × section) with every section any part drains to, and
     ``drain_river`` with the river of the largest part that drains to a section, or
-    else of the largest part in a basin with rivers.
+    else of the largest part in a basin with rivers.  ``near`` is the sites' own
+    nearest-river search: a site wholly in one basin reuses it where that river is
+    in the basin, as points do.
     """
     site, poly, share, piece = parts
     part_river = np.full(len(site), -1, dtype=np.int64)
     part_drains = np.zeros(len(site), dtype=bool)
     for b in np.unique(poly):  # a handful of basins
         sel = np.flatnonzero(poly == b)
-        snapped = net.snap_within(piece[sel], str(idx.basin_id[b]))
+        bid = str(idx.basin_id[b])
+        whole = share[sel] >= 1.0  # the part is the site itself
+        if whole.all():
+            snapped = net.snap_metric(piece[sel], None, np.full(len(sel), bid, dtype=object),
+                                      near=near.take(site[sel]))
+        elif not whole.any():
+            snapped = net.snap_within(piece[sel], bid)
+        else:
+            snapped = pd.concat([
+                net.snap_metric(piece[sel[whole]], None,
+                                np.full(int(whole.sum()), bid, dtype=object),
+                                near=near.take(site[sel[whole]])),
+                net.snap_within(piece[sel[~whole]], bid),
+            ]).iloc[np.argsort(np.r_[np.flatnonzero(whole), np.flatnonzero(~whole)],
+                               kind="stable")].reset_index(drop=True)
         ok = snapped["snapped"].to_numpy()
         if not ok.any():
             continue  # an inland basin: its parts drain nowhere

@@ -2,9 +2,10 @@
 
 A power line or a pipeline that crosses a county border belongs to the county that
 holds most of it, not to whichever county one of its vertices happens to fall in.
-:func:`polygon_shares` cuts every site by every polygon it meets in one vectorised
-pass (an STR-tree query for the candidate pairs, one :func:`shapely.intersection`
-over the pair arrays) and measures the pieces: lengths for lines in
+:func:`polygon_shares` finds the (site, polygon) pairs with one prepared, vectorised
+``contains`` / ``intersects`` test per polygon, cuts only the pairs that cross a
+border with one :func:`shapely.intersection` over the pair arrays (a site wholly
+inside a polygon is its own part) and measures the parts: lengths for lines in
 :data:`geo.crs.DISTANCE_CRS` (conformal, metres), areas for polygons in
 :data:`geo.crs.AREA_CRS` (equal-area).  Sites whose measure is zero (points, a
 polygon of no area) are left to the caller's point lookup.
@@ -27,7 +28,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
@@ -137,10 +137,14 @@ class Shares:
         if not sel.any():
             return out
         lab = np.asarray(labels, dtype=object)[poly[sel]]
-        text = pd.Series(lab).str.cat(
-            pd.Series(np.round(share[sel], SHARE_DECIMALS)).map(_short), sep=":")
-        joined = text.groupby(site[sel], sort=True).agg(";".join)
-        out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+        text = lab + ":" + np.array([_short(x) for x in share[sel]], dtype=object)
+        # Parts are sorted by site: join each site's run with ";" (object-array sums
+        # concatenate the strings, one reduceat for all sites).
+        s = site[sel]
+        first = np.r_[True, s[1:] != s[:-1]]
+        last = np.r_[s[1:] != s[:-1], True]
+        text = np.where(last, text, text + ";")
+        out[s[first]] = np.add.reduceat(text, np.flatnonzero(first))
         return out
 
 
@@ -149,9 +153,38 @@ def _short(x: float) -> str:
     return f"{x:.{SHARE_DECIMALS}f}".rstrip("0").rstrip(".")
 
 
+def _pairs(geoms: NDArray, polys: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """(site, polygon) pairs that meet, and whether the site lies wholly inside.
+
+    Polygons are few (a League, a dozen counties, a few basins): one prepared,
+    vectorised ``contains`` and ``intersects`` per polygon over the sites in its
+    bounding box, as :class:`geo.overlay.PolygonLookup` does for points.  GEOS's
+    prepared predicates test a site against a polygon of thousands of vertices in
+    microseconds, where an overlay would cost milliseconds.
+    """
+    shapely.prepare(polys)
+    b = shapely.bounds(geoms)
+    sites, owners, inside = [], [], []
+    for j, (minx, miny, maxx, maxy) in enumerate(shapely.bounds(polys)):
+        if not np.isfinite(minx):
+            continue
+        cand = np.flatnonzero((b[:, 2] >= minx) & (b[:, 0] <= maxx)
+                              & (b[:, 3] >= miny) & (b[:, 1] <= maxy))
+        if not len(cand):
+            continue
+        within = shapely.contains(polys[j], geoms[cand])
+        meets = within | shapely.intersects(polys[j], geoms[cand])
+        sites.append(cand[meets])
+        owners.append(np.full(int(meets.sum()), j, dtype=np.int64))
+        inside.append(within[meets])
+    if not sites:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=bool)
+    return np.concatenate(sites), np.concatenate(owners), np.concatenate(inside)
+
+
 def polygon_shares(geoms: ArrayLike, polygons: ArrayLike,
-                   measure_crs: str | None = DISTANCE_CRS,
-                   tree: shapely.STRtree | None = None) -> Shares:
+                   measure_crs: str | None = DISTANCE_CRS) -> Shares:
     """Cut each site by each polygon it meets and measure the parts.
 
     Parameters
@@ -163,8 +196,6 @@ def polygon_shares(geoms: ArrayLike, polygons: ArrayLike,
     measure_crs : str or None
         CRS of both; areas are measured after reprojecting to
         :data:`geo.crs.AREA_CRS` (None: measured as given).
-    tree : shapely.STRtree, optional
-        A ready tree over ``polygons`` (kept by callers that reuse it).
 
     Returns
     -------
@@ -188,16 +219,20 @@ def polygon_shares(geoms: ArrayLike, polygons: ArrayLike,
     if bad.any():
         sg = sg.copy()
         sg[bad] = shapely.make_valid(sg[bad])
-    tree = tree if tree is not None else shapely.STRtree(polys)
-    local, poly = tree.query(sg, predicate="intersects")
-    pieces = shapely.intersection(sg[local], polys[poly])
-    # A piece is measured in the site's own dimension: a polygon's boundary touching
-    # a county yields a line piece of no area, which must count as nothing.
-    dim_site = shapely.get_dimensions(sg[local])
-    dim_piece = shapely.get_dimensions(pieces)
-    size = np.where(dim_piece >= dim_site, measure(pieces, measure_crs), 0.0)
-    if (dim_piece > dim_site).any():  # never for valid input; guard the arithmetic
-        size = np.minimum(size, whole[sized][local])
+    local, poly, inside_whole = _pairs(sg, polys)
+    # Most sites lie wholly inside one polygon: that part is the site itself (share 1).
+    # Only the pairs that cross a border are cut, by one intersection over the arrays.
+    pieces = np.asarray(sg[local], dtype=object).copy()
+    cut = np.flatnonzero(~inside_whole)
+    size = whole[sized][local].copy()
+    if len(cut):
+        pieces[cut] = shapely.intersection(sg[local[cut]], polys[poly[cut]])
+        # A piece is measured in the site's own dimension: a polygon's boundary touching
+        # a county yields a line piece of no area, which must count as nothing.
+        dim_site = shapely.get_dimensions(sg[local[cut]])
+        dim_piece = shapely.get_dimensions(pieces[cut])
+        size[cut] = np.where(dim_piece >= dim_site, measure(pieces[cut], measure_crs), 0.0)
+        size[cut] = np.minimum(size[cut], whole[sized][local[cut]])
     site = sized[local]
     share = size / whole[site]
     keep = share > 0
