@@ -306,3 +306,16 @@ def test_the_stand_in_year_classifies():
                         targets["sec_xilinhe_xilinhot"])
     assert len(q["samples"]) == 12 and len(q["monthly"]) == 12
     assert 0 < q["share_meeting_target"] < 1
+
+
+def test_limits_of_a_target_class():
+    from geo.water.gb3838 import limits_for_class
+
+    third = limits_for_class("Ⅲ类")
+    assert {k: third[k]["limit"] for k in ("nh3_n", "tp", "do", "cod", "codmn", "mercury")} == \
+        {"nh3_n": 1.0, "tp": 0.2, "do": 5.0, "cod": 20.0, "codmn": 6.0, "mercury": 0.0001}
+    assert third["ph"]["limit"] == [6.0, 9.0] and "water_temp" not in third
+    assert limits_for_class(6)["nh3_n"]["limit"] == 2.0          # 劣Ⅴ: the Ⅴ limits
+    assert limits_for_class("Ⅱ", "lake")["tp"]["limit"] == 0.025
+    q = section_quality(samples([("a", "2023-01-10", 1.2, False, np.nan, False)]), "a", "Ⅳ类")
+    assert q["limits"]["nh3_n"]["limit"] == 1.5 and q["limits"]["nh3_n"]["unit"] == "mg/L"

@@ -202,6 +202,38 @@ def class_label(cls: ArrayLike, lang: Literal["zh", "en"] = "zh", suffix: bool =
     return np.where(ok, names[k], "").astype(object)
 
 
+def limits_for_class(cls: object, waterbody: Waterbody = "river") -> dict[str, dict]:
+    """Every graded item's limit for one class (for charts of values against a target).
+
+    Parameters
+    ----------
+    cls : class
+        ``Ⅲ类``, ``III``, 3 … (劣Ⅴ has no limits: the Ⅴ limits are given).
+    waterbody : {"river", "lake"}
+
+    Returns
+    -------
+    dict
+        Item → ``{"limit", "rule", "unit", "zh", "en", "classifying"}``; ``limit`` is
+        ``[6.0, 9.0]`` for pH.
+
+    Examples
+    --------
+    >>> lim = limits_for_class("Ⅲ类")
+    >>> lim["nh3_n"]["limit"], lim["do"]["rule"], lim["ph"]["limit"], lim["tn"]["classifying"]
+    (1.0, 'min', [6.0, 9.0], False)
+    """
+    k = min(parse_class(cls), 5) - 1
+    out = {}
+    for name in GRADED:
+        item = ITEMS[name]
+        lim = item.limits_for(waterbody)
+        out[name] = {"limit": list(lim) if item.rule == "range" else lim[k],
+                     "rule": item.rule, "unit": item.unit, "zh": item.zh, "en": item.en,
+                     "classifying": item.classifying}
+    return out
+
+
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5}
 
 

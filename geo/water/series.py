@@ -198,8 +198,15 @@ def share_meeting_target(classified: pd.DataFrame, by: str = "section_id") -> pd
     return g.reset_index()
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: NaN/NA → None, NumPy scalars → Python."""
+def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows of any frame here: NaN/NA → None, NumPy scalars → Python.
+
+    Examples
+    --------
+    >>> to_records(pd.DataFrame({"a": [1.5, np.nan], "b": pd.array([True, None],
+    ...                                                             dtype="boolean")}))
+    [{'a': 1.5, 'b': True}, {'a': None, 'b': None}]
+    """
     out = []
     for rec in frame.to_dict("records"):
         row = {}
@@ -234,7 +241,9 @@ def section_quality(samples: pd.DataFrame, section_id: str, target: Any = None,
     dict
         ``section_id``, ``target_class`` (label) …, ``samples`` (date, values,
         class, class_en, controlling, exceedance, meets_target), ``monthly`` and
-        ``annual`` (means and classes), ``share_meeting_target`` and ``rule``.
+        ``annual`` (means and classes), ``share_meeting_target``, ``limits`` (each
+        item's limit for the target class, :func:`geo.water.gb3838.limits_for_class`)
+        and ``rule``.
 
     Examples
     --------
@@ -246,7 +255,7 @@ def section_quality(samples: pd.DataFrame, section_id: str, target: Any = None,
     >>> q["share_meeting_target"], q["annual"][0]["class"]
     (0.5, 'Ⅲ')
     """
-    from .gb3838 import ASSESSMENT_RULE, parse_class
+    from .gb3838 import ASSESSMENT_RULE, limits_for_class, parse_class
 
     mine = samples[samples[by].astype(str) == section_id] if by in samples else samples
     if len(mine):
@@ -278,7 +287,7 @@ def section_quality(samples: pd.DataFrame, section_id: str, target: Any = None,
         cols = [c for c in head if c in frame] + items + [c for c in lts if c in frame] + [
             "class_zh", "class_en", "controlling", "meets_target", "exceeding", "exceedance"]
         out = frame[cols].rename(columns={"class_zh": "class"})
-        return _records(out)
+        return to_records(out)
 
     return {
         "section_id": section_id,
@@ -291,6 +300,7 @@ def section_quality(samples: pd.DataFrame, section_id: str, target: Any = None,
         "annual": shaped(annual, ["period", "n_samples"]),
         "share_meeting_target": None if share_value is None or np.isnan(share_value)
         else round(share_value, 4),
+        "limits": limits_for_class(t, waterbody) if t else None,
         "rule": ASSESSMENT_RULE,
     }
 
