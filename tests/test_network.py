@@ -122,3 +122,19 @@ def test_real_network_links_tributaries(real):
     up = net.upstream_of("sec_luanhe_duolun")["river_id"].tolist()
     assert {"shandianhe", "tuligenhe", "luanhe"} <= set(up)
     assert net.upstream_of("sec_xilinhe_xilinhot")["river_id"].tolist() == ["xilinhe"]
+
+
+def test_snap_within_a_basin_at_any_distance(toy):
+    # A polygon 60 km east of the main river, declared in basin x: its closest point
+    # snaps to basin x's nearest river, whatever the distance; basin y has "other".
+    far = gpd.GeoSeries([shapely.box(116.75, 44.3, 116.8, 44.35)], crs=4326).to_crs(
+        "+proj=tmerc +lat_0=0 +lon_0=116 +k=1 +x_0=500000 +y_0=0 +ellps=WGS84 +units=m")
+    s = toy.snap_within(far.values, "x")
+    assert s["river_id"].tolist() == ["a"] and s["snapped"].tolist() == [True]
+    assert s["distance_m"].iloc[0] > 40_000
+    assert toy.drains_to(s).tolist() == [[True, True]]  # A's source is above both sections
+    assert toy.snap_within(far.values, "y")["river_id"].tolist() == ["other"]
+    # a basin without rivers drains nowhere
+    assert toy.snap_within(far.values, "inland")["snapped"].tolist() == [False]
+    assert toy.basin_lines("inland") is None
+    assert toy.reaches["reach_id"].iloc[toy.reach_at([0], [30_000.0])].tolist() == ["main:1"]
