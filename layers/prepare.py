@@ -22,6 +22,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 
+import geopandas as gpd
 import pyogrio
 
 from .catalog import CATALOG
@@ -41,6 +42,21 @@ def layer_path(layer_id: str) -> str:
 def _sha256(path: str) -> str:
     with open(path, "rb") as fh:
         return hashlib.sha256(fh.read()).hexdigest()
+
+
+def read_committed(path: str) -> gpd.GeoDataFrame:
+    """A committed GeoJSON file as a frame, its date and time values kept as ISO text.
+
+    GDAL reads a GeoJSON ``"2023-01-09"`` as a timestamp, which the stores would keep as
+    ``2023-01-09 00:00:00``; read as strings, a ``date`` field stays ``2023-01-09`` on
+    both stores (the text the file, the API and the data build agree on).
+
+    Examples
+    --------
+    >>> read_committed(layer_path("wq_samples"))["sampled_on"].iloc[0]
+    '2023-01-09'
+    """
+    return pyogrio.read_dataframe(path, datetime_as_string=True)
 
 
 def prepare_store(store: Store, force: bool = False,
@@ -66,7 +82,7 @@ def prepare_store(store: Store, force: bool = False,
         if not force and store.exists(spec.id) and \
                 store.info(spec.id).meta.get("sha256") == digest:
             continue
-        gdf = pyogrio.read_dataframe(path)
+        gdf = read_committed(path)
         store.put(spec.id, gdf, meta={"catalog": True, "sha256": digest,
                                       "title": spec.title_zh, "source_file": path})
         loaded.append(spec.id)
