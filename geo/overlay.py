@@ -92,6 +92,56 @@ OVERLAY_COLUMNS: tuple[str, ...] = (
     "county_accuracy_m", "county_illustrative",
 )
 
+#: Each overlay column in words: (Chinese, English), for API descriptions and pages.
+COLUMN_MEANINGS: dict[str, tuple[str, str]] = {
+    "in_league": ("是否在盟内(线、面: 一半以上在盟内)",
+                  "in the League (lines, polygons: at least half of it)"),
+    "basin_id": ("所在流域编号(线、面: 最大部分所在)", "basin id (lines, polygons: largest part)"),
+    "basin_zh": ("所在流域", "basin name (Chinese)"),
+    "county": ("所在旗县市区(线、面: 最大部分所在)",
+               "county-level unit (lines, polygons: largest part)"),
+    "adcode": ("旗县市区代码", "county admin code"),
+    "basin_shares": ("跨流域时各流域所占比例(编号:比例;…)",
+                     "basin shares when crossing a border (id:share;…)"),
+    "county_shares": ("跨旗县时各旗县所占比例(名称:比例;…)",
+                      "county shares when crossing a border (name:share;…)"),
+    "river_id": ("最近河流编号", "nearest river id"),
+    "river_zh": ("最近河流", "nearest river (Chinese)"),
+    "river_distance_m": ("到最近河流的距离(米, 按河流精度取整)",
+                         "distance to the nearest river (m, rounded to the river's accuracy)"),
+    "in_river_buffer": ("是否在河流缓冲区内(按量测距离)",
+                        "inside the river buffer (by the measured distance)"),
+    "in_river_buffer_status": ("是否在河流缓冲区内: 是/否/不确定(在精度范围内)",
+                               "inside the river buffer: yes / no / uncertain (within the "
+                               "accuracy)"),
+    "section_id": ("最近国考断面编号", "nearest national section id"),
+    "section_zh": ("最近国考断面", "nearest national section (Chinese)"),
+    "section_distance_m": ("到最近断面的距离(米)", "distance to the nearest section (m)"),
+    "upstream_of_section": ("是否在某国考断面上游", "upstream of a national section"),
+    "upstream_status": ("上游判断: 是/否/未知", "upstream: yes / no / unknown"),
+    "upstream_reason": ("上游判断的原因代码", "code of the upstream reason"),
+    "upstream_reason_zh": ("上游判断的原因", "the upstream reason in Chinese"),
+    "upstream_reason_en": ("上游判断的原因(英文)", "the upstream reason in English"),
+    "upstream_sections": ("所在上游的断面编号(;分隔)", "ids of the sections it is upstream of (;)"),
+    "drain_river_id": ("排水所经河流编号", "river it drains through"),
+    "road_km": ("最近处的风景大道里程(公里)", "scenic-road kilometre at the nearest point"),
+    "road_distance_m": ("到风景大道的距离(米)", "distance to the scenic road (m)"),
+    "in_road_corridor": ("是否在风景大道视觉廊道内(按量测距离)",
+                         "inside the road's view corridor (by the measured distance)"),
+    "in_corridor_status": ("是否在视觉廊道内: 是/否/不确定", "inside the corridor: yes / no / "
+                           "uncertain"),
+    "river_accuracy_m": ("所比对河流的精度(±米)", "accuracy of the river matched (±m)"),
+    "river_illustrative": ("所比对河流是否为示意", "the river matched is illustrative"),
+    "section_accuracy_m": ("所比对断面的精度(±米)", "accuracy of the section matched (±m)"),
+    "section_illustrative": ("所比对断面是否为示意", "the section matched is illustrative"),
+    "road_accuracy_m": ("所比对道路段的精度(±米)", "accuracy of the road segment matched (±m)"),
+    "road_illustrative": ("所比对道路段是否为示意", "the road segment matched is illustrative"),
+    "basin_accuracy_m": ("所在流域边界的精度(±米)", "accuracy of the basin's divides (±m)"),
+    "basin_illustrative": ("所在流域边界是否为示意", "the basin's outline is illustrative"),
+    "county_accuracy_m": ("所在旗县边界的精度(±米)", "accuracy of the county's boundary (±m)"),
+    "county_illustrative": ("所在旗县边界是否为示意", "the county's outline is illustrative"),
+}
+
 #: Overlays of at least this many sites build (once) and use the prepared grids of
 #: :meth:`OverlayIndex.prepare_grids`; below it the per-call candidate search is cheap.
 GRID_MIN_SITES = 100_000

@@ -96,7 +96,7 @@ def test_overlay_bad_requests(client):
     empty = {"type": "FeatureCollection", "features": []}
     r = client.post("/api/overlay", data=json.dumps(empty), content_type="application/json")
     assert 400 <= r.status_code < 500 and r.json["hint"]
-    assert client.get("/api/overlay").status_code == 405
+    assert client.delete("/api/overlay").status_code == 405
 
 
 def test_route_stages(client):

@@ -138,7 +138,7 @@ def test_overlay_command(run, tmp_path):
     assert result.exit_code == 0, result.output
     text = out.read_bytes().decode("utf-8-sig")
     assert "basin" in text.splitlines()[0] and len(text.splitlines()) == 4
-    # distances as the API gives them (0.1 m, road km to the metre), not 13 decimals
+    # distances as the API gives them (rounded to their accuracy), not 13 decimals
     import csv
     import io
 

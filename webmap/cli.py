@@ -32,6 +32,7 @@ import pandas as pd
 from flask import Flask
 from flask.cli import AppGroup
 
+from geo.accuracy import round_overlay
 from geo.crs import normalise_datum, transform_geometries
 from geo.errors import ExplainedError
 from geo.export import FORMATS, to_bytes
@@ -50,9 +51,6 @@ atlas = AppGroup("atlas", help="Import, export and overlay layers of the atlas s
 #: Sites per overlay chunk: big enough to keep the vectorised overlay efficient,
 #: small enough for the progress bar to move.
 OVERLAY_CHUNK = 5_000
-#: Decimals kept in overlay output columns (metres to 0.1 m, road km to the metre).
-DISTANCE_DECIMALS = {"river_distance_m": 1, "section_distance_m": 1, "road_distance_m": 1,
-                     "road_km": 3}
 
 
 def _fail(message: str, hint: str = "") -> click.ClickException:
@@ -206,10 +204,8 @@ def overlay_command(file: str, output: str | None, datum: str | None, crs: str |
             bar.update(len(chunk))
 
     result = gpd.GeoDataFrame(pd.concat(parts), crs=parts[0].crs)
-    # Same precision as POST /api/overlay: 0.1 m and 1 m of road km, not 13 decimals.
-    for col, decimals in DISTANCE_DECIMALS.items():
-        if col in result:
-            result[col] = result[col].astype(float).round(decimals)
+    # The same rounding as POST /api/overlay: each distance to its reference's accuracy.
+    result = round_overlay(result)
     summary = summarise(result, by=by)
     click.echo(f"{len(result):,} sites overlaid; summary by {by}:")
     click.echo(pd.DataFrame(summary).to_string(index=False) if len(summary) else "  (empty)")
