@@ -158,7 +158,8 @@ WQ_SAMPLES = LayerSpec(
     ),
     name_field="section_zh",
     default_visible=False,
-    extra={"datetime_field": "sampled_on", "standard": "GB 3838-2002"},
+    temporal="sampled_on",
+    extra={"standard": "GB 3838-2002"},
 )
 
 

@@ -19,3 +19,23 @@ def test_sample_dates_are_iso_dates_on_the_store(client):
     assert got == sorted(committed)
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in got)
     assert len(got) == 48
+
+
+def test_samples_have_a_temporal_extent_and_filter_by_date(ref_store_path):
+    """``wq_samples`` declares ``sampled_on`` as its temporal field (LayerSpec.temporal):
+    the store gives its span and ``datetime`` selects the samples of an interval — the
+    expected ids counted from the committed file."""
+    from layers.open import open_store
+
+    with open(layer_path("wq_samples"), encoding="utf-8") as fh:
+        committed = [f["properties"] for f in json.load(fh)["features"]]
+    store = open_store(ref_store_path)
+    extent = store.temporal("wq_samples")
+    dates = sorted(p["sampled_on"] for p in committed)
+    assert (extent.property, extent.kind) == ("sampled_on", "date")
+    assert (extent.start, extent.end) == (dates[0], dates[-1])
+    spring = sorted(p["id"] for p in committed if "2023-03-01" <= p["sampled_on"] <= "2023-05-31")
+    got = store.query("wq_samples", datetime="2023-03-01/2023-05-31")
+    assert sorted(got.features["id"]) == spring and len(spring) == 12
+    day = store.query("wq_samples", datetime=dates[0])
+    assert sorted(day.features["sampled_on"].unique()) == [dates[0]]
