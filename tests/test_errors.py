@@ -77,7 +77,7 @@ CASES = [
     ("put", "/api/layers/pdf", {"auth": True, "data": b"%PDF-1.4 xxxxxxxx",
                                 "content_type": "application/octet-stream"}, 415),
     ("post", "/api/layers/projects", {"auth": True}, 405),
-    ("get", "/api/overlay", {}, 405),
+    ("delete", "/api/overlay", {}, 405),
 ]
 
 
