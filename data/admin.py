@@ -21,7 +21,6 @@ from geo import measure as metric
 from geo.crs import transform_geometries
 from layers.derive import units_of
 
-
 from .provenance import PUBLISHED, authored, illustrative
 from .sources import load, package_dir
 
