@@ -55,6 +55,12 @@ CLASS_ZH: tuple[str, ...] = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "劣Ⅴ")
 CLASS_EN: tuple[str, ...] = ("I", "II", "III", "IV", "V", "worse than V")
 #: The class worse than Ⅴ.
 WORSE_THAN_V = 6
+#: The conventional colours of the classes on maps and charts, index = class − 1: the
+#: national assessment's scale (地表水环境质量评价办法, 2011) — Ⅰ–Ⅱ blue (优), Ⅲ green
+#: (良好), Ⅳ yellow (轻度污染), Ⅴ orange (中度污染), 劣Ⅴ red (重度污染) — with Ⅰ a
+#: lighter blue than Ⅱ so that every class has its own colour.
+CLASS_COLOURS: tuple[str, ...] = ("#5bc0f8", "#1f5fbf", "#2ca02c", "#f2c500", "#ff7f0e",
+                                  "#d62728")
 
 
 @dataclass(frozen=True)
@@ -294,19 +300,40 @@ def _targets(target: object, n: int) -> NDArray[np.float64]:
 
 def _values(samples: pd.DataFrame, name: str) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """An item's values (NaN: missing) and below-detection flags."""
+    return item_arrays(samples, (name,))[name]
+
+
+def _flags(column: pd.Series) -> NDArray[np.bool_]:
+    """A below-detection flag column as booleans: True, 1, 1.0 or the text "true"."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        return column.fillna(False).to_numpy(dtype=bool)
+    arr = column.to_numpy(dtype=object)
+    return (arr == True) | (arr == "true") | (arr == "True")  # noqa: E712 - objects
+
+
+def item_arrays(samples: pd.DataFrame, names: tuple[str, ...] | None = None
+                ) -> dict[str, tuple[NDArray[np.float64], NDArray[np.bool_]]]:
+    """Each item's values (float, NaN: missing) and below-detection flags, read once.
+
+    Examples
+    --------
+    >>> a = item_arrays(pd.DataFrame({"tp": ["0.02", None], "tp_lt": [True, None]}), ("tp",))
+    >>> a["tp"][0].tolist(), a["tp"][1].tolist()
+    ([0.02, nan], [True, False])
+    """
     n = len(samples)
-    v = pd.to_numeric(samples[name], errors="coerce").to_numpy(dtype="float64") \
-        if name in samples else np.full(n, np.nan)
-    col = f"{name}_lt"
-    if col in samples:
-        lt = samples[col].map(lambda x: x is True or x == 1 or x == "true" or x == "True") \
-            .to_numpy(dtype=bool)
-    else:
-        lt = np.zeros(n, dtype=bool)
-    return v, lt
+    out = {}
+    for name in PARAMETERS if names is None else names:
+        v = pd.to_numeric(samples[name], errors="coerce").to_numpy(dtype="float64") \
+            if name in samples else np.full(n, np.nan)
+        col = f"{name}_lt"
+        lt = _flags(samples[col]) if col in samples else np.zeros(n, dtype=bool)
+        out[name] = (v, lt)
+    return out
 
 
-def check_samples(samples: pd.DataFrame) -> None:
+def check_samples(samples: pd.DataFrame,
+                  arrays: dict[str, tuple[NDArray, NDArray]] | None = None) -> None:
     """Refuse values no sample can have: negative concentrations, pH outside 0–14,
     a below-detection flag on pH, dissolved oxygen or water temperature.
 
@@ -322,9 +349,10 @@ def check_samples(samples: pd.DataFrame) -> None:
     ...
     geo.errors.GeoInputError: impossible values: nh3_n in row 1 (negative)
     """
+    arrays = item_arrays(samples) if arrays is None else arrays
     problems = []
     for item in TABLE_1:
-        v, lt = _values(samples, item.name)
+        v, lt = arrays[item.name]
         if item.name == "ph":
             bad = np.flatnonzero((v < 0) | (v > 14))
             why = "outside 0-14"
@@ -348,7 +376,8 @@ def check_samples(samples: pd.DataFrame) -> None:
                             status=422, code="unprocessable")
 
 
-def item_classes(samples: pd.DataFrame, waterbody: Waterbody = "river") -> pd.DataFrame:
+def item_classes(samples: pd.DataFrame, waterbody: Waterbody = "river",
+                 arrays: dict[str, tuple[NDArray, NDArray]] | None = None) -> pd.DataFrame:
     """The class (1–6, NaN when not measured) of every graded item of every sample.
 
     Vectorised per item over the samples.  Below-detection values meet class Ⅰ.
@@ -371,10 +400,11 @@ def item_classes(samples: pd.DataFrame, waterbody: Waterbody = "river") -> pd.Da
     >>> item_classes(pd.DataFrame({"cod": [15.0, 15.01, 40.0, 40.01]}))["cod"].tolist()
     [1.0, 3.0, 5.0, 6.0]
     """
+    arrays = item_arrays(samples) if arrays is None else arrays
     out = {}
     for name in GRADED:  # 23 items; each line below runs over every sample at once
         item = ITEMS[name]
-        v, lt = _values(samples, name)
+        v, lt = arrays[name]
         lim = np.asarray(item.limits_for(waterbody), dtype="float64")
         if item.rule == "max":
             cls = 1.0 + (v[:, None] > lim[None, :]).sum(axis=1)
@@ -418,9 +448,10 @@ def classify(samples: pd.DataFrame, target: object = None,
     GeoInputError
         For impossible values (:func:`check_samples`) or an unreadable target.
     """
-    check_samples(samples)
+    arrays = item_arrays(samples)  # every column read once for the three steps
+    check_samples(samples, arrays)
     n = len(samples)
-    classes = item_classes(samples, waterbody)
+    classes = item_classes(samples, waterbody, arrays)
     use = [c for c in items if c in classes]
     mat = classes[use].to_numpy(dtype="float64") if use else np.full((n, 0), np.nan)
     assessed = ~np.isnan(mat)
@@ -436,7 +467,7 @@ def classify(samples: pd.DataFrame, target: object = None,
         item = ITEMS[name]
         if item.rule not in ("max", "min"):
             continue
-        v, _ = _values(samples, name)
+        v, _ = arrays[name]
         lim = np.asarray(item.limits_for(waterbody))
         ok = exceeding[:, j]
         limit_t = lim[np.clip(np.nan_to_num(t, nan=1).astype(int), 1, 5) - 1]

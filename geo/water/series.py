@@ -36,7 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..errors import GeoInputError
-from .gb3838 import ITEMS, PARAMETERS, Waterbody, _values, class_label, classify
+from .gb3838 import ITEMS, PARAMETERS, Waterbody, class_label, classify, item_arrays
 
 Period = Literal["month", "year"]
 _FORMAT = {"month": "%Y-%m", "year": "%Y"}
@@ -118,33 +118,47 @@ def period_means(samples: pd.DataFrame, period: Period = "month", by: str = "sec
                             hint="every sample needs the id of its section",
                             message_zh="样品缺少断面编号", status=422, code="unprocessable")
     dates = sample_dates(samples)
-    keys = pd.DataFrame({by: samples[by].astype(str).to_numpy(),
-                         "period": dates.dt.strftime(_FORMAT[period]).to_numpy()},
-                        index=samples.index)
+    sections = samples[by].astype(str).to_numpy(dtype=object)
+    periods = dates.dt.strftime(_FORMAT[period]).to_numpy(dtype=object)
+    codes, groups = pd.factorize(pd.MultiIndex.from_arrays([sections, periods]), sort=True)
+    g = len(groups)
     present = [p for p in PARAMETERS if p in samples]
-    frame = keys.copy()
-    frame["_date"] = dates.to_numpy()
-    for p in present:
-        v, lt = _values(samples, p)
-        lt = lt & ITEMS[p].below_detection
-        frame[p] = np.where(lt, v / 2.0, v)           # half the limit in means
-        frame[f"_{p}_lt"] = np.where(lt, v, np.nan)    # the limits, for all-below means
-        frame[f"_{p}_n"] = (~np.isnan(v)).astype(int)
-        frame[f"_{p}_nlt"] = lt.astype(int)
-    groups = frame.groupby([by, "period"], sort=True)
-    out = groups.size().rename("n_samples").to_frame()
-    out["first_sampled"] = groups["_date"].min().dt.strftime("%Y-%m-%d")
-    out["last_sampled"] = groups["_date"].max().dt.strftime("%Y-%m-%d")
-    means = groups[present].mean() if present else pd.DataFrame(index=out.index)
-    for p in present:
-        n = groups[f"_{p}_n"].sum()
-        nlt = groups[f"_{p}_nlt"].sum()
-        all_lt = (n > 0) & (nlt == n)
-        value = np.where(all_lt, groups[f"_{p}_lt"].mean(), means[p])
-        out[p] = _round_sig(np.asarray(value, dtype="float64"))
+    n, k = len(samples), len(present)
+    values = np.full((n, k), np.nan)
+    flags = np.zeros((n, k), dtype=bool)
+    for j, (v, lt) in enumerate(item_arrays(samples, tuple(present)).values()):
+        values[:, j], flags[:, j] = v, lt
+    below = flags & np.array([ITEMS[p].below_detection for p in present], dtype=bool)
+    valid = ~np.isnan(values)
+
+    # One pass of group sums over the (samples × items) matrix: means with below-detection
+    # values at half their limit, and the mean of the limits where every value was below.
+    def sums(matrix: NDArray) -> NDArray[np.float64]:
+        out = np.zeros((g, k))
+        np.add.at(out, codes, matrix)
+        return out
+
+    count = sums(valid.astype(float))
+    total = sums(np.where(valid, np.where(below, values / 2.0, values), 0.0))
+    n_below = sums(below.astype(float))
+    lim_ok = below & valid
+    lim_total, lim_count = sums(np.where(lim_ok, values, 0.0)), sums(lim_ok.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / count, np.nan)
+        lim_mean = np.where(lim_count > 0, lim_total / lim_count, np.nan)
+    all_below = (count > 0) & (n_below == count)
+    value = _round_sig(np.where(all_below, lim_mean, mean)) if k else mean
+    when = pd.Series(dates.to_numpy()).groupby(codes).agg(["min", "max"])
+    out = pd.DataFrame({by: groups.get_level_values(0).astype(str),
+                        "period": groups.get_level_values(1).astype(str),
+                        "n_samples": np.bincount(codes, minlength=g),
+                        "first_sampled": when["min"].dt.strftime("%Y-%m-%d").to_numpy(),
+                        "last_sampled": when["max"].dt.strftime("%Y-%m-%d").to_numpy()})
+    for j, p in enumerate(present):
+        out[p] = value[:, j]
         if ITEMS[p].below_detection:
-            out[f"{p}_lt"] = all_lt.to_numpy(dtype=bool)
-    return out.reset_index()
+            out[f"{p}_lt"] = all_below[:, j]
+    return out
 
 
 def _target_column(frame: pd.DataFrame, targets: Mapping[str, Any] | str | int | None,
@@ -240,7 +254,7 @@ def section_quality(samples: pd.DataFrame, section_id: str, target: Any = None,
     -------
     dict
         ``section_id``, ``target_class`` (label) …, ``samples`` (date, values,
-        class, class_en, controlling, exceedance, meets_target), ``monthly`` and
+        class_number (1–6), class, class_en, controlling, exceedance, meets_target), ``monthly`` and
         ``annual`` (means and classes), ``share_meeting_target``, ``limits`` (each
         item's limit for the target class, :func:`geo.water.gb3838.limits_for_class`)
         and ``rule``.
@@ -287,6 +301,8 @@ def section_quality(samples: pd.DataFrame, section_id: str, target: Any = None,
         cols = [c for c in head if c in frame] + items + [c for c in lts if c in frame] + [
             "class_zh", "class_en", "controlling", "meets_target", "exceeding", "exceedance"]
         out = frame[cols].rename(columns={"class_zh": "class"})
+        # the class as a number too (1–6, 6 = 劣Ⅴ), for charts of class over time
+        out.insert(out.columns.get_loc("class"), "class_number", frame["class"])
         return to_records(out)
 
     return {
@@ -321,9 +337,10 @@ def _one_date(value: Any, name: str) -> pd.Timestamp:
             except ValueError:
                 out = pd.NaT
     if pd.isna(out):
+        zh = {"from": "起始日期", "to": "截止日期"}.get(name, "日期")
         raise GeoInputError(f"{name}={value!r} is not a date", hint="write YYYY-MM-DD",
-                            message_zh=f"{name}={value!r} 不是日期", hint_zh="请写作 年-月-日",
-                            code="bad_parameter")
+                            message_zh=f"{zh} {value!r} 不是有效日期",
+                            hint_zh="请写作 年-月-日，如 2023-05-01", code="bad_date")
     return out
 
 
