@@ -64,7 +64,7 @@ from .spec import LayerSpec
 
 #: Modules that define a ``HOOK`` (a :class:`ReferenceHook`), in order.  A layer's
 #: colleague adds its module here (e.g. ``"layers.wq_hook"`` for ``wq_samples``).
-HOOK_MODULES: tuple[str, ...] = ()
+HOOK_MODULES: tuple[str, ...] = ("layers.water_samples",)
 
 
 class HookError(RuntimeError):

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from . import water_samples
 from .catalog import get_spec
 from .mapping import PLACE_LABELS
 from .spec import Field, LayerSpec
@@ -66,6 +67,7 @@ _EXAMPLES: dict[str, dict[str, Any]] = {
     "scenic_road": {"id": "road_01", "name_zh": "宝昌—御马苑—贡宝拉格段", "theme_zh": "最美游牧之路",
                     "road": "S207", "seq": 1,
                     "wkt": "LINESTRING (115.28 41.9, 115.33 41.99, 115.38 42.09)"},
+    water_samples.LAYER: water_samples.TEMPLATE_EXAMPLE,
     "admin": {"adcode": "152531", "name_zh": "多伦县", "name_en": "Duolun County",
               "level": "旗县市",
               "wkt": "POLYGON ((116.0 41.8, 116.9 41.8, 116.9 42.6, 116.0 42.6, 116.0 41.8))"},
@@ -94,6 +96,8 @@ def header(f: Field) -> str:
 
 def _columns(spec: LayerSpec) -> list[tuple[str, str]]:
     """(header, key) of the data sheet, in order; key = field name or a coordinate key."""
+    if spec.id == water_samples.LAYER:  # a monitoring sheet, read by its own step
+        return list(water_samples.TEMPLATE_COLUMNS)
     cols = [(header(f), f.name) for f in template_fields(spec)]
     if spec.geometry_type == "Point":
         county = spec.field("county")
@@ -221,6 +225,8 @@ def template_xlsx(layer: str | LayerSpec, example: Mapping[str, Any] | None = No
                                   "precision or the place matched when empty"}.get(key, "")
             if f.codes:
                 note = "见“代码表” / see 代码表"
+            if spec.id == water_samples.LAYER:
+                note = water_samples.TEMPLATE_NOTES.get(key, water_samples.TEMPLATE_NOTES["*"])
             notes.append([h, f.name, _KIND_ZH.get(f.kind, f.kind), f.unit, "是" if f.required
                           else "", note])
         elif key in ("lon", "lat"):
@@ -230,6 +236,9 @@ def template_xlsx(layer: str | LayerSpec, example: Mapping[str, Any] | None = No
             notes.append([h, "county", "文本", "", "", "无坐标时与“地点”一起按地名库定位；有坐标时旗县市区"
                           "按坐标重新计算 / with 地点 places rows without coordinates; recomputed "
                           "from the position otherwise"])
+        elif key in water_samples.TEMPLATE_NOTES:  # a monitoring sheet's own columns
+            notes.append([h, key, "文本", "", "是" if h.startswith("*") else "",
+                          water_samples.TEMPLATE_NOTES[key]])
         elif key == PLACE_LABELS[0]:
             notes.append([h, "place", "文本", "", "", "镇、苏木名称，如大北沟镇 / town or sumu"])
         elif key == "wkt":

@@ -307,12 +307,17 @@ def match_header(header: Any) -> HeaderMatch | None:
     ['section', 'sampled_on', 'do', 'ph', 'fecal_coliform', 'cod', 'chromium6']
     >>> match_header("粪大肠菌群(MPN/100mL)").scale, match_header("备注") is None
     (10.0, True)
+    >>> match_header("*断面名称").field
+    'section'
+
     """
     raw = str(header)
-    key = _key(raw)
+    # a template's mark of a required column (*断面名称) is not part of the name
+    bare = unicodedata.normalize("NFKC", raw).strip().lstrip("*").strip()
+    key = _key(bare)
     field_, unit = _LOOKUP.get(key) or _LOOKUP.get(key.replace(" ", "")), ""
     if field_ is None:
-        m = _BRACKETS.match(unicodedata.normalize("NFKC", raw).strip())
+        m = _BRACKETS.match(bare)
         if m:
             name = _key(m.group("name"))
             field_ = _LOOKUP.get(name) or _LOOKUP.get(name.replace(" ", ""))
