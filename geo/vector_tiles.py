@@ -7,11 +7,17 @@ clipping to the tile plus a buffer and encoding the result.
 
 Points are the case that must scale (a million project sites).  In layers of
 more than 5,000 points they are thinned to at most one point per 8×8 screen
-pixels of a 256-pixel tile, the lowest feature id winning, on a grid aligned
-across the whole world so neighbouring tiles agree; zooming in brings the
-others back.
-At zooms where that removes many points the thinned set is computed once per
-zoom for the whole layer.  Point tiles are encoded straight into protobuf bytes
+pixels of a 256-pixel tile, the lowest feature id winning.  The grid is aligned
+on the whole world and the decision is taken for the whole layer at each zoom
+(:func:`thin_max_zoom`), never per tile, so a cluster looks the same on both
+sides of a tile edge.  Grid cells nest from one zoom to the next, so a point kept
+at zoom z is kept at every deeper zoom: each point gets the first zoom that
+draws it (:func:`thin_minzoom`), computed once per layer version, and a tile at
+zoom z draws the points whose first zoom is at most z.  The same rule runs in
+SQL on PostGIS (``layers/pg_tiles.py``).  A tile carries at most
+:data:`MAX_FEATURES` features (the lowest ids), a bound for dense spots of layers
+too sparse overall to be thinned.
+Point tiles are encoded straight into protobuf bytes
 with NumPy (the per-feature Python encoder of ``mapbox_vector_tile`` spends about
 0.1 ms a feature); lines and polygons, which are few, go through
 ``mapbox_vector_tile.encode``.  Both produce standard tiles that any MVT reader
@@ -58,7 +64,16 @@ MAX_LAT = 85.0511287798066
 #: pixels still cover the cell.
 THIN_PIXELS = 8
 #: Layers with more points than this are thinned.
-_THIN_ABOVE = 5000
+THIN_ABOVE = 5000
+#: A zoom is thinned while the layer's extent holds fewer grid cells than this many per point
+#: (with far more cells than points, few points share a cell and thinning would remove little).
+THIN_CELLS_PER_POINT = 5
+#: At most this many features in a tile (the lowest ids): a bound on tiles of a dense spot in a
+#: layer too sparse overall to be thinned (tipg cuts at the same number).
+MAX_FEATURES = 10_000
+_THIN_ABOVE = THIN_ABOVE  # the old private name
+#: Up to this many points drawn at a zoom, a tile tests them all instead of walking the tree.
+_PREFIX_SCAN = 65_536
 _GRID = EXTENT // TILE_PIXELS  # tile units per screen pixel
 
 
@@ -134,6 +149,143 @@ def tile_bounds(z: int, x: int, y: int, buffer: float = 0.0) -> tuple[float, flo
             min(180.0, lon(x + 1 + b)), min(MAX_LAT, lat(y - b)))
 
 
+def thin_scale(z: int) -> int:
+    """Thinning grid cells per world axis at zoom ``z`` (one cell: THIN_PIXELS screen pixels).
+
+    A point at normalised world position ``(wx, wy)`` lies in cell
+    ``(floor(wx * thin_scale(z)), floor(wy * thin_scale(z)))``; the scale is a power of
+    two, so the product is exact and SQL computes the same cell.
+
+    Examples
+    --------
+    >>> thin_scale(0), thin_scale(3)
+    (32, 256)
+    """
+    return (TILE_PIXELS // THIN_PIXELS) << z
+
+
+def thin_max_zoom(n_points: int, bounds: Sequence[float]) -> int:
+    """Deepest zoom at which a layer of ``n_points`` points over ``bounds`` is thinned (-1: none).
+
+    The decision is taken for the whole layer (never per tile) from its point count
+    and extent, which both stores know without reading the features: a zoom is
+    thinned while the grid cells over the extent number fewer than
+    :data:`THIN_CELLS_PER_POINT` per point.  Cells multiply by four per zoom, so the
+    thinned zooms are ``0 .. thin_max_zoom``.
+
+    Parameters
+    ----------
+    n_points : int
+        Points in the layer (lines and polygons are never thinned).
+    bounds : sequence of float
+        ``(minlon, minlat, maxlon, maxlat)`` of those points (EPSG:4326).
+
+    Examples
+    --------
+    >>> thin_max_zoom(4000, (111.0, 41.5, 120.0, 46.8))  # small layers are never thinned
+    -1
+    >>> thin_max_zoom(1_000_000, (111.0, 41.5, 120.0, 46.8))
+    11
+    >>> thin_max_zoom(6000, (116.0, 44.0, 116.0, 44.0))  # all at one spot: every zoom
+    22
+    """
+    if n_points <= THIN_ABOVE:
+        return -1
+    minlon, minlat, maxlon, maxlat = (float(v) for v in bounds)
+    wx, wy = lonlat_to_world(np.array([minlon, maxlon]), np.array([maxlat, minlat]))
+    dx, dy = float(wx[1] - wx[0]), float(wy[1] - wy[0])
+    limit = THIN_CELLS_PER_POINT * n_points
+    for z in range(MAX_ZOOM + 1):
+        scale = thin_scale(z)
+        if (dx * scale + 1) * (dy * scale + 1) >= limit:
+            return z - 1
+    return MAX_ZOOM
+
+
+def thin_minzoom(wx: np.ndarray, wy: np.ndarray, ids: np.ndarray, max_zoom: int) -> np.ndarray:
+    """The first zoom that draws each point, thinning at zooms ``0 .. max_zoom``.
+
+    At each thinned zoom every grid cell (:func:`thin_scale`) draws the point of
+    lowest id among the points in it.  Cells of zoom z+1 nest in those of zoom z, so
+    the lowest id of a cell is the lowest of its four children's: each zoom is
+    computed from the points kept at the next deeper one, and a point kept at zoom z
+    stays at every deeper zoom.  Points kept at no thinned zoom get ``max_zoom + 1``
+    (the first zoom left unthinned).
+
+    Parameters
+    ----------
+    wx, wy : numpy.ndarray
+        Normalised Web Mercator positions (:func:`lonlat_to_world`).
+    ids : numpy.ndarray of int
+        Feature ids (ties broken by the lowest).
+    max_zoom : int
+        Deepest thinned zoom (:func:`thin_max_zoom`); -1 draws every point at every zoom.
+
+    Returns
+    -------
+    numpy.ndarray of int8
+
+    Examples
+    --------
+    Two points share a cell down to zoom 2 and are apart from zoom 3 on; the third
+    is alone at every zoom:
+
+    >>> wx = np.array([0.5, 0.5 + 1.5 / thin_scale(3), 0.1])
+    >>> thin_minzoom(wx, np.full(3, 0.5), np.array([2, 1, 3]), 5).tolist()
+    [3, 0, 0]
+    """
+    n = len(wx)
+    if max_zoom < 0 or n == 0:
+        return np.zeros(n, dtype="int8")
+    out = np.full(n, max_zoom + 1, dtype="int8")
+    # Candidates in id order: the first of each cell is then its lowest id.
+    cand = np.argsort(np.asarray(ids), kind="stable")
+    wx = np.asarray(wx, dtype="float64")
+    wy = np.asarray(wy, dtype="float64")
+    for z in range(max_zoom, -1, -1):
+        scale = thin_scale(z)
+        key = (np.floor(wy[cand] * scale).astype("int64") * (scale + 1)
+               + np.floor(wx[cand] * scale).astype("int64"))
+        _, first = np.unique(key, return_index=True)
+        cand = cand[np.sort(first)]
+        out[cand] = z
+    return out
+
+
+def tile_property_columns(columns: Sequence[str], name_field: str | None = None,
+                          category_field: str | None = None) -> dict[str, str]:
+    """Which columns a tile carries, as ``{tile key: column}``: ``id``, ``name``, ``category``.
+
+    The catalog names a layer's name and category fields; other layers are
+    matched by common column names.  Both stores use this (the GeoPackage through
+    :class:`TileSource`, PostGIS in SQL), so their tiles carry the same properties.
+
+    Examples
+    --------
+    >>> tile_property_columns(["id", "name_zh", "type", "x"])
+    {'id': 'id', 'name': 'name_zh', 'category': 'type'}
+    >>> tile_property_columns(["名称", "kind"], category_field="kind")
+    {'name': '名称', 'category': 'kind'}
+    """
+    present = set(columns)
+    out: dict[str, str] = {}
+    if "id" in present:
+        out["id"] = "id"
+    name = name_field if name_field in present else next(
+        (c for c in _NAME_COLUMNS if c in present), None)
+    if name:
+        out["name"] = name
+    category = category_field if category_field in present else next(
+        (c for c in _CATEGORY_COLUMNS if c in present), None)
+    if category:
+        out["category"] = category
+    return out
+
+
+_NAME_COLUMNS = ("name_zh", "name", "name_en", "NAME", "名称")
+_CATEGORY_COLUMNS = ("category", "type", "level")
+
+
 class TileSource:
     """Vector tiles of one layer version.
 
@@ -150,49 +302,68 @@ class TileSource:
         Feature ids (non-negative); default: positions.
     tree : shapely.STRtree, optional
         A warm spatial index over ``geoms`` to reuse; built if not given.
+    max_features : int, optional
+        At most this many features per tile, the lowest ids (default :data:`MAX_FEATURES`).
     """
 
     def __init__(self, name: str, geoms: np.ndarray, properties: pd.DataFrame,
-                 ids: np.ndarray | None = None, tree: shapely.STRtree | None = None) -> None:
+                 ids: np.ndarray | None = None, tree: shapely.STRtree | None = None,
+                 max_features: int = MAX_FEATURES) -> None:
         self.name = name
         self.geoms = np.asarray(geoms, dtype=object)
         self.ids = (np.arange(len(self.geoms)) if ids is None
                     else np.asarray(ids)).astype("int64")
         self.tree = tree if tree is not None else shapely.STRtree(self.geoms)
         self.properties = properties.reset_index(drop=True)
+        self.max_features = int(max_features)
         type_ids = shapely.get_type_id(self.geoms)
         self.is_point = type_ids == 0
         self.all_points = bool(self.is_point.all())
         # Normalised Web Mercator position of every point (NaN for other types).
         px = np.full(len(self.geoms), np.nan)
         py = np.full(len(self.geoms), np.nan)
+        self.point_bounds: tuple[float, float, float, float] | None = None
         if self.is_point.any():
             pts = self.geoms[self.is_point]
-            px[self.is_point], py[self.is_point] = lonlat_to_world(shapely.get_x(pts),
-                                                                 shapely.get_y(pts))
+            lon, lat = shapely.get_x(pts), shapely.get_y(pts)
+            px[self.is_point], py[self.is_point] = lonlat_to_world(lon, lat)
+            self.point_bounds = (float(lon.min()), float(lat.min()),
+                                 float(lon.max()), float(lat.max()))
         self.wx, self.wy = px, py
+        #: Deepest thinned zoom of this layer (-1: never thinned).
+        self.thin_max_zoom = (thin_max_zoom(int(self.is_point.sum()), self.point_bounds)
+                              if self.point_bounds is not None else -1)
         self._props = _PropertyTable(self.properties)
         self._by_zoom: dict[tuple[str, int], Any] = {}
+        self._minzoom: np.ndarray | None = None
+        self._by_first_zoom: tuple[np.ndarray, np.ndarray] | None = None
 
-    # -- per zoom, computed once ---------------------------------------------------
-    def _thinned(self, z: int) -> np.ndarray | None:
-        """Positions of points kept at zoom ``z`` (one per grid cell), or None for all."""
-        key = ("thin", z)
-        if key not in self._by_zoom:
+    # -- computed once per layer version ------------------------------------------------
+    @property
+    def minzoom(self) -> np.ndarray:
+        """First zoom that draws each feature (0 for lines and polygons): :func:`thin_minzoom`."""
+        if self._minzoom is None:
+            out = np.zeros(len(self.geoms), dtype="int8")
+            if self.thin_max_zoom >= 0:
+                pos = np.flatnonzero(self.is_point)
+                out[pos] = thin_minzoom(self.wx[pos], self.wy[pos], self.ids[pos],
+                                        self.thin_max_zoom)
+            self._minzoom = out
+        return self._minzoom
+
+    def _kept_points(self, z: int) -> np.ndarray | None:
+        """Positions of the points drawn at zoom ``z`` (any order), or None when all are."""
+        if z > self.thin_max_zoom:
+            return None
+        if self._by_first_zoom is None:
+            # Points ordered by first zoom: those drawn at zoom z are a prefix.
             pos = np.flatnonzero(self.is_point)
-            kept = None
-            scale = TILE_PIXELS // THIN_PIXELS * (1 << z)
-            cells = (np.ptp(self.wx[pos]) * scale + 1) * (np.ptp(self.wy[pos]) * scale + 1) \
-                if len(pos) else 0
-            # With far more cells than points few would go: skip the whole-layer pass.
-            if len(pos) > _THIN_ABOVE and cells < 5 * len(pos):
-                cx = np.floor(self.wx[pos] * scale).astype("int64")
-                cy = np.floor(self.wy[pos] * scale).astype("int64")
-                _, first = np.unique(cy * scale + cx, return_index=True)
-                if len(first) < 0.9 * len(pos):
-                    kept = np.sort(pos[first])
-            self._by_zoom[key] = kept
-        return self._by_zoom[key]
+            order = np.argsort(self.minzoom[pos], kind="stable")
+            ends = np.searchsorted(self.minzoom[pos][order],
+                                   np.arange(MAX_ZOOM + 2), side="right")
+            self._by_first_zoom = (pos[order], ends)
+        ordered, ends = self._by_first_zoom
+        return ordered[:ends[z]]
 
     def _simplified(self, z: int) -> np.ndarray:
         """Non-point geometries in world tile units at zoom ``z``, simplified to half a pixel."""
@@ -211,26 +382,30 @@ class TileSource:
 
     # -- one tile ---------------------------------------------------------------------
     def positions(self, z: int, x: int, y: int) -> np.ndarray:
-        """Sorted positions of the features drawn in tile ``z/x/y`` (buffer included)."""
+        """Sorted positions of the features drawn in tile ``z/x/y`` (buffer included).
+
+        Points lie within the tile plus :data:`BUFFER`, and at thinned zooms are
+        those the whole-layer grid keeps; lines and polygons have their envelope
+        there.  Above :attr:`max_features`, the lowest ids are kept.
+        """
         check_tile(z, x, y)
-        thinned = self._thinned(z) if self.all_points else None
-        if thinned is not None:
+        kept = self._kept_points(z) if self.all_points else None
+        if kept is not None and len(kept) <= _PREFIX_SCAN:
+            # Few points drawn at this zoom: test them all (no tree walk over the
+            # whole layer, which a low-zoom tile covers).
             scale = 1 << z
             b = BUFFER / EXTENT
-            wx, wy = self.wx[thinned] * scale, self.wy[thinned] * scale
+            wx, wy = self.wx[kept] * scale, self.wy[kept] * scale
             inside = (wx >= x - b) & (wx <= x + 1 + b) & (wy >= y - b) & (wy <= y + 1 + b)
-            return thinned[inside]
-        pos = np.sort(self.tree.query(shapely.box(*tile_bounds(z, x, y, BUFFER))))
-        points = pos[self.is_point[pos]]
-        keep = self._thinned(z)
-        if keep is not None:
-            points = points[np.isin(points, keep, assume_unique=True)]
-        elif len(points) > _THIN_ABOVE:  # a dense spot in a sparse layer: thin this tile
-            scale = TILE_PIXELS // THIN_PIXELS * (1 << z)
-            cells = (np.floor(self.wy[points] * scale) * scale
-                     + np.floor(self.wx[points] * scale))
-            points = points[np.unique(cells, return_index=True)[1]]
-        return np.sort(np.concatenate([points, pos[~self.is_point[pos]]]))
+            pos = np.sort(kept[inside])
+        else:
+            pos = np.sort(self.tree.query(shapely.box(*tile_bounds(z, x, y, BUFFER))))
+            if z <= self.thin_max_zoom:
+                pos = pos[~self.is_point[pos] | (self.minzoom[pos] <= z)]
+        if len(pos) > self.max_features:
+            lowest = np.argsort(self.ids[pos], kind="stable")[:self.max_features]
+            pos = np.sort(pos[lowest])
+        return pos
 
     def tile(self, z: int, x: int, y: int) -> bytes:
         """The encoded tile ``z/x/y`` (``b""`` when nothing falls in it)."""
