@@ -304,11 +304,17 @@ class TileSource:
         A warm spatial index over ``geoms`` to reuse; built if not given.
     max_features : int, optional
         At most this many features per tile, the lowest ids (default :data:`MAX_FEATURES`).
+    thinning : tuple, optional
+        ``(thin_max_zoom, minzoom)`` decided elsewhere, e.g. on the WGS 84 positions
+        of a layer whose ``geoms`` are shifted to GCJ-02, or stored with the rows;
+        ``minzoom`` (one int per feature) may be None to compute it here under that
+        deepest zoom.  Default: both from ``geoms``.
     """
 
     def __init__(self, name: str, geoms: np.ndarray, properties: pd.DataFrame,
                  ids: np.ndarray | None = None, tree: shapely.STRtree | None = None,
-                 max_features: int = MAX_FEATURES) -> None:
+                 max_features: int = MAX_FEATURES,
+                 thinning: tuple[int, np.ndarray | None] | None = None) -> None:
         self.name = name
         self.geoms = np.asarray(geoms, dtype=object)
         self.ids = (np.arange(len(self.geoms)) if ids is None
@@ -337,6 +343,13 @@ class TileSource:
         self._by_zoom: dict[tuple[str, int], Any] = {}
         self._minzoom: np.ndarray | None = None
         self._by_first_zoom: tuple[np.ndarray, np.ndarray] | None = None
+        if thinning is not None:
+            self.thin_max_zoom = int(thinning[0])
+            if thinning[1] is not None:
+                minzoom = np.asarray(thinning[1]).astype("int8")
+                if len(minzoom) != len(self.geoms):
+                    raise ValueError("thinning: one first zoom per feature")
+                self._minzoom = np.where(self.is_point, minzoom, 0).astype("int8")
 
     # -- computed once per layer version ------------------------------------------------
     @property
