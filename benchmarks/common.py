@@ -74,20 +74,33 @@ class Servers:
 
     def __init__(self) -> None:
         self.procs: list[subprocess.Popen] = []
+        self.ports: list[int] = []
         self.logs: list[str] = []
 
     def __enter__(self) -> Servers:
         return self
 
     def start(self, argv: Sequence[str], port: int, env: dict | None = None,
-              ready_path: str = "/", timeout: float = 120.0) -> str:
-        """Run ``argv`` (which must serve 127.0.0.1:``port``) and wait until it answers."""
+              ready_path: str = "/", timeout: float = 120.0,
+              limit_as_mb: float | None = None) -> str:
+        """Run ``argv`` (which must serve 127.0.0.1:``port``) and wait until it answers.
+
+        ``limit_as_mb`` caps the server's address space (``RLIMIT_AS``), a safety
+        net for requests that may exhaust memory; see :mod:`benchmarks.memory`.
+        """
         log = tempfile.NamedTemporaryFile("w+", prefix="bench-server-", suffix=".log",
                                           delete=False)
         self.logs.append(log.name)
+        preexec = None
+        if limit_as_mb is not None:
+            from .memory import limit_address_space
+
+            preexec = limit_address_space(limit_as_mb)
         proc = subprocess.Popen(list(argv), env={**os.environ, **(env or {})}, cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=preexec)
         self.procs.append(proc)
+        self.ports.append(port)
         _LIVE.add(proc)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
@@ -104,6 +117,20 @@ class Servers:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server {' '.join(argv)} did not answer in {timeout:.0f} s")
             time.sleep(0.2)
+
+    def pid(self, url: str) -> int:
+        """Process id of the server answering at ``url`` (started by this block)."""
+        port = urlsplit(url).port
+        for proc, p in zip(self.procs, self.ports, strict=True):
+            if p == port:
+                return proc.pid
+        raise KeyError(url)
+
+    def alive(self, url: str) -> bool:
+        """Whether the server at ``url`` is still running."""
+        port = urlsplit(url).port
+        return any(p == port and proc.poll() is None
+                   for proc, p in zip(self.procs, self.ports, strict=True))
 
     def __exit__(self, *exc) -> None:
         for proc in self.procs:

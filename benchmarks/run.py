@@ -1,7 +1,10 @@
 """Run every benchmark once, print the table, write benchmarks/results/latest.json.
 
-``python -m benchmarks.run [--only items,postgis,pages,overlay,tiles,load] [--budget 570]``
-(``make bench``; a partial ``--only`` run writes ``results/latest-<sections>.json``).  Each comparison gets a share of the time budget and is
+``python -m benchmarks.run [--only items,postgis,volume,pages,overlay,tiles,load] [--budget 570]``
+(``make bench``; a partial ``--only`` run writes ``results/latest-<sections>.json``).
+``--full`` (``make bench-full``) adds the sections' large sizes — PostGIS at 10M
+points beside tipg, the 1M-site overlay and the 1M-point layer through HTTP under a
+memory cap — and writes ``results/latest-full.json``.  Each comparison gets a share of the time budget and is
 skipped, with the reason in the table, when the budget is spent; every server
 started is killed at the end, whatever happens.
 """
@@ -27,6 +30,7 @@ RESULTS = os.path.join(ROOT, "benchmarks", "results", "latest.json")
 SECTIONS = (
     ("items", "benchmarks.items_api", 150),
     ("postgis", "benchmarks.postgis_api", 180),
+    ("volume", "benchmarks.volume", 60),
     ("overlay", "benchmarks.overlay", 120),
     ("tiles", "benchmarks.tiles", 120),
     ("pages", "benchmarks.pages", 150),
@@ -52,9 +56,14 @@ def format_table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default="", help="comma-separated sections to run")
-    parser.add_argument("--budget", type=float, default=570.0,
-                        help="seconds for the whole run (default 570: make bench stays under 10 minutes)")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds for the whole run (default 570: make bench stays under 10"
+                             " minutes; 5400 with --full)")
+    parser.add_argument("--full", action="store_true",
+                        help="add the 1M/10M sizes (make bench-full)")
     args = parser.parse_args(argv)
+    if args.budget is None:
+        args.budget = 5400.0 if args.full else 570.0
     only = {s for s in args.only.split(",") if s}
     signal.signal(signal.SIGTERM, _on_signal)
 
@@ -63,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                      "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                  "platform": platform.platform(),
                                  "load_avg_at_start": os.getloadavg()},
-                     "command": "make bench  (python -m benchmarks.run"
+                     "command": ("make bench-full  (python -m benchmarks.run --full"
+                                 if args.full else "make bench  (python -m benchmarks.run")
                                 + (f" --only {args.only}" if only else "") + ")",
                      "sections": {}}
     rows: list[dict] = []
@@ -72,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         for i, (name, module_name, share) in enumerate(sections):
             left = args.budget - (time.monotonic() - started)
             later = sum(s[2] for s in sections[i + 1:]) * 0.5
+            if args.full:
+                share *= 8  # the large sizes: 10M rows to write, 1M-feature requests
             budget = min(share, left - later)
             if budget < share * 0.3:
                 rows.append({"comparison": name, "atlas": "skipped: time budget spent",
@@ -82,9 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 module = __import__(module_name, fromlist=["run"])
                 # A section may read the figures of earlier ones (postgis: items).
-                wants = "sections" in inspect.signature(module.run).parameters
-                res = module.run(budget_s=budget,
-                                 **({"sections": results["sections"]} if wants else {}))
+                params = inspect.signature(module.run).parameters
+                extra = {"sections": results["sections"]} if "sections" in params else {}
+                if "full" in params:
+                    extra["full"] = args.full
+                res = module.run(budget_s=budget, **extra)
                 res["elapsed_s"] = round(time.monotonic() - t0, 1)
                 results["sections"][name] = res
                 rows += module.table_rows(res)
@@ -103,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     results["rows"] = rows
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     # A partial run (--only) keeps the full run's latest.json and writes beside it.
-    path = RESULTS if not only else RESULTS.replace(
-        "latest.json", f"latest-{'-'.join(sorted(only))}.json")
+    suffix = "-".join((["full"] if args.full else []) + sorted(only))
+    path = RESULTS if not suffix else RESULTS.replace("latest.json", f"latest-{suffix}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".tmp"
     with open(tmp, "w") as fh:
