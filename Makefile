@@ -112,3 +112,14 @@ qgis:
 	    --no-install-recommends python3-qgis qgis-providers gdal-bin; \
 	fi
 .PHONY: qgis
+
+# make bench-full: make bench plus the large sizes of issue 12 — PostGIS at 10M points beside
+# tipg (items and tiles, A/B), overlays of 1M sites and a 1M-point layer through HTTP, each
+# server under a memory cap (ATLAS_BENCH_MEM_CAP_MB, default 3000) — about 30-40 min and
+# ~3 GB of disk for the throwaway cluster; results in benchmarks/results/latest-full.json.
+.PHONY: bench-full
+bench-full: $(VENV)/.dev browser postgis
+	@command -v wrk >/dev/null || { if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
+	  wrk python3-venv libsqlite3-mod-spatialite || echo "no wrk: the Python load generator is used"; }
+	$(PY) -m benchmarks.run --full

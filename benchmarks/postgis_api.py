@@ -253,6 +253,7 @@ def prototypes(url: str, layer: str, queries: dict, tiles: list, reps: int = 20)
                 r.update(returned=len(doc["features"]), matched=doc["numberMatched"],
                          estimated=doc.get("numberMatchedEstimated", False))
                 row_out[name] = r
+            row_out["plans"] = _plans(con, vt, bbox, limit)
             out["items"][qname] = row_out
         tl = TileLayer(table=vt.table, name=layer, properties={"name": "name",
                                                                "category": "category"},
@@ -273,6 +274,34 @@ def prototypes(url: str, layer: str, queries: dict, tiles: list, reps: int = 20)
                         "thin_max_zoom": tl.thin_max_zoom,
                         "minzoom_column": tl.minzoom_column is not None,
                         "by_zoom": {z: round(percentile(v, 50), 1) for z, v in by_zoom.items()}}
+    return out
+
+
+def _plans(con, vt, bbox, limit: int) -> dict:
+    """What the planner does with the page and the counts (EXPLAIN ANALYZE, buffers)."""
+    from layers.pg_sql import ItemsQuery, count_sql, page_sql, where_sql
+
+    q = ItemsQuery(vt, bbox=bbox, limit=limit)
+    env = "ST_MakeEnvelope({}, {}, {}, {}, 4326)".format(*bbox)
+    statements = {
+        "page": page_sql(q)[0],
+        "count_capped": count_sql(q)[0],
+        "count_exact_intersects": f"SELECT count(*) FROM {vt.ident} WHERE"
+                                  f" ST_Intersects(geom, {env})",
+        "count_exact_points": f"SELECT count(*) FROM {vt.ident} {where_sql(q)[0]}",
+    }
+    out = {}
+    for name, sql in statements.items():
+        (plan,) = con.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql).fetchone()
+        top = plan[0]["Plan"]
+        nodes, node = [], top
+        while node is not None:
+            nodes.append(node["Node Type"] + (f" {node['Index Name']}" if "Index Name" in node
+                                              else ""))
+            node = (node.get("Plans") or [None])[0]
+        out[name] = {"ms": round(plan[0]["Execution Time"], 2), "nodes": nodes,
+                     "buffers": top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0),
+                     "rows_estimated": top.get("Plan Rows"), "rows": top.get("Actual Rows")}
     return out
 
 
