@@ -261,3 +261,38 @@ def test_rows_in_spatial_order_put_a_small_bbox_on_few_pages(pg_cluster):
             assert con.execute(q.format("fidorder__v1")).fetchall() == before
     finally:
         pg_cluster.drop_database(url)
+
+
+def _table_scans(plan: dict) -> list[str]:
+    """Scans of the version table that ran (loops > 0) in an EXPLAIN ANALYZE JSON plan."""
+    out = []
+    if plan.get("Actual Loops", 0) > 0 and plan.get("Relation Name") == "sites__v1":
+        out.append(f"{plan['Node Type']} {plan.get('Index Name', '')}".strip())
+    for child in plan.get("Plans", []):
+        out += _table_scans(child)
+    return out
+
+
+@pytest.mark.parametrize("bbox,limit,branch", [
+    # ~400 matches, under exact_limit: the page is cut from the matches read once
+    ((116.0, 44.0, 116.2, 44.2), 10, []),
+    # ~2,400 matches, over it but few for a 1000-feature page: read again and sorted
+    ((116.0, 43.8, 116.6, 44.2), 1000, ["Bitmap Heap Scan"]),
+    # all 20,000 match a 10-feature page: walk the key in fid order
+    ((115.0, 43.0, 118.0, 45.0), 10, ["Index Scan sites__v1_pkey"]),
+])
+def test_the_page_statement_runs_one_branch_chosen_by_the_matches(db, bbox, limit, branch):
+    from layers.pg_sql import page_sql
+
+    con, gdf, table = db
+    q = ItemsQuery(table, bbox=bbox, limit=limit, exact_limit=1000)
+    sql, params = page_sql(q)
+    with con.transaction():
+        con.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        (plan,) = con.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()
+    ran = _table_scans(plan[0]["Plan"])
+    # The first exact_limit + 1 matches are always read (any scan); then one branch at most.
+    assert ran[1:] == branch, ran
+    page = read_items(con, "sites", lambda t: ItemsQuery(t, bbox=bbox, limit=limit,
+                                                         exact_limit=1000), table)
+    assert [r[0] for r in page.rows] == expected_fids(gdf, bbox)[:limit].tolist()
