@@ -379,9 +379,13 @@ def run(budget_s: float = 180.0, sections: dict | None = None, full: bool = Fals
                                 tipg, table, z, x, y, properties=["name", "category"])}
                     for w in watches.values():
                         w.reset()
+                    before = {n: w.killed_at_mb for n, w in watches.items()}
                     result["tiles"][size] = _ab_tiles(urls, watches, tiles)
                     result["tiles"][size]["peak_rss_mb"] = {n: round(w.peak_mb, 1)
                                                              for n, w in watches.items()}
+                    result["tiles"][size]["killed_at_mb"] = {
+                        n: w.killed_at_mb for n, w in watches.items()
+                        if w.killed_at_mb is not None and before[n] is None}
                 result["killed_at_mb"] = {n: w.killed_at_mb for n, w in watches.items()}
                 result["hwm_mb"] = {n: round(hwm_mb(p), 1) for n, p in pids.items()
                                     if watches[n].killed_at_mb is None}
@@ -421,7 +425,7 @@ def table_rows(res: dict) -> list[dict]:
         a, t = tl["atlas"], tl["tipg"]
 
         def fmt(m: dict, name: str, tl: dict = tl) -> str:
-            killed = res.get("killed_at_mb", {}).get(name)
+            killed = tl.get("killed_at_mb", {}).get(name)
             if not m.get("n"):
                 return (f"killed at {killed:.0f} MB" if killed else "no tile") + \
                     f" ({m['statuses']})"
