@@ -9,7 +9,8 @@ one row for row.  The rows are written
   pages, while each row keeps its fid (the row number, unrelated to place, like
   an upload's);
 * with :data:`layers.pg_tiles.MINZOOM_COLUMN`, the first zoom of each point under
-  the tiles' whole-layer thinning (a B-tree on it serves low-zoom tiles);
+  the tiles' whole-layer thinning (partial GiST indexes on it serve low-zoom
+  tiles, :func:`layers.pg_tiles.minzoom_indexes_sql`);
 * through :mod:`layers.pg_copy` (binary ``COPY`` built with NumPy), in chunks;
 
 then indexed (primary key and GiST at once, one connection each), analysed and
@@ -31,7 +32,7 @@ import numpy as np
 from geo.sfc import hilbert_keys
 from layers.catalog import PROJECT_CATEGORIES
 from layers.pg_copy import HEADER, TRAILER, Column, encode_rows
-from layers.pg_tiles import MINZOOM_COLUMN, minzoom_values
+from layers.pg_tiles import MINZOOM_COLUMN, TileLayer, minzoom_indexes_sql, minzoom_values
 
 from .data import LEAGUE_BBOX
 
@@ -98,6 +99,7 @@ def load(url: str, table: str, n: int, register: str | None = None, chunk: int =
                                         *properties(f), Column.int2(minzoom[rows])]))
             copy.write(TRAILER)
         timings["copy_s"] = round(time.monotonic() - t0, 1)
+        per_zoom = np.bincount(minzoom).tolist()
         del fid, lon, lat, order, minzoom
         t0 = time.monotonic()
 
@@ -106,12 +108,13 @@ def load(url: str, table: str, n: int, register: str | None = None, chunk: int =
                 c.execute("SET maintenance_work_mem = '256MB'")
                 c.execute(statement)
 
-        # Indexes after the rows (one sorted build each), at once on the two cores.
-        with ThreadPoolExecutor(3) as pool:
+        # Indexes after the rows (one sorted build each), two at a time on the two cores.
+        tiles = TileLayer(table, "", {}, "POINT", n, None, MINZOOM_COLUMN, schema=schema)
+        with ThreadPoolExecutor(2) as pool:
             for fut in [pool.submit(one, st) for st in (
                     f'CREATE UNIQUE INDEX "{table}_pkey" ON {ident} (fid)',
                     f'CREATE INDEX "{table}_geom" ON {ident} USING gist (geom)',
-                    f'CREATE INDEX "{table}_minzoom" ON {ident} ({MINZOOM_COLUMN})')]:
+                    *minzoom_indexes_sql(tiles, per_zoom))]:
                 fut.result()
         con.execute(f'ALTER TABLE {ident} ADD PRIMARY KEY USING INDEX "{table}_pkey"')
         timings["index_s"] = round(time.monotonic() - t0, 1)

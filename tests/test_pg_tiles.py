@@ -26,7 +26,7 @@ from layers.pg_tiles import (
     TileLayer,
     fetch_tile,
     gcj02_candidates_sql,
-    minzoom_index_sql,
+    minzoom_indexes_sql,
     minzoom_values,
     python_tile,
 )
@@ -67,7 +67,8 @@ def write_table(url: str, table: str, gdf: gpd.GeoDataFrame, minzoom: bool) -> T
             point_bounds=tuple(pts.total_bounds) if len(pts) else None,
             minzoom_column=MINZOOM_COLUMN if minzoom else None)
         if minzoom:
-            con.execute(minzoom_index_sql(layer))
+            for statement in minzoom_indexes_sql(layer, np.bincount(mz[is_point])):
+                con.execute(statement)
         con.execute(f'ANALYZE atlas."{table}"')
     return layer
 
