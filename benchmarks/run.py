@@ -1,6 +1,6 @@
 """Run every benchmark once, print the table, write benchmarks/results/latest.json.
 
-``python -m benchmarks.run [--only items,postgis,volume,pages,overlay,tiles,load] [--budget 570]``
+``python -m benchmarks.run [--only items,postgis,volume,encoded,pages,overlay,tiles,load] [--budget 570]``
 (``make bench``; a partial ``--only`` run writes ``results/latest-<sections>.json``).
 ``--full`` (``make bench-full``) adds the sections' large sizes — PostGIS at 10M
 points beside tipg, the 1M-site overlay and the 1M-point layer through HTTP under a
@@ -31,6 +31,7 @@ SECTIONS = (
     ("items", "benchmarks.items_api", 150),
     ("postgis", "benchmarks.postgis_api", 180),
     ("volume", "benchmarks.volume", 60),
+    ("encoded", "benchmarks.encoded_bench", 30),
     ("overlay", "benchmarks.overlay", 120),
     ("tiles", "benchmarks.tiles", 120),
     ("pages", "benchmarks.pages", 150),
