@@ -131,6 +131,15 @@ def load(url: str, table: str, n: int, register: str | None = None, chunk: int =
                 (register, table, n, *bounds,
                  json.dumps({"title": f"bench points ({n:,})", "source": "benchmarks.pg_load"}),
                  json.dumps(COLUMNS)))
+            # Stores with numbered versions (migration 0002) list every version too.
+            if con.execute(f"SELECT to_regclass('{schema}.versions')").fetchone()[0]:
+                con.execute(f"DELETE FROM {schema}.versions WHERE name = %s", (register,))
+                con.execute(
+                    f"INSERT INTO {schema}.versions (name, version, table_name, feature_count,"
+                    " minx, miny, maxx, maxy, meta, columns, geometry_type) VALUES (%s, 1, %s,"
+                    " %s, %s, %s, %s, %s, %s::json, %s::jsonb, 'POINT')",
+                    (register, table, n, *bounds, json.dumps({"title": f"bench points ({n:,})"}),
+                     json.dumps(COLUMNS)))
         timings["analyze_register_s"] = round(time.monotonic() - t0, 1)
     return timings
 
