@@ -61,7 +61,8 @@ postgis:
 # the API and analysis suites again, minus suites that never touch a store, suites that
 # already run on both backends, and the fault test (it inspects the GeoPackage's lock).
 PG_PASS_SKIP := test_store.py test_postgis.py test_read.py test_validate.py test_data.py \
-	test_browser.py test_fault.py
+	test_browser.py test_fault.py test_pg_tiles.py test_pg_sql.py test_pg_copy.py test_sfc.py \
+	test_encoded.py test_tile_thinning.py
 
 ## make test: install what the tests need and run the whole suite (then the API on PostGIS).
 test: $(VENV)/.dev browser postgis

@@ -71,7 +71,6 @@ THIN_CELLS_PER_POINT = 5
 #: At most this many features in a tile (the lowest ids): a bound on tiles of a dense spot in a
 #: layer too sparse overall to be thinned (tipg cuts at the same number).
 MAX_FEATURES = 10_000
-_THIN_ABOVE = THIN_ABOVE  # the old private name
 #: Up to this many points drawn at a zoom, a tile tests them all instead of walking the tree.
 _PREFIX_SCAN = 65_536
 _GRID = EXTENT // TILE_PIXELS  # tile units per screen pixel

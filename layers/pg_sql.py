@@ -64,6 +64,7 @@ CONNECTION_SETUP = ("SET plan_cache_mode = force_custom_plan",)
 #: Registry columns :func:`read_items` reads by default (:meth:`VersionTable.from_row`).
 REGISTRY_COLS = "name, table_name, feature_count, columns, geometry_type"
 _PG_TYPES = {"INTEGER": "bigint", "REAL": "double precision", "BOOLEAN": "boolean",
+             "DATE": "text", "DATETIME": "text",
              "TEXT": "text"}
 
 BBox = tuple[float, float, float, float]

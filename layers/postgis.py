@@ -72,6 +72,7 @@ from .memory import (
     select_properties,
     unknown_property,
 )
+from .pg_tiles import MINZOOM_COLUMN
 from .records import (
     BBox,
     CountMode,
@@ -108,6 +109,8 @@ _PG_TYPES = {"INTEGER": "bigint", "REAL": "double precision", "BOOLEAN": "boolea
              "TEXT": "text", "DATE": "text", "DATETIME": "text"}
 _NUMERIC_TEXT = r"^\s*[-+]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|inf|infinity)\s*$"
 _MAX_IDENT = 63  # PostgreSQL truncates longer identifiers
+#: Column names of a version table that are the store's own, never a property's.
+_RESERVED_COLUMNS = ("fid", "geom", MINZOOM_COLUMN)
 
 
 def split_url(url: str) -> tuple[str, int, str]:
@@ -219,7 +222,7 @@ def _column_dtype(sql_type: str, nulls: int, count: int) -> Any:
 
 def _sql_column_name(prop: str, i: int) -> str:
     """A PostgreSQL column for property ``prop``: the name itself when it fits."""
-    if len(prop.encode("utf-8")) <= _MAX_IDENT and prop.lower() not in ("fid", "geom"):
+    if len(prop.encode("utf-8")) <= _MAX_IDENT and prop.lower() not in _RESERVED_COLUMNS:
         return prop
     digest = hashlib.sha1(prop.encode("utf-8")).hexdigest()[:8]
     return f"c{i}_{digest}"

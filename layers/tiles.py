@@ -27,17 +27,30 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import transform_geometries
-from geo.vector_tiles import TileSource
+from geo.vector_tiles import TileSource, tile_property_columns
 
 from .catalog import get_spec, layer_ids
 from .memory import MemoryLayer
 
 #: Bump when the tile contents change for the same layer version (ETags follow).
-TILE_SCHEMA = "mvt1"
-_NAME_COLUMNS = ("name_zh", "name", "name_en", "NAME", "名称")
-_CATEGORY_COLUMNS = ("category", "type", "level")
+TILE_SCHEMA = "mvt2"  # mvt2: thinning on the world grid per layer, feature cap
 # One builder at a time: a cold layer is built once, not once per waiting thread.
 _BUILD_LOCK = threading.Lock()
+
+
+def tile_columns(name: str, columns: list[str]) -> dict[str, str]:
+    """``{tile key: column}`` of a layer: the catalog's name and category fields where the
+    catalog defines the layer, else common column names
+    (:func:`geo.vector_tiles.tile_property_columns`, which PostGIS's SQL tiles use too).
+
+    Examples
+    --------
+    >>> tile_columns("projects", ["name_zh", "category", "x"])
+    {'name': 'name_zh', 'category': 'category'}
+    """
+    spec = get_spec(name) if name in layer_ids() else None
+    return tile_property_columns(columns, spec.name_field if spec else None,
+                                 spec.style.category_field if spec else None)
 
 
 def tile_properties(name: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -50,20 +63,9 @@ def tile_properties(name: str, gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     >>> tile_properties("projects", g).columns.tolist()
     ['name', 'category']
     """
-    spec = get_spec(name) if name in layer_ids() else None
-    columns = set(gdf.columns) - {gdf.geometry.name}
-    out: dict[str, pd.Series] = {}
-    if "id" in columns:
-        out["id"] = gdf["id"]
-    name_col = spec.name_field if spec and spec.name_field in columns else next(
-        (c for c in _NAME_COLUMNS if c in columns), None)
-    if name_col:
-        out["name"] = gdf[name_col]
-    cat_col = (spec.style.category_field if spec and spec.style.category_field in columns
-               else next((c for c in _CATEGORY_COLUMNS if c in columns), None))
-    if cat_col:
-        out["category"] = gdf[cat_col]
-    return pd.DataFrame(out, index=gdf.index)
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    return pd.DataFrame({key: gdf[col] for key, col in tile_columns(name, columns).items()},
+                        index=gdf.index)
 
 
 def tile_source(layer: MemoryLayer, name: str, datum: str = "wgs84") -> TileSource:
