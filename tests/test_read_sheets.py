@@ -220,3 +220,27 @@ def test_some_rows_with_and_some_without_coordinates():
     assert gdf["名称"].tolist() == ["甲", "乙"]
     assert gdf.geometry.isna().tolist() == [False, True]
     assert [e.detail["line"] for e in report.dropped if e.code == "missing_coordinate"] == [4]
+
+
+def test_precision_of_plain_decimals_counts_the_written_digits():
+    """The vectorised path for plain decimal text gives half the last written digit, as
+    counted here from the text by hand (and the same as the regular-expression path)."""
+    from geo.read.coords import _precision_m_text, precision_m
+
+    texts = ["116.08", "-43.5", " 44 ", "+116.0861120", "116.", "0.000001", "１１６.０８",
+             "116°05′30″", "1e5", ".5", "x", "", "1.2.3", "-", "+.5", "-0.5"]
+    values = np.array([*texts, None, 116.5], dtype=object)
+
+    def by_hand(s):
+        s = s.strip().lstrip("+-")
+        if not s or not s.replace(".", "", 1).isdigit() or s.startswith("."):
+            return None
+        return 0.5 * 10.0 ** -(len(s) - s.index(".") - 1 if "." in s else 0)
+
+    got = precision_m(values, metres=True)
+    for text, value in zip(texts, got, strict=False):
+        expected = by_hand(text)
+        if expected is not None:
+            assert value == pytest.approx(expected), text
+    assert np.allclose(got, _precision_m_text(values, True), equal_nan=True)
+    assert np.allclose(precision_m(values), _precision_m_text(values, False), equal_nan=True)

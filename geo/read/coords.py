@@ -247,6 +247,46 @@ def precision_m(values: pd.Series | np.ndarray, metres: bool = False) -> np.ndar
     [0.05, 0.5]
     """
     arr = np.asarray(values, dtype=object)
+    out = np.full(len(arr), np.nan)
+    # Plain decimal text ("116.086112", what CSVs hold) vectorised with NumPy's string
+    # ufuncs; anything else (degrees-minutes-seconds, floats, full-width …) below.
+    plain, decimals = _plain_decimals(arr)
+    unit = 1.0 if metres else _METRES_PER_DEGREE
+    out[plain] = 0.5 * 10.0 ** (-np.minimum(decimals[plain], 9)) * unit
+    rest = np.flatnonzero(~plain)
+    if len(rest):
+        out[rest] = _precision_m_text(arr[rest], metres)
+    return out
+
+
+def _plain_decimals(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which values are text of one plain decimal number (``-116.08``) and their decimals.
+
+    Examples
+    --------
+    >>> _plain_decimals(np.array(["116.08", " 44 ", "116°05′", ".5", 1.5, None], dtype=object))
+    (array([ True,  True, False, False, False, False]), array([2, 0, 0, 0, 0, 0]))
+    """
+    n = len(arr)
+    plain = np.zeros(n, dtype=bool)
+    decimals = np.zeros(n, dtype="int64")
+    is_str = np.fromiter((v.__class__ is str for v in arr), dtype=bool, count=n)
+    idx = np.flatnonzero(is_str)
+    if not len(idx):
+        return plain, decimals
+    text = np.strings.strip(arr[idx].astype(np.str_))
+    signed = np.strings.startswith(text, "-") | np.strings.startswith(text, "+")
+    body = np.where(signed, np.strings.slice(text, 1, None), text)
+    dot = np.strings.find(body, ".")
+    ok = (np.strings.isdigit(np.strings.replace(body, ".", "", 1))
+          & ~np.strings.startswith(body, "."))
+    plain[idx] = ok
+    decimals[idx] = np.where(ok & (dot >= 0), np.strings.str_len(body) - dot - 1, 0)
+    return plain, decimals
+
+
+def _precision_m_text(arr: np.ndarray, metres: bool) -> np.ndarray:
+    """:func:`precision_m` of any values, one regular expression per value."""
     text = pd.Series(arr, dtype=object).map(
         lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
         else (repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)))

@@ -122,7 +122,7 @@ def read_csv(data: bytes, *, report: Report, crs: pyproj.CRS | None = None,
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    head_lines = text.splitlines()[:HEADER_SCAN_ROWS + 2]
+    head_lines = _first_lines(text, HEADER_SCAN_ROWS + 2)
     try:
         head = list(csv.reader(head_lines, delimiter=delimiter))
     except csv.Error:
@@ -145,6 +145,23 @@ def read_csv(data: bytes, *, report: Report, crs: pyproj.CRS | None = None,
     lines = np.arange(len(frame)) + header.data_start + 1
     return table_to_geodataframe(frame, report=report, rows=lines, where="line", crs=crs,
                                  keep_unlocated=keep_unlocated, trace=trace, region=region)
+
+
+def _first_lines(text: str, k: int) -> list[str]:
+    """``text.splitlines()[:k]`` without splitting the whole text (a million-row CSV).
+
+    Examples
+    --------
+    >>> _first_lines("a\\nb\\r\\nc\\rd\\n", 3), _first_lines("a", 3)
+    (['a', 'b', 'c'], ['a'])
+    """
+    end = -1
+    for _ in range(k):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text.splitlines()[:k]
+    # k newlines: at least k whole lines before them whatever else breaks lines.
+    return text[:end + 1].splitlines()[:k]
 
 
 def _report_header(header: Header, report: Report, where: str) -> None:
