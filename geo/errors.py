@@ -86,6 +86,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "method_not_allowed": ("这个地址不接受这种操作。",
                            "This address does not accept that kind of request."),
     "bad_tile": ("瓦片编号无效。", "The tile address is not valid."),
+    "overlay_too_large": ("点位太多，无法一次在页面上显示：请改为后台任务，或下载 CSV/GeoJSON 结果。",
+                          "Too many sites to answer in one page: run it as a job, or download "
+                          "the result as CSV or GeoJSON."),
+    "job_not_found": ("没有这个任务，或它的结果已过期删除。",
+                      "There is no such job, or its results have expired."),
+    "job_not_done": ("任务还没有完成，结果尚不能下载。", "The job has not finished; its results "
+                     "cannot be downloaded yet."),
+    "too_many_jobs": ("您已有任务在排队或运行，请等它们完成后再提交。",
+                      "You have jobs queued or running already; wait for them to finish."),
+    "job_queue_full": ("服务器的任务队列已满，请稍后再试。",
+                       "The server's job queue is full; try again later."),
+    "job_failed": ("任务没有完成。", "The job did not finish."),
     "writes_disabled": ("本服务器未开启数据写入。", "Writing data is switched off on this server."),
     "unauthorized": ("需要有效的写入密钥。", "A valid write key is needed."),
     "unprocessable": ("数据可以读取，但无法使用。", "The data was read but cannot be used."),

@@ -218,6 +218,14 @@ class SegmentIndex:
         if min_sites <= 0:
             self._prepared_grid(0)
 
+    def warm(self, n_sites: int) -> None:
+        """Build the prepared grid now if a call of ``n_sites`` sites would build it.
+
+        For a caller that splits one large request into chunks smaller than the
+        grid's ``min_sites``: the chunks then use the grid the whole would have.
+        """
+        self._prepared_grid(n_sites)
+
     def _prepared_grid(self, n: int) -> _Grid | None:
         """The prepared grid, built now if one is wanted for a call of ``n`` sites."""
         spec = self._grid_spec

@@ -2,10 +2,25 @@
 
 ``POST /api/overlay``
     A file of sites (multipart field ``file``, any format :func:`geo.read.read_file`
-    reads; optional form fields ``datum``, ``river_buffer_m``, ``corridor_m``) or a
-    GeoJSON body (``Content-Type: application/json`` or ``application/geo+json``;
-    parameters in the query string) → ``{"count", "columns", "parameters", "rules",
-    "accuracy", "rows", "summary": {"by_basin", "by_county"}, "report", "geojson"}``.
+    reads; optional form fields ``datum``, ``river_buffer_m``, ``corridor_m``,
+    ``format``) or a GeoJSON body (``Content-Type: application/json`` or
+    ``application/geo+json``; parameters in the query string; ``format`` may also be
+    in the query string of a multipart request).
+
+    Without ``format`` the answer is one JSON document for the page, ``{"count",
+    "columns", "parameters", "rules", "accuracy", "rows", "summary": {"by_basin",
+    "by_county"}, "report", "geojson"}``, for at most ``ATLAS_OVERLAY_MAX_SITES`` sites (default 100,000);
+    above that it is a 413 whose hint names the streamed formats and the job
+    endpoint (``POST /api/jobs/overlay``, :mod:`webmap.api.jobs`).
+
+    ``format=csv`` (``text/csv``: ``lon,lat`` or ``wkt``, the site's columns and the
+    overlay's), ``format=ndjson`` (``application/geo+json-seq``: one GeoJSON Feature
+    per line) and ``format=geojson`` (a FeatureCollection ending with ``count``,
+    ``parameters`` and ``report``) answer any number of sites: the sites are
+    overlaid in chunks (:func:`geo.overlay.overlay_chunks`) and each chunk's rows are
+    sent before the next is computed, so memory is bounded by the upload and one
+    chunk, not by the answer.  Their rows are the JSON answer's, row for row
+    (``tests/test_overlay_stream.py``).
 
 Each row carries the site's own properties and :data:`geo.overlay.OVERLAY_COLUMNS`:
 the basin and county (a line or polygon: the one holding its largest part, with
@@ -26,21 +41,36 @@ range of rounding steps used.
     nearest reach of its own basin at any distance; a site in an inland basin without
     rivers is upstream of no section; a site outside every basin is ``unknown``.
 
-Handlers are thin: parse and check the request, call :mod:`geo`, shape the answer.
+The upload is read once into memory (bounded by ``ATLAS_MAX_UPLOAD_MB``) and parsed
+from there; the answer is never held whole.  Handlers are thin: parse and check the
+request, call :mod:`geo`, shape the answer; the shaping (:func:`overlay_props`,
+:func:`answer_chunks`) is shared with the overlay jobs (:mod:`webmap.jobs.overlay`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 from flask import Blueprint, Response, request
 
 from geo.accuracy import OVERLAY_ROUNDING, round_overlay, rounding_step
-from geo.geojson import dumps, encode_features, feature_collection, properties_json
-from geo.overlay import COLUMN_MEANINGS, OVERLAY_COLUMNS, overlay_rules, overlay_sites, summarise
-from geo.read import read_file
+from geo.geojson import dumps
+from geo.overlay import (
+    COLUMN_MEANINGS,
+    OVERLAY_COLUMNS,
+    overlay_chunks,
+    overlay_rules,
+    overlay_sites,
+    summarise,
+)
+from geo.read import Limits, Report, read_file
+from geo.streams import CHUNK_ROWS, csv_header, csv_rows, geojson_features, json_rows
 from layers.catalog import PROJECT_CATEGORIES
 from layers.reference import reference
 
@@ -54,15 +84,77 @@ bp = Blueprint("analysis", __name__)
 #: Accepted ranges of the numeric parameters (inclusive).
 RIVER_BUFFER_RANGE = (0.0, 50_000.0)
 CORRIDOR_RANGE = (0.0, 100_000.0)
+#: The streamed formats and their media types (``None``: the page's JSON answer).
+FORMATS: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "ndjson": "application/geo+json-seq",
+    "geojson": "application/geo+json",
+}
+#: Columns of an overlay result the summaries read (kept by jobs across chunks).
+SUMMARY_COLUMNS = ("basin_id", "basin_zh", "county", "adcode", "category",
+                   "total_investment_yi", "plan_2023_yi")
 
 _JSON_TYPES = ("application/json", "application/geo+json")
 
 
-# -- overlay ----------------------------------------------------------------------------
-def _read_sites(datum: str):
-    """The uploaded sites (GeoDataFrame) and the read report."""
+@dataclass(frozen=True)
+class OverlayRequest:
+    """The parameters of an overlay, as the form or query string gave them.
+
+    Attributes
+    ----------
+    datum : str
+    river_buffer_m, corridor_m : float
+    format : str or None
+        ``csv``, ``ndjson``, ``geojson``, or None for the page's JSON answer.
+    """
+
+    datum: str = "wgs84"
+    river_buffer_m: float = 1000.0
+    corridor_m: float = 5000.0
+    format: str | None = None
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """What the answer echoes as ``parameters``."""
+        return {"datum": self.datum, "river_buffer_m": self.river_buffer_m,
+                "corridor_m": self.corridor_m}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def overlay_request(params: Mapping[str, str], allow_format: bool = True) -> OverlayRequest:
+    """:class:`OverlayRequest` from form fields or the query string (400 for a bad value)."""
+    datum = datum_value(params.get("datum"))
+    buffer_m = number_value("river_buffer_m", params.get("river_buffer_m"), 1000.0,
+                            *RIVER_BUFFER_RANGE, hint="the river buffer in metres, e.g. 1000")
+    corridor_m = number_value("corridor_m", params.get("corridor_m"), 5000.0,
+                              *CORRIDOR_RANGE,
+                              hint="the road's view corridor in metres, e.g. 5000")
+    fmt = (params.get("format") or request.args.get("format") or "").strip().lower() or None
+    if fmt is not None and (not allow_format or fmt not in FORMATS):
+        raise ApiError(f"format {fmt!r} is not offered here", 400,
+                       hint="leave format out for the page's JSON answer, or use "
+                            + ", ".join(f"format={f}" for f in FORMATS),
+                       code="bad_parameter", message_zh=f"不提供 {fmt!r} 格式",
+                       hint_zh="可选 csv、ndjson、geojson，或不填")
+    return OverlayRequest(datum, buffer_m, corridor_m, fmt)
+
+
+def request_params() -> Mapping[str, str]:
+    """Where an overlay request's parameters are: the form, or the query string."""
+    return request.form if request.mimetype == "multipart/form-data" else request.args
+
+
+# -- the upload ---------------------------------------------------------------------------
+def read_upload() -> tuple[bytes, str]:
+    """The uploaded sites as bytes and a file name (one copy of the upload in memory).
+
+    A multipart file is spooled to disk by Werkzeug and read from there once; a
+    GeoJSON body is read straight from the request stream.
+    """
     ctype = (request.mimetype or "").lower()
-    limits = current_settings().read_limits
     if ctype in _JSON_TYPES:
         body = request.get_data(cache=False)
         if not body:
@@ -70,8 +162,8 @@ def _read_sites(datum: str):
                            hint="send a GeoJSON FeatureCollection of the sites",
                            code="upload_missing", message_zh="没有收到点位数据",
                            hint_zh="请上传点位文件")
-        result = read_file(body, filename="sites.geojson", datum=datum, limits=limits)
-    elif ctype == "multipart/form-data":
+        return body, "sites.geojson"
+    if ctype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise ApiError("no file in the form field 'file'", 400,
@@ -80,15 +172,35 @@ def _read_sites(datum: str):
                            code="upload_missing", message_zh="没有收到文件",
                            hint_zh="请选择点位文件（GeoJSON、压缩的 Shapefile、GeoPackage、"
                                    "KML/KMZ、GPX、CSV 或 Excel）")
-        result = read_file(upload.stream.read(), filename=upload.filename, datum=datum,
-                           limits=limits)
-    else:
-        raise ApiError(f"unsupported Content-Type {ctype or '(none)'!r}", 415,
-                       hint="POST multipart/form-data with a field 'file', or a GeoJSON body "
-                            "with Content-Type application/geo+json",
-                       code="unsupported_media_type", message_zh="请求内容的类型不受支持",
-                       hint_zh="请以表单上传文件")
-    return result.gdf, result.report
+        data = upload.stream.read()
+        upload.stream.close()  # the spooled copy goes now, not at the end of the request
+        return data, upload.filename
+    raise ApiError(f"unsupported Content-Type {ctype or '(none)'!r}", 415,
+                   hint="POST multipart/form-data with a field 'file', or a GeoJSON body "
+                        "with Content-Type application/geo+json",
+                   code="unsupported_media_type", message_zh="请求内容的类型不受支持",
+                   hint_zh="请以表单上传文件")
+
+
+def read_sites(data: bytes, filename: str, datum: str, limits: Limits
+               ) -> tuple[gpd.GeoDataFrame, Report]:
+    """The sites of an upload and the read report; 422 when none is usable."""
+    result = read_file(data, filename=filename, datum=datum, limits=limits)
+    sites = result.gdf.reset_index(drop=True)
+    if sites.empty:
+        raise ApiError("the file holds no usable sites", 422,
+                       hint="check the report: every feature was dropped or the file is empty",
+                       code="no_features", message_zh="文件里没有可用的点位",
+                       hint_zh="请查看读取报告：每个要素都被舍弃了，或者文件是空的")
+    return sites, result.report
+
+
+# -- shaping the answer ---------------------------------------------------------------------
+def overlay_props(result: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The rows of an overlay result as answered: every column but the geometry, distances
+    no more precise than what they were measured against (one rounding,
+    :func:`geo.accuracy.round_overlay`, shared with ``flask atlas overlay``)."""
+    return round_overlay(pd.DataFrame(result.drop(columns=[result.geometry.name])))
 
 
 def summary_records(result: pd.DataFrame, by: str) -> list[dict[str, Any]]:
@@ -163,11 +275,111 @@ def describe_overlay() -> dict[str, Any]:
                               f"{RIVER_BUFFER_RANGE[1]:g} (default 1000)",
             "corridor_m": f"half-width of the road's view corridor in metres, "
                           f"{CORRIDOR_RANGE[0]:g}–{CORRIDOR_RANGE[1]:g} (default 5000)",
+            "format": "csv, ndjson (application/geo+json-seq) or geojson: the rows streamed "
+                      "for any number of sites; without it one JSON answer for the page, "
+                      "for at most ATLAS_OVERLAY_MAX_SITES sites",
         },
+        "jobs": "POST /api/jobs/overlay with the same fields runs it in the background",
         "columns": [{"name": c, "zh": COLUMN_MEANINGS[c][0], "en": COLUMN_MEANINGS[c][1]}
                     for c in OVERLAY_COLUMNS],
         "rules": overlay_rules(),
     }
+
+
+def summary(result: pd.DataFrame) -> dict[str, Any]:
+    """The answer's ``summary``: sites and investment per basin and per county."""
+    return {"by_basin": summary_records(result, "basin"),
+            "by_county": summary_records(result, "county")}
+
+
+def all_points(sites: gpd.GeoDataFrame) -> bool:
+    """Whether every site is a point (the CSV then starts ``lon,lat``, else ``wkt``)."""
+    geoms = np.asarray(sites.geometry.values, dtype=object)
+    return bool(len(geoms)) and bool((shapely.get_type_id(geoms) == 0).all())
+
+
+def format_head(fmt: str, props: pd.DataFrame, points: bool) -> bytes:
+    """What a streamed answer starts with, given its first chunk's columns."""
+    if fmt == "csv":
+        # UTF-8 with a byte-order mark, as the exports: Excel then reads the Chinese right.
+        return b"\xef\xbb\xbf" + csv_header(props, points).encode("utf-8")
+    if fmt == "geojson":
+        return b'{"type":"FeatureCollection","features":['
+    return b""
+
+
+def format_chunk(fmt: str, props: pd.DataFrame, geoms: np.ndarray, start: int, points: bool,
+                 first: bool) -> bytes:
+    """One chunk of a streamed answer: rows ``start …`` (their ids) in ``fmt``."""
+    if not len(props):
+        return b""
+    if fmt == "csv":
+        text = csv_rows(props, geoms, points)
+    elif fmt == "ndjson":
+        ids = range(start, start + len(props))
+        text = geojson_features(props, geoms, ids, sep="\n") + "\n"
+    else:
+        ids = range(start, start + len(props))
+        text = ("" if first else ",") + geojson_features(props, geoms, ids)
+    return text.encode("utf-8", "replace")
+
+
+def format_tail(fmt: str, members: Mapping[str, Any]) -> bytes:
+    """What a streamed answer ends with (the GeoJSON's closing foreign members)."""
+    if fmt == "geojson":
+        return b"]," + dumps(dict(members))[1:]
+    return b""
+
+
+def answer_chunks(sites: gpd.GeoDataFrame, ref: Any, req: OverlayRequest, report: Report,
+                  fmt: str, chunk: int | None = None) -> Iterator[bytes]:
+    """The streamed answer in ``fmt``: overlay a chunk, send it, overlay the next."""
+    points = all_points(sites)
+    start = 0
+    for result in overlay_chunks(sites, ref, chunk=chunk or CHUNK_ROWS,
+                                 river_buffer_m=req.river_buffer_m, corridor_m=req.corridor_m):
+        props = overlay_props(result)
+        if start == 0:
+            yield format_head(fmt, props, points)
+        yield format_chunk(fmt, props, result.geometry.values, start, points, start == 0)
+        start += len(props)
+    yield format_tail(fmt, {"count": start, "parameters": req.parameters,
+                            "report": report.to_dict()})
+
+
+def json_answer(result: gpd.GeoDataFrame, req: OverlayRequest, report: Report,
+                chunk: int | None = None) -> Iterator[bytes]:
+    """The page's JSON answer for an overlay ``result``, encoded a chunk of rows at a time."""
+    props = overlay_props(result)
+    geoms = result.geometry.values
+    n = len(props)
+    chunk = chunk or CHUNK_ROWS
+    head = {"count": n, "columns": list(OVERLAY_COLUMNS), "parameters": req.parameters,
+            "rules": overlay_rules(), "accuracy": accuracy_summary(result)}
+    yield dumps(head)[:-1] + b',"rows":['
+    for start in range(0, n, chunk):
+        yield (b"," if start else b"") + json_rows(props.iloc[start:start + chunk]).encode(
+            "utf-8", "replace")
+    yield (b'],"summary":' + dumps(summary(result)) + b',"report":' + dumps(report.to_dict())
+           + b',"geojson":{"type":"FeatureCollection","features":[')
+    for start in range(0, n, chunk):
+        part = props.iloc[start:start + chunk]
+        yield (b"," if start else b"") + geojson_features(
+            part, geoms[start:start + chunk], range(start, start + len(part))).encode(
+            "utf-8", "replace")
+    yield b"]}}"
+
+
+def too_many_sites(n: int, limit: int) -> ApiError:
+    """The 413 of a JSON overlay of more than ``limit`` sites, naming the ways that work."""
+    return ApiError(
+        f"{n:,} sites are more than the {limit:,} one JSON answer holds", 413,
+        hint="ask for a streamed file with format=csv, format=ndjson or format=geojson, or "
+             "run it as a job: POST /api/jobs/overlay with the same fields (202, then GET "
+             "/api/jobs/{id} for its progress and result files)",
+        code="overlay_too_large",
+        message_zh=f"{n:,} 个点位超过了一次页面答复的上限（{limit:,} 个）",
+        hint_zh="请改为后台任务（POST /api/jobs/overlay），或以 CSV/GeoJSON 格式下载结果")
 
 
 @bp.get("/api/overlay")
@@ -179,35 +391,21 @@ def overlay_description():
 @bp.post("/api/overlay")
 def overlay():
     """Overlay an uploaded file (or GeoJSON body) of sites on the reference layers."""
-    params = request.form if request.mimetype == "multipart/form-data" else request.args
-    datum = datum_value(params.get("datum"))
-    buffer_m = number_value("river_buffer_m", params.get("river_buffer_m"), 1000.0,
-                            *RIVER_BUFFER_RANGE, hint="the river buffer in metres, e.g. 1000")
-    corridor_m = number_value("corridor_m", params.get("corridor_m"), 5000.0,
-                              *CORRIDOR_RANGE,
-                              hint="the road's view corridor in metres, e.g. 5000")
-    sites, report = _read_sites(datum)
-    if sites.empty:
-        raise ApiError("the file holds no usable sites", 422,
-                       hint="check the report: every feature was dropped or the file is empty",
-                       code="no_features", message_zh="文件里没有可用的点位",
-                       hint_zh="请查看读取报告：每个要素都被舍弃了，或者文件是空的")
+    req = overlay_request(request_params())
+    settings = current_settings()
+    data, filename = read_upload()
+    sites, report = read_sites(data, filename, req.datum, settings.read_limits)
+    del data  # parsed: the upload's bytes are not needed any more
     ref = reference(get_store())
-    result = overlay_sites(sites, ref, river_buffer_m=buffer_m, corridor_m=corridor_m)
-    result = result.reset_index(drop=True)
-    # Distances no more precise than what they were measured against (one rounding,
-    # shared with `flask atlas overlay`).
-    props = round_overlay(pd.DataFrame(result.drop(columns=[result.geometry.name])))
-    rows = properties_json(props)
-    summary = {"by_basin": summary_records(result, "basin"),
-               "by_county": summary_records(result, "county")}
-    geojson = feature_collection(encode_features(
-        gpd.GeoDataFrame(props, geometry=result.geometry.values, crs=4326)))
-    body = (b'{"count":' + dumps(len(result)) + b',"columns":' + dumps(list(OVERLAY_COLUMNS))
-            + b',"parameters":' + dumps({"datum": datum, "river_buffer_m": buffer_m,
-                                         "corridor_m": corridor_m})
-            + b',"rules":' + dumps(overlay_rules())
-            + b',"accuracy":' + dumps(accuracy_summary(result))
-            + b',"rows":[' + b",".join(rows) + b'],"summary":' + dumps(summary)
-            + b',"report":' + dumps(report.to_dict()) + b',"geojson":' + geojson + b"}")
-    return Response(body, mimetype="application/json")
+    if req.format is None:
+        if len(sites) > settings.overlay_max_sites:
+            raise too_many_sites(len(sites), settings.overlay_max_sites)
+        result = overlay_sites(sites, ref, river_buffer_m=req.river_buffer_m,
+                               corridor_m=req.corridor_m).reset_index(drop=True)
+        body = json_answer(result, req, report)
+        return Response(body, mimetype="application/json")
+    body = answer_chunks(sites, ref, req, report, req.format)
+    resp = Response(body, mimetype=FORMATS[req.format])
+    if req.format == "csv":
+        resp.headers["Content-Disposition"] = "attachment; filename=overlay.csv"
+    return resp

@@ -36,6 +36,17 @@ ATLAS_BODY_MIN_RATE     ``body_min_rate``       bytes/s a body must average afte
                                                 (default 2048)
 ATLAS_TRUSTED_PROXY     ``trusted_proxy``       address of a reverse proxy whose
                                                 X-Forwarded-* headers are believed
+ATLAS_OVERLAY_MAX_SITES ``overlay_max_sites``   sites in one JSON overlay answer (default
+                                                100000); more: stream or run a job
+ATLAS_JOB_WORKERS       ``job_workers``         jobs this app server runs at once (default
+                                                1; 0: none)
+ATLAS_JOBS_PER_CLIENT   ``jobs_per_client``     unfinished jobs per client address
+                                                (default 2)
+ATLAS_JOB_QUEUE         ``job_queue``           unfinished jobs in the store (default 20)
+ATLAS_JOB_KEEP_HOURS    ``job_keep_hours``      hours a finished job's results are kept
+                                                (default 24)
+ATLAS_LAYER_MEMORY_MB   ``layer_memory_mb``     memory for layers held in memory per app
+                                                server (default 2048)
 ======================  ======================  =============================================
 
 Examples
@@ -120,6 +131,13 @@ def _seconds(name: str, raw: Any) -> float:
     return value
 
 
+def _hours(name: str, raw: Any) -> float:
+    value = _number(name, raw, integer=False, minimum=0, what="a number of hours greater than 0")
+    if value <= 0:
+        raise SettingsError(f"{name} must be a number of hours greater than 0, got {raw!r}")
+    return value
+
+
 def _host(name: str, raw: Any) -> str:
     return _text(name, raw) or "127.0.0.1"  # empty: the default, loopback
 
@@ -158,6 +176,13 @@ VARIABLES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "ATLAS_BODY_TIMEOUT": ("body_timeout", _seconds),
     "ATLAS_BODY_MIN_RATE": ("body_min_rate", _count),
     "ATLAS_TRUSTED_PROXY": ("trusted_proxy", _text),
+    # volume (issue 12): answers and jobs of any size in bounded memory
+    "ATLAS_OVERLAY_MAX_SITES": ("overlay_max_sites", _count),
+    "ATLAS_JOB_WORKERS": ("job_workers", _cap),
+    "ATLAS_JOBS_PER_CLIENT": ("jobs_per_client", _count),
+    "ATLAS_JOB_QUEUE": ("job_queue", _count),
+    "ATLAS_JOB_KEEP_HOURS": ("job_keep_hours", _hours),
+    "ATLAS_LAYER_MEMORY_MB": ("layer_memory_mb", _megabytes),
 }
 
 
@@ -200,6 +225,22 @@ class Settings:
     trusted_proxy : str or None
         Address of a reverse proxy in front: its ``X-Forwarded-*`` headers are
         believed and its connections are not capped per client.
+    overlay_max_sites : int
+        Most sites ``POST /api/overlay`` answers as one JSON document (rows, summary
+        and GeoJSON); above it 413 points to ``format=csv|ndjson|geojson`` (streamed,
+        any size) and ``POST /api/jobs/overlay``.
+    job_workers : int
+        Jobs this app server runs at once (threads; 0: it only queues them for the
+        other app servers of the same store).
+    jobs_per_client : int
+        Unfinished (queued or running) jobs one client address may have (429 above).
+    job_queue : int
+        Unfinished jobs in the whole store, every app server's together (503 above).
+    job_keep_hours : float
+        How long a finished job and its result files are kept.
+    layer_memory_mb : float
+        Memory for layers held in memory by this app server (features, their index,
+        encoded features); the least recently used are dropped beyond it.
     """
 
     store: str | None = None
@@ -221,6 +262,12 @@ class Settings:
     body_timeout: float = 30.0
     body_min_rate: int = 2048
     trusted_proxy: str | None = None
+    overlay_max_sites: int = 100_000
+    job_workers: int = 1
+    jobs_per_client: int = 2
+    job_queue: int = 20
+    job_keep_hours: float = 24.0
+    layer_memory_mb: float = 2048.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
