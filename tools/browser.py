@@ -28,13 +28,23 @@ CHROMIUM_ARGS: list[str] = [
     "--disable-dev-shm-usage",
 ]
 
+#: Instead of ``--disable-gpu``: WebGL through SwiftShader (software), for MapLibre GL.
+WEBGL_ARGS: list[str] = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+                         "--ignore-gpu-blocklist"]
+
 #: A 1x1 transparent PNG served in place of every map tile (there is no internet here).
 TILE_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 
 
-def launch(playwright, **kwargs):
-    """Launch Debian's Chromium through a Playwright instance with the flags above."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                      headless=True, **kwargs)
+def launch(playwright, webgl: bool = False, **kwargs):
+    """Launch Debian's Chromium through a Playwright instance with the flags above.
+
+    ``webgl=True`` gives pages a (software) WebGL context, which MapLibre GL needs.
+    """
+    args = CHROMIUM_ARGS
+    if webgl:
+        args = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + WEBGL_ARGS
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True,
+                                      **kwargs)

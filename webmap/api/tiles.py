@@ -86,7 +86,15 @@ def layer_tile(layer: str, z: str, x: str, y: str) -> Response:
     ``?datum=gcj02`` serves the tile for a GCJ-02 basemap (AMap/Gaode).
     """
     zi, xi, yi = _address(z, x, y)
-    datum = _datum()
+    return tile_response(layer, zi, xi, yi, _datum())
+
+
+def tile_response(layer: str, zi: int, xi: int, yi: int, datum: str = "wgs84") -> Response:
+    """The response of tile ``zi/xi/yi`` (XYZ) of ``layer``: 200, 204 when empty, 304.
+
+    Shared by this route and OGC API – Tiles (:mod:`webmap.ogcapi.tiles`): one cache,
+    one ETag per tile whatever the URL.
+    """
     validate_layer_name(layer)
     store = get_store()
     info = store.info(layer)  # LayerNotFound → 404

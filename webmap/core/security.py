@@ -186,6 +186,11 @@ def page_policy(img_hosts: Iterable[str], scripts: Iterable[str] = (),
 
 #: Policy of every response that is not an HTML page (JSON, exports, tiles, static files).
 DATA_POLICY = "default-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+#: Policy of scripts: a script started as a web worker (MapLibre GL's worker) runs under
+#: its own response's policy, and must fetch the vector tiles from the app.
+SCRIPT_POLICY = ("default-src 'none'; script-src 'self'; connect-src 'self'; "
+                 "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+_SCRIPT_TYPES = ("application/javascript", "text/javascript")
 
 _FALLBACK_SCRIPTS = ("'unsafe-inline'",)
 
@@ -245,7 +250,8 @@ def add_security_headers(resp: Response) -> Response:
         headers["Content-Security-Policy"] = page_policy(
             app.extensions["atlas_img_hosts"], scripts, handlers)
     elif resp.status_code != 304:
-        headers["Content-Security-Policy"] = DATA_POLICY
+        headers["Content-Security-Policy"] = (SCRIPT_POLICY if resp.mimetype in _SCRIPT_TYPES
+                                              else DATA_POLICY)
     return resp
 
 

@@ -8,6 +8,7 @@ module                    what it serves
 :mod:`.crs`               Part 2: output CRSs, ``bbox-crs``, ``storageCrs``, ``Content-Crs``
 :mod:`.filter`            Part 3: CQL2 ``filter``/``filter-lang``/``filter-crs``, ``sortby``
 :mod:`.queryables`        Part 3: ``/queryables``, ``/sortables``
+:mod:`.tiles`             OGC API – Tiles: tile matrix sets, tilesets, TileJSON, tiles
 ========================  ===========================================================
 
 Each part module defines a blueprint ``bp`` mounted at ``/ogcapi`` and declares its own
@@ -21,4 +22,5 @@ parameters), :mod:`.documents` (JSON documents), :mod:`.openapi`, :mod:`.snapsho
 
 #: The part modules, registered in this order by :func:`webmap.create_app`.
 PARTS: tuple[str, ...] = ("webmap.ogcapi.core", "webmap.ogcapi.features", "webmap.ogcapi.crs",
-                          "webmap.ogcapi.filter", "webmap.ogcapi.queryables")
+                          "webmap.ogcapi.filter", "webmap.ogcapi.queryables",
+                          "webmap.ogcapi.tiles")
