@@ -31,7 +31,7 @@ from layers.open import open_store
 from layers.prepare import prepare_store
 
 from . import cli
-from .core import security, static_files
+from .core import cors, security, static_files
 from .core.config import Settings, SettingsError
 from .core.errors import register_error_handlers
 from .core.store import attach_store
@@ -112,6 +112,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     attach_store(app, store)
 
     register_error_handlers(app)
+    cors.init_app(app)
     for module_name in BLUEPRINTS:
         register_blueprint(app, module_name)
     security.init_app(app, img_hosts=security.tile_hosts(

@@ -47,6 +47,9 @@ ATLAS_JOB_KEEP_HOURS    ``job_keep_hours``      hours a finished job's results a
                                                 (default 24)
 ATLAS_LAYER_MEMORY_MB   ``layer_memory_mb``     memory for layers held in memory per app
                                                 server (default 2048)
+ATLAS_CORS_ORIGINS      ``cors_origins``        origins whose pages may read the open routes
+                                                (``*``, the default; a comma-separated
+                                                list; empty: none)
 ======================  ======================  =============================================
 
 Examples
@@ -64,6 +67,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -153,6 +157,32 @@ def _flag(name: str, raw: Any) -> bool:
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
+def _origins(name: str, raw: Any) -> tuple[str, ...]:
+    """``*`` or a comma-separated list of origins (``scheme://host[:port]``).
+
+    Examples
+    --------
+    >>> _origins("X", "http://gis.lan:8080, https://maps.example.org")
+    ('http://gis.lan:8080', 'https://maps.example.org')
+    >>> _origins("X", "*"), _origins("X", "")
+    (('*',), ())
+    """
+    if isinstance(raw, (tuple, list)):
+        items = [str(v).strip() for v in raw]
+    elif isinstance(raw, str):
+        items = [v.strip() for v in raw.split(",")]
+    else:
+        raise SettingsError(f"{name} must be * or a comma-separated list of origins, "
+                            f"got {raw!r}")
+    out = []
+    for item in filter(None, items):
+        if item != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", item):
+            raise SettingsError(f"{name} must be * or origins like http://gis.lan:8080 "
+                                f"(scheme, host and port, no path), got {item!r}")
+        out.append(item.rstrip("/"))
+    return tuple(dict.fromkeys(out))
+
+
 #: Environment variable (or override key) → (setting, parser).  The README's
 #: configuration table lists the same variables (a test checks it).
 VARIABLES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
@@ -183,6 +213,7 @@ VARIABLES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "ATLAS_JOB_QUEUE": ("job_queue", _count),
     "ATLAS_JOB_KEEP_HOURS": ("job_keep_hours", _hours),
     "ATLAS_LAYER_MEMORY_MB": ("layer_memory_mb", _megabytes),
+    "ATLAS_CORS_ORIGINS": ("cors_origins", _origins),
 }
 
 
@@ -204,6 +235,9 @@ class Settings:
         Memory for cached vector tiles.
     tianditu_key : str or None
         Key for the Tianditu basemaps.
+    cors_origins : tuple of str
+        Origins whose web pages may read the read-only routes (:mod:`webmap.core.cors`):
+        ``("*",)`` for any, ``()`` for none.
     testing : bool
         Test mode (Flask's ``TESTING``; ``/healthz`` also checks the store's integrity).
     host, port, threads : str, int, int
@@ -251,6 +285,7 @@ class Settings:
     tile_attribution: str | None = None
     tile_cache_mb: float = 64.0
     tianditu_key: str | None = None
+    cors_origins: tuple[str, ...] = ("*",)
     testing: bool = False
     host: str = "127.0.0.1"
     port: int = 5000

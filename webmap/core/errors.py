@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
@@ -141,6 +142,35 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
+#: Path prefixes that only read: their 405s never speak of writes.
+READ_ONLY_PREFIXES: tuple[str, ...] = ("/ogcapi", "/tiles/")
+_WRITES = {"PUT", "POST", "DELETE", "PATCH"}
+
+
+def method_hint(path: str, valid: Iterable[str]) -> tuple[str, str]:
+    """The hint of a 405 on ``path`` (English, Chinese): what the address accepts.
+
+    Examples
+    --------
+    >>> method_hint("/ogcapi/collections", {"GET", "HEAD", "OPTIONS"})[0]
+    'the OGC API is read-only: this address accepts GET, HEAD'
+    >>> method_hint("/api/layers/x", {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})[0]
+    'this address accepts GET, HEAD, PUT, DELETE; PUT and DELETE write and need the write key (Authorization: Bearer <ATLAS_WRITE_TOKEN>)'
+    """
+    order = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]
+    methods = [m for m in order if m in set(valid)]
+    listed = ", ".join(methods)
+    if path.startswith(READ_ONLY_PREFIXES):
+        return (f"the OGC API is read-only: this address accepts {listed}",
+                f"OGC API 是只读的：这个地址只接受 {listed} 请求")
+    writes = [m for m in methods if m in _WRITES] if path.startswith("/api/layers") else []
+    if writes:
+        return (f"this address accepts {listed}; {' and '.join(writes)} write and need the "
+                "write key (Authorization: Bearer <ATLAS_WRITE_TOKEN>)",
+                f"这个地址接受的请求方法：{listed}；其中 {'、'.join(writes)} 用于写入，需要写入密钥")
+    return f"this address accepts {listed}", f"这个地址接受的请求方法：{listed}"
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the JSON error handlers on ``app``."""
 
@@ -155,8 +185,7 @@ def register_error_handlers(app: Flask) -> None:
         status = e.code or 500
         code, hint, hint_zh = _HTTP_CODES.get(status, ("bad_request", "", ""))
         if status == 405 and e.valid_methods:
-            hint = f"this address accepts {', '.join(sorted(e.valid_methods))}"
-            hint_zh = f"这个地址接受的请求方法：{', '.join(sorted(e.valid_methods))}"
+            hint, hint_zh = method_hint(request.path, e.valid_methods)
         resp = explained_response(ApiError(e.description or e.name, status, hint, code=code,
                                            hint_zh=hint_zh))
         if status == 405 and e.valid_methods:
