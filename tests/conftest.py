@@ -131,16 +131,30 @@ def live_server(app) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium, headless, driven by Playwright."""
+def playwright_session():
+    """One Playwright driver per test process (the sync API allows only one at a time)."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = launch(pw)
-        yield b
-        b.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    """Debian's Chromium, headless, driven by Playwright."""
+    b = launch(playwright_session)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="session")
+def gl_browser(playwright_session):
+    """The same Chromium with a (software) WebGL context, for MapLibre GL."""
+    b = launch(playwright_session, webgl=True)
+    yield b
+    b.close()
 
 
 class PageWatch:

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LiveServer, free_port
-from tools.browser import launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -80,22 +79,20 @@ def other_origin(tmp_path):
     server.server_close()
 
 
-def test_a_page_on_another_origin_reads_draws_and_cannot_write(wapp, token, other_origin):
-    from playwright.sync_api import sync_playwright
-
+def test_a_page_on_another_origin_reads_draws_and_cannot_write(wapp, token, other_origin,
+                                                              gl_browser):
     folder, origin = other_origin
     with LiveServer(wapp) as atlas:
         assert origin != atlas.url
         (folder / "index.html").write_text(PAGE % {"atlas": atlas.url, "token": token},
                                            encoding="utf-8")
-        with sync_playwright() as pw:
-            browser = launch(pw, webgl=True)
-            page = browser.new_page()
-            page.goto(f"{origin}/index.html")
-            page.wait_for_function("() => window.results && window.results.drawn",
-                                   timeout=60_000)
-            results = page.evaluate("() => window.results")
-            browser.close()
+        context = gl_browser.new_context()
+        page = context.new_page()
+        page.goto(f"{origin}/index.html")
+        page.wait_for_function("() => window.results && window.results.drawn",
+                               timeout=60_000)
+        results = page.evaluate("() => window.results")
+        context.close()
         store = wapp.extensions["atlas_store"]
         assert not store.exists("from_elsewhere") and store.exists("projects")
     items = results["items"]

@@ -12,21 +12,9 @@ import re
 
 import pytest
 
-from tools.browser import launch
-
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 TS = "/ogcapi/collections/{cid}/tiles/WebMercatorQuad"
-
-
-@pytest.fixture(scope="module")
-def gl_browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch(pw, webgl=True)
-        yield b
-        b.close()
 
 
 def drawn_ids(gl_browser, url: str, layer: str) -> tuple[set, list[str], list[str]]:
