@@ -45,6 +45,14 @@ def test_the_read_only_overlay_is_open(client):
     assert "Content-Type" in pre.headers["Access-Control-Allow-Headers"]
 
 
+def test_overlay_jobs_are_open_but_not_their_cancelling():
+    from webmap.core.cors import open_methods
+
+    assert open_methods("/api/jobs/overlay") == ("POST",)
+    assert open_methods("/api/jobs/3f2a/result.csv") == ("GET", "HEAD")
+    assert "DELETE" not in open_methods("/api/jobs/3f2a")
+
+
 def test_preflight_of_an_open_read(client):
     pre = client.options("/ogcapi/collections/projects/items", headers={
         "Origin": OTHER, "Access-Control-Request-Method": "GET",

@@ -43,8 +43,9 @@ OPEN_ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         (r"^/api/sections(/.*)?$", ("GET", "HEAD")),
         # The read-only analyses: an overlay computes on the posted sites, stores nothing.
         (r"^/api/overlay$", ("POST",)),
-        (r"^/api/overlay/jobs$", ("POST",)),
-        (r"^/api/overlay/jobs/[^/]+(/result)?$", ("GET", "HEAD")),
+        # ... and as a background job: submit it, then read its progress and result files.
+        (r"^/api/jobs/overlay$", ("POST",)),
+        (r"^/api/jobs/[^/]+(/.*)?$", ("GET", "HEAD")),
     ))
 #: Request headers a cross-origin page may send (the reads need no others; never
 #: ``Authorization``).
