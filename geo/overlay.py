@@ -665,10 +665,20 @@ def overlay_sites(sites: gpd.GeoDataFrame | gpd.GeoSeries, ref: object,
     # then the overlay's, then the geometry.
     geom = sites.geometry.name
     own_cols = [c for c in sites.columns if c != geom and c not in OVERLAY_COLUMNS]
-    data = {c: sites[c].array for c in own_cols}
-    data.update((c, cols[c]) for c in OVERLAY_COLUMNS)
-    data[geom] = sites.geometry.array
-    return gpd.GeoDataFrame(data, index=sites.index.copy(), geometry=geom, crs=sites.crs)
+    # Every column is an array of its own (the input's copied, one array never in two
+    # columns), so the frame is built without pandas' consolidating copy of a
+    # million-row frame (copy=False: 0.3-0.4 s of CPU at 1M sites).
+    data = {c: sites[c].array.copy() for c in own_cols}
+    seen: set[int] = set()
+    for c in OVERLAY_COLUMNS:
+        a = cols[c]
+        if id(a) in seen:
+            a = np.array(a, copy=True)
+        seen.add(id(a))
+        data[c] = a
+    data[geom] = sites.geometry.array.copy()
+    return gpd.GeoDataFrame(data, index=sites.index.copy(), geometry=geom, crs=sites.crs,
+                            copy=False)
 
 
 def _drain_parts(net: RiverNetwork, idx: OverlayIndex,

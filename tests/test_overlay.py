@@ -247,3 +247,20 @@ def test_reference_overlay_index_is_prepared_once_and_matches(ref):
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(
         rng.uniform(minx - 1, maxx + 1, 3000), rng.uniform(miny - 1, maxy + 1, 3000)), crs=4326)
     pd.testing.assert_frame_equal(overlay_sites(pts, idx), overlay_sites(pts, unprepared))
+
+
+def test_result_is_independent_of_the_input(ref):
+    """The result is built without pandas' consolidating copy (copy=False): writing to it
+    must still leave the caller's frame alone."""
+    sites = gpd.GeoDataFrame({"name": ["a", "b"], "n": [1.0, 2.0]},
+                             geometry=gpd.points_from_xy([116.0, 116.5], [43.9, 42.2]),
+                             crs=4326)
+    before = sites.copy()
+    out = overlay_sites(sites, ref)
+    out.loc[0, "name"] = "changed"
+    out.loc[1, "n"] = 99.0
+    out["river_distance_m"] = out["river_distance_m"] + 1
+    out.geometry.values[0] = shapely.Point(0, 0)
+    assert sites.equals(before)
+    again = overlay_sites(sites, ref)
+    assert again["river_distance_m"].tolist() == (out["river_distance_m"] - 1).tolist()
