@@ -173,3 +173,26 @@ def test_cli_rounds_as_the_api_does(client, app, tmp_path):
                 assert float(got[col]) == want[col], col
             else:
                 assert got[col] == str(want[col]), col
+
+
+def test_streamed_downloads_carry_the_accuracy_columns(client):
+    """format=csv and format=geojson (streamed downloads) carry the same rounded values
+    and accuracy columns as the JSON rows."""
+    rows = post(client, points_fc())["rows"]
+    r = client.post("/api/overlay?format=csv", data=json.dumps(points_fc()),
+                    content_type="application/geo+json")
+    assert r.status_code == 200
+    got = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
+    for row, want in zip(got, rows, strict=True):
+        for kind in KINDS:
+            assert float(row[f"{kind}_accuracy_m"]) == want[f"{kind}_accuracy_m"]
+            assert row[f"{kind}_illustrative"] == str(want[f"{kind}_illustrative"])
+        assert float(row["river_distance_m"]) == want["river_distance_m"]
+        assert row["in_river_buffer_status"] == want["in_river_buffer_status"]
+    r = client.post("/api/overlay?format=geojson", data=json.dumps(points_fc()),
+                    content_type="application/geo+json")
+    feats = json.loads(r.data)["features"]
+    assert [f["properties"]["river_accuracy_m"] for f in feats] == [
+        w["river_accuracy_m"] for w in rows]
+    assert [f["properties"]["road_distance_m"] for f in feats] == [
+        w["road_distance_m"] for w in rows]
