@@ -85,3 +85,27 @@ class UnusableLayer(StoreError, ValueError):
     """A file that was read but cannot become a layer (no features, too many columns …)."""
 
     default_code = "unprocessable"
+
+
+class JobNotFound(StoreError, KeyError):
+    """No job with that id (never submitted, cancelled, or expired with its results)."""
+
+    default_code = "job_not_found"
+
+
+class JobNotDone(StoreError):
+    """A job's results were asked for before it finished."""
+
+    default_code = "job_not_done"
+
+
+class TooManyJobs(StoreError):
+    """A client submitted a job while it has as many unfinished ones as it may."""
+
+    default_code = "too_many_jobs"
+
+
+class JobQueueFull(StoreError):
+    """The store holds as many unfinished jobs as it may (every app server's together)."""
+
+    default_code = "job_queue_full"

@@ -58,6 +58,7 @@ import shapely
 
 from .catalog import layer_ids
 from .errors import LayerNotFound, VersionConflict, VersionNotFound
+from .jobs import JobStore
 from .memory import KIND_OF_SQL, MemoryLayer, columns_and_records
 from .records import (
     BBox,
@@ -217,6 +218,8 @@ class GeoPackageStore(Store):
         self._loaded: dict[str, MemoryLayer] = {}
         with closing(self._connect()) as con:
             self._init_schema(con)
+        # Jobs in the same file (tables made on first use), each call on its own connection.
+        self._jobs = JobStore(lambda: closing(self._connect()), "sqlite")
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({self.path!r})"
@@ -378,6 +381,9 @@ class GeoPackageStore(Store):
 
     def tile(self, name: str, z: int, x: int, y: int, datum: str = "wgs84") -> bytes:
         return memory_tile(self.in_memory(name), name, z, x, y, datum)
+
+    def jobs(self) -> JobStore:
+        return self._jobs
 
     # -- versions -------------------------------------------------------------------------
     def _version_row(self, name: str, version: int) -> tuple:

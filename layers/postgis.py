@@ -64,6 +64,7 @@ import shapely
 from .catalog import layer_ids
 from .errors import LayerNotFound, StoreError, VersionConflict, VersionNotFound
 from .filter import SqlColumn, filter_sql, sql_value
+from .jobs import JobStore
 from .memory import (
     KIND_OF_SQL,
     TEXT_TYPES,
@@ -292,6 +293,7 @@ class PostGISStore(Store):
         self._lock = threading.RLock()
         self._loaded: dict[str, MemoryLayer] = {}
         self._temporal: dict[str, TemporalExtent] = {}
+        self._jobs = JobStore(self._pool.connection, "postgres")
         try:
             with self._pool.connection() as con:
                 self._migrate(con)
@@ -575,6 +577,9 @@ class PostGISStore(Store):
         # Made from this app server's copy of the layer version, like the GeoPackage's.
         return memory_tile(self._memory(name), name, z, x, y, datum)
 
+    def jobs(self) -> JobStore:
+        return self._jobs
+
     # -- versions -------------------------------------------------------------------------
     _VERSION_COLS = ("name, version, table_name, feature_count, minx, miny, maxx, maxy,"
                      " to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
@@ -776,7 +781,8 @@ class PostGISStore(Store):
                 if table not in tables:
                     problems.append(f"layer {name!r} version {number}: table {table!r} is "
                                     "missing")
-            for t in sorted(tables - registered - {"layers", "versions", "schema_version"}):
+            own = {"layers", "versions", "schema_version", "jobs", "job_files"}
+            for t in sorted(tables - registered - own):
                 problems.append(f"table {t!r} belongs to no layer")
         return problems
 

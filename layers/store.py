@@ -52,6 +52,7 @@ from .errors import (
     VersionConflict,
     VersionNotFound,
 )
+from .jobs import JobStore
 from .memory import MemoryLayer
 from .records import (
     BBox,
@@ -68,7 +69,7 @@ from .records import (
 )
 
 __all__ = [
-    "BBox", "CountMode", "LayerExists", "LayerInfo", "LayerNameError", "LayerNotFound",
+    "BBox", "JobStore", "CountMode", "LayerExists", "LayerInfo", "LayerNameError", "LayerNotFound",
     "MemoryLayer", "NotSupported", "QueryError", "QueryResult", "SortBy", "Store",
     "StoreError", "VersionConflict", "VersionInfo", "VersionNotFound", "check_paging",
     "TemporalExtent", "layer_exists_error", "parse_bbox", "prepare_for_put",
@@ -208,6 +209,13 @@ class Store(ABC):
         Empty bytes for an empty tile.  ``datum="gcj02"`` gives tiles that line up with
         an AMap/Gaode basemap.
         """
+
+    # -- jobs -------------------------------------------------------------------------------
+    @abstractmethod
+    def jobs(self) -> JobStore:
+        """Where background jobs are kept: state, input and result files
+        (:class:`layers.jobs.JobStore`), in this store, so that every app server of the
+        store sees the same jobs and serves their results."""
 
     # -- writing ----------------------------------------------------------------------------
     @abstractmethod

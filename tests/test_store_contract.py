@@ -36,7 +36,7 @@ from tests.test_store import META, sites
 DECLARED = {
     "list_layers", "info", "exists", "get", "get_feature", "properties", "query",
     "in_memory", "tile", "put", "put_many", "delete", "versions", "restore",
-    "delete_version", "check", "close", "location", "temporal",
+    "delete_version", "check", "close", "location", "temporal", "jobs",
 }
 
 
@@ -383,3 +383,86 @@ def test_delete_removes_every_version(store):
 def test_close_and_reuse(store):
     store.close()
     assert store.info("sites").count == 6  # the store reopens what it needs
+
+
+# -- jobs (layers.jobs.JobStore, in the store) --------------------------------------------------
+def test_jobs_are_kept_in_the_store_for_every_app_server(store, backend_store_url, monkeypatch):
+    """Submitted through one store object (one app server), claimed, progressed and read
+    through another on the same database; limits, cancel, failure and expiry."""
+    import layers.jobs as jobs_mod
+    from layers.errors import JobNotDone, JobNotFound, JobQueueFull, TooManyJobs
+
+    other = open_store(backend_store_url)  # a second app server of the same store
+    a, b = store.jobs(), other.jobs()
+    job = a.submit("overlay", {"datum": "gcj02"}, "10.0.0.1", "站点.csv", b"lon,lat\n" * 1000,
+                   per_client=2, queue_limit=3)
+    assert b.get(job.id).status == "queued" and b.get(job.id).params == {"datum": "gcj02"}
+    assert b.read_input(job.id) == b"lon,lat\n" * 1000
+    second = a.submit("overlay", {}, "10.0.0.1", "b.csv", b"x", per_client=2, queue_limit=3)
+    with pytest.raises(TooManyJobs):
+        b.submit("overlay", {}, "10.0.0.1", "c.csv", b"x", per_client=2, queue_limit=3)
+    third = b.submit("overlay", {}, "10.0.0.2", "c.csv", b"x", per_client=2, queue_limit=3)
+    with pytest.raises(JobQueueFull):
+        a.submit("overlay", {}, "10.0.0.3", "d.csv", b"x", per_client=2, queue_limit=3)
+
+    # Claimed oldest first, each by one runner only.
+    assert b.claim("runner-b").id == job.id and a.claim("runner-a").id == second.id
+    assert a.progress(job.id, "runner-b", 0.25) and not a.progress(job.id, "runner-a", 0.5)
+    assert b.get(job.id).progress == 0.25 and b.get(job.id).owner == "runner-b"
+    with pytest.raises(JobNotDone):
+        list(a.parts(job.id, "csv"))
+
+    # A result file of several parts, read back whole through the other app server.
+    monkeypatch.setattr(jobs_mod, "PART_BYTES", 1000)
+    text = "".join(f"{i},站点{i}\r\n" for i in range(2000)).encode()
+    with b.result_file(job.id, "runner-b", "csv", "text/csv", "overlay.csv") as out:
+        for i in range(0, len(text), 777):
+            out.write(text[i:i + 777])
+    assert out.meta["parts"] > 10 and out.meta["size"] == len(text)
+    done = b.finish(job.id, "runner-b", {"csv": out.meta, "summary": {"n": 2000}})
+    assert done.status == "done" and done.progress == 1.0 and done.expires > done.finished
+    assert b"".join(a.read(job.id, "csv")) == text
+    import gzip
+    assert gzip.decompress(b"".join(a.parts(job.id, "csv"))) == text  # one gzip stream
+    assert a.get(job.id).results["summary"] == {"n": 2000}
+    with pytest.raises(JobNotFound):
+        list(a.parts(job.id, "geojson"))
+
+    # Cancelled while running: the runner's next report and write find it gone.
+    assert a.cancel(second.id).status == "running"
+    assert not a.progress(second.id, "runner-a", 0.9)
+    with pytest.raises(JobNotFound):
+        a.write_part(second.id, "runner-a", "csv", 0, b"")
+    with pytest.raises(JobNotFound):
+        b.get(second.id)
+
+    # A failure keeps the error body, drops input and partial results.
+    assert b.claim("runner-b").id == third.id
+    b.write_part(third.id, "runner-b", "csv", 0, b"partial")
+    assert a.fail(third.id, {"error": "boom", "code": "job_failed"}, owner="runner-b")
+    failed = b.get(third.id)
+    assert failed.status == "failed" and failed.error["code"] == "job_failed"
+    assert b.read_input(third.id) == b""
+    assert b.claim("runner-b") is None  # nothing queued
+
+    # Expiry removes finished jobs and their files.
+    assert a.expire(now=done.expires - 1) == 0
+    assert a.expire(now=done.expires + 10 ** 6) == 2
+    with pytest.raises(JobNotFound):
+        b.get(job.id)
+    other.close()
+
+
+def test_interrupted_jobs_are_found_by_heartbeat_or_restart(store):
+    from layers.jobs import interrupted, local_runner_alive, register_runner, runner_id
+
+    jobs = store.jobs()
+    job = jobs.submit("overlay", {}, "c", "a.csv", b"x")
+    old_runner = runner_id()  # an app of this process that stopped (restarted in place)
+    claimed = jobs.claim(old_runner)
+    assert interrupted(claimed, claimed.heartbeat + 1, local_runner_alive)
+    register_runner(old_runner)  # while it runs, its jobs are its own
+    assert not interrupted(claimed, claimed.heartbeat + 1, local_runner_alive)
+    register_runner(old_runner, running=False)
+    assert interrupted(claimed, claimed.heartbeat + 3600)
+    assert [j.id for j in jobs.list("running")] == [job.id]

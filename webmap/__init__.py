@@ -47,6 +47,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "webmap.api.route",
     "webmap.api.measure",
     "webmap.api.analysis",
+    "webmap.api.jobs",
     "webmap.api.sections",
     "webmap.api.exports",
     "webmap.api.stats",

@@ -331,20 +331,46 @@ def format_tail(fmt: str, members: Mapping[str, Any]) -> bytes:
     return b""
 
 
+@dataclass
+class OverlayChunk:
+    """One chunk of an overlay: its rows as answered, their geometries, where it starts."""
+
+    result: gpd.GeoDataFrame
+    props: pd.DataFrame
+    start: int
+
+    @property
+    def geoms(self) -> np.ndarray:
+        return self.result.geometry.values
+
+
+def overlay_stream(sites: gpd.GeoDataFrame, ref: Any, req: OverlayRequest,
+                   chunk: int | None = None) -> Iterator[OverlayChunk]:
+    """The overlay of ``sites`` a chunk at a time (:func:`geo.overlay.overlay_chunks`), each
+    chunk's rows shaped as answered (:func:`overlay_props`)."""
+    start = 0
+    for result in overlay_chunks(sites, ref, chunk=chunk or CHUNK_ROWS,
+                                 river_buffer_m=req.river_buffer_m, corridor_m=req.corridor_m):
+        yield OverlayChunk(result, overlay_props(result), start)
+        start += len(result)
+
+
+def stream_tail_members(count: int, req: OverlayRequest, report: Report) -> dict[str, Any]:
+    """The members a streamed GeoJSON answer ends with."""
+    return {"count": count, "parameters": req.parameters, "report": report.to_dict()}
+
+
 def answer_chunks(sites: gpd.GeoDataFrame, ref: Any, req: OverlayRequest, report: Report,
                   fmt: str, chunk: int | None = None) -> Iterator[bytes]:
     """The streamed answer in ``fmt``: overlay a chunk, send it, overlay the next."""
     points = all_points(sites)
-    start = 0
-    for result in overlay_chunks(sites, ref, chunk=chunk or CHUNK_ROWS,
-                                 river_buffer_m=req.river_buffer_m, corridor_m=req.corridor_m):
-        props = overlay_props(result)
-        if start == 0:
-            yield format_head(fmt, props, points)
-        yield format_chunk(fmt, props, result.geometry.values, start, points, start == 0)
-        start += len(props)
-    yield format_tail(fmt, {"count": start, "parameters": req.parameters,
-                            "report": report.to_dict()})
+    count = 0
+    for part in overlay_stream(sites, ref, req, chunk):
+        if part.start == 0:
+            yield format_head(fmt, part.props, points)
+        yield format_chunk(fmt, part.props, part.geoms, part.start, points, part.start == 0)
+        count = part.start + len(part.props)
+    yield format_tail(fmt, stream_tail_members(count, req, report))
 
 
 def json_answer(result: gpd.GeoDataFrame, req: OverlayRequest, report: Report,
