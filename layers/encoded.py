@@ -32,6 +32,9 @@ True
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -40,8 +43,17 @@ import numpy as np
 
 from geo.geojson import dumps, encode_features
 
+from .memory import MemoryLayer
+
+log = logging.getLogger("layers.encoded")
+
 #: Features encoded per chunk: bounds the per-feature objects alive at once (~8.5 KB each).
 CHUNK = 8192
+#: Key of a version's :class:`EncodedFeatures` in :attr:`layers.memory.MemoryLayer.cache`.
+CACHE_KEY = "encoded.features"
+#: Layers up to this many features are encoded at once when first asked; larger ones get
+#: their page encoded alone and the buffer built in the background.
+BUILD_NOW_MAX = 20_000
 
 
 class EncodedFeatures:
@@ -130,3 +142,93 @@ def encode_page(gdf: gpd.GeoDataFrame, positions: Sequence[int] | np.ndarray,
     if len(pos) == 0:
         return []
     return encode_features(gdf.iloc[pos], **encode)
+
+
+# -- a layer version's encoded features, kept in its cache ---------------------------------------
+_queue: queue.Queue[MemoryLayer] = queue.Queue()
+_pending: set[int] = set()
+_pending_lock = threading.Lock()
+_worker: threading.Thread | None = None
+
+
+def cached(layer: MemoryLayer) -> EncodedFeatures | None:
+    """The layer version's encoded features if built (see :func:`page_bytes`)."""
+    return layer.cache.get(CACHE_KEY)
+
+
+def _build_into(layer: MemoryLayer) -> EncodedFeatures:
+    enc = layer.cache.get(CACHE_KEY)
+    if enc is None:
+        enc = EncodedFeatures.build(layer.gdf)
+        layer.cache[CACHE_KEY] = enc
+    return enc
+
+
+def _work() -> None:
+    while True:
+        layer = _queue.get()
+        try:
+            _build_into(layer)
+        except Exception:  # a failed build only means pages keep being encoded alone
+            log.exception("encoding a layer in the background failed")
+        finally:
+            with _pending_lock:
+                _pending.discard(id(layer))
+            del layer
+
+
+def schedule(layer: MemoryLayer) -> None:
+    """Build the layer version's :class:`EncodedFeatures` in the background (once)."""
+    global _worker
+    with _pending_lock:
+        if id(layer) in _pending or CACHE_KEY in layer.cache:
+            return
+        _pending.add(id(layer))
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="atlas-encode", daemon=True)
+            _worker.start()
+    _queue.put(layer)
+
+
+def encoded(layer: MemoryLayer) -> EncodedFeatures | None:
+    """The encoded features of a layer version: built now for a small layer, from the
+    cache, or None while a large one is built in the background."""
+    enc = layer.cache.get(CACHE_KEY)
+    if enc is not None:
+        return enc
+    if len(layer.gdf) <= BUILD_NOW_MAX:
+        return _build_into(layer)
+    schedule(layer)
+    return None
+
+
+def page_bytes(layer: MemoryLayer, positions: Sequence[int] | np.ndarray,
+               columns: Sequence[str] | None = None) -> bytes:
+    """The features at ``positions`` of a layer version, GeoJSON joined by commas.
+
+    From the version's :class:`EncodedFeatures` when built; otherwise only these
+    features are encoded (:func:`encode_page`) — no request encodes more than it
+    returns.  ``columns`` (a subset of the properties) always encodes the page.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> gdf = gpd.GeoDataFrame({"n": [1, 2]}, geometry=shapely.points([1, 2], [3, 4]),
+    ...                        crs=4326)
+    >>> page_bytes(MemoryLayer.build(None, gdf), [1])
+    b'{"type":"Feature","id":1,"geometry":{"type":"Point","coordinates":[2.0,4.0]},"properties":{"n":2}}'
+    """
+    if columns is not None:
+        return b",".join(encode_page(layer.gdf, positions, columns=list(columns)))
+    enc = encoded(layer)
+    if enc is not None:
+        return enc.join(positions)
+    return b",".join(encode_page(layer.gdf, positions))
+
+
+def feature_bytes(layer: MemoryLayer, position: int) -> bytes:
+    """One feature of a layer version as GeoJSON (cached bytes or encoded now)."""
+    enc = layer.cache.get(CACHE_KEY)
+    if enc is not None:
+        return enc.feature(position)
+    return encode_page(layer.gdf, [position])[0]

@@ -57,18 +57,21 @@ import pandas as pd
 import shapely
 
 from .catalog import layer_ids
+from .encoded import page_bytes
 from .errors import LayerNotFound, VersionConflict, VersionNotFound
 from .jobs import JobStore
-from .memory import KIND_OF_SQL, MemoryLayer, columns_and_records
+from .memory import KIND_OF_SQL, MemoryLayer, columns_and_records, select_properties
 from .records import (
     BBox,
     CountMode,
     LayerInfo,
+    OutputMode,
     QueryResult,
     SortBy,
     TemporalExtent,
     VersionInfo,
     bounds_of,
+    check_paging,
     geometry_type_name,
     prepare_for_put,
     restored_from_of,
@@ -366,9 +369,19 @@ class GeoPackageStore(Store):
         limit: int | None = None,
         offset: int = 0,
         count: CountMode = "exact",
+        output: OutputMode = "frame",
     ) -> QueryResult:
         layer = self.in_memory(name)
         condition = query_filter(name, layer.kinds, where, datetime)
+        if output == "geojson":
+            check_paging(limit, offset)
+            positions = layer.select(bbox, filters, sortby, condition)
+            chosen = positions[offset:None if limit is None else offset + limit]
+            columns = (None if properties is None
+                       else select_properties(layer.properties, properties))
+            return QueryResult(features=None, number_matched=len(positions),
+                               geojson=page_bytes(layer, chosen, columns),
+                               returned=len(chosen))
         return layer.query(bbox=bbox, filters=filters, sortby=sortby, properties=properties,
                            limit=limit, offset=offset, where=condition)
 

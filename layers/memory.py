@@ -229,16 +229,16 @@ def unknown_property(name: str, available: Sequence[str]) -> QueryError:
                       hint_zh="请使用图层已有的属性")
 
 
-def columns_and_records(props: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tuple]]:
-    """SQL column declarations (name, type) and plain-Python row tuples for ``props``.
+def columns_and_values(props: pd.DataFrame) -> tuple[list[tuple[str, str]], list[list]]:
+    """SQL column declarations (name, type) and each column's plain-Python values.
 
     Both stores type columns with this one rule, so they keep the same columns and
     values.  Names ``fid``/``geom`` (the stores' own columns) get a trailing ``_``.
 
     Examples
     --------
-    >>> columns_and_records(pd.DataFrame({"n": [1, None], "fid": ["a", "b"]}))
-    ([('n', 'REAL'), ('fid_', 'TEXT')], [(1.0, 'a'), (None, 'b')])
+    >>> columns_and_values(pd.DataFrame({"n": [1, None], "fid": ["a", "b"]}))
+    ([('n', 'REAL'), ('fid_', 'TEXT')], [[1.0, None], ['a', 'b']])
     """
     columns: list[tuple[str, str]] = []
     arrays: list[list] = []
@@ -250,6 +250,18 @@ def columns_and_records(props: pd.DataFrame) -> tuple[list[tuple[str, str]], lis
             safe = f"{safe}_"
         columns.append((safe, sql))
         arrays.append([to_sql_value(v, sql) for v in series.tolist()])
+    return columns, arrays
+
+
+def columns_and_records(props: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tuple]]:
+    """:func:`columns_and_values` as plain-Python row tuples.
+
+    Examples
+    --------
+    >>> columns_and_records(pd.DataFrame({"n": [1, None], "fid": ["a", "b"]}))
+    ([('n', 'REAL'), ('fid_', 'TEXT')], [(1.0, 'a'), (None, 'b')])
+    """
+    columns, arrays = columns_and_values(props)
     records = list(zip(*arrays, strict=True)) if arrays else [()] * len(props)
     return columns, records
 

@@ -314,8 +314,8 @@ def page_sql(q: ItemsQuery) -> tuple[str, list[Any]]:
 
     Output ``wkb``: rows ``(fid, wkb, props…, n)`` with ``n`` NULL, then one row
     with fid NULL and ``n`` the exact count, -1 when above ``exact_limit``, NULL
-    without a condition.  Output ``geojson``: one row ``(n, features)``, the
-    features' JSON joined by commas (bytes).
+    without a condition.  Output ``geojson``: one row ``(n, features, returned)``,
+    the features' JSON joined by commas (bytes) and how many.
     """
     where, params = where_sql(q)
     shown = q.shown()
@@ -356,8 +356,8 @@ def page_sql(q: ItemsQuery) -> tuple[str, list[Any]]:
         count = f"(SELECT CASE WHEN n > {cap} THEN -1 ELSE n END FROM c)"
     if q.output == "geojson":
         feature = feature_json_sql(shown, q.precision)
-        return (f"{head}SELECT {count}, (SELECT convert_to(string_agg({feature}, ','"
-                f" ORDER BY {order}), 'UTF8') FROM ({page}) p)", n_params)
+        return (f"{head}SELECT {count}, convert_to(string_agg({feature}, ','"
+                f" ORDER BY {order}), 'UTF8'), count(*) FROM ({page}) p", n_params)
     types = "".join(f", NULL::{_PG_TYPES[c[2]]}" for c in shown)
     return (f"{head}SELECT p.*, NULL::bigint AS n FROM ({page}) p UNION ALL"
             f" SELECT NULL::bigint, NULL::bytea{types}, {count}", n_params)
@@ -418,6 +418,8 @@ class ItemsPage:
     number_matched : int
     estimated : bool
         True when ``number_matched`` is the planner's estimate.
+    returned : int
+        Features in the page.
     """
 
     registry: tuple
@@ -426,6 +428,7 @@ class ItemsPage:
     features: bytes | None
     number_matched: int
     estimated: bool
+    returned: int = 0
 
     def feature_collection(self, members: dict | None = None) -> bytes:
         """The page as a GeoJSON FeatureCollection (``output="geojson"``) with ``members``."""
@@ -503,13 +506,13 @@ def read_items(con: Any, name: str, make: Callable[[VersionTable], ItemsQuery],
             continue
         matched, is_estimate = table.feature_count, False
         if q.output == "geojson":
-            capped, body = c_page.fetchone()
+            capped, body, returned = c_page.fetchone()
             rows, features = None, bytes(body) if body else b""
         else:
             rows = c_page.fetchall()
             capped = rows.pop()[-1]  # the count row comes last
             rows = [r[:-1] for r in rows]
-            features = None
+            features, returned = None, len(rows)
         if capped is not None:  # a condition: the page statement counted up to exact_limit
             matched = int(capped)
             if matched < 0:
@@ -518,7 +521,7 @@ def read_items(con: Any, name: str, make: Callable[[VersionTable], ItemsQuery],
                 else:
                     (plan,) = c_est.fetchone()
                     matched, is_estimate = max(plan_rows(plan), q.exact_limit + 1), True
-        return ItemsPage(row, current, rows, features, matched, is_estimate)
+        return ItemsPage(row, current, rows, features, matched, is_estimate, int(returned))
     raise RuntimeError(f"layer {name!r} kept changing while it was read")
 
 

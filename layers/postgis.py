@@ -30,7 +30,14 @@ same layer end with two whole versions, the later one current.  Reads hit SQL ev
 time (bbox and property filters, counts, sorting, limit/offset run in the database);
 :meth:`PostGISStore.in_memory` is None, so the web modules leave queries to the
 database instead of holding every layer in every app server.  Only :meth:`get` (the
-analyses) and :meth:`tile` keep whole layers in memory, per version.
+analyses) keeps whole layers in memory, per version.
+
+At ten million rows (issue 12): rows are written by binary ``COPY`` in Hilbert order
+(:mod:`layers.pg_copy`, :func:`geo.sfc.spatial_order`; fids stay the frame's
+positions), each with its first tile zoom; an items page is one round trip with
+the registry row, the page (GeoJSON built in SQL when asked) and a count exact to
+10,000 matches and estimated above (:mod:`layers.pg_sql`), bbox numbers inlined so
+no query runs on a generic plan; tiles are made in SQL (:mod:`layers.pg_tiles`).
 
 Examples
 --------
@@ -53,6 +60,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,6 +68,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from geo.sfc import spatial_order
 
 from .catalog import layer_ids
 from .errors import LayerNotFound, StoreError, VersionConflict, VersionNotFound
@@ -69,15 +79,29 @@ from .memory import (
     KIND_OF_SQL,
     TEXT_TYPES,
     MemoryLayer,
-    columns_and_records,
+    columns_and_values,
     select_properties,
     unknown_property,
 )
-from .pg_tiles import MINZOOM_COLUMN
+from .pg_copy import HEADER as COPY_HEADER
+from .pg_copy import TRAILER as COPY_TRAILER
+from .pg_copy import Column, encode_rows
+from .pg_sql import CONNECTION_SETUP, ItemsQuery, LayerGone, VersionTable, read_items
+from .pg_tiles import (
+    MINZOOM_COLUMN,
+    TileLayer,
+    fetch_tile,
+    gcj02_candidates_sql,
+    minzoom_indexes_sql,
+    minzoom_values,
+    point_stats_sql,
+    python_tile,
+)
 from .records import (
     BBox,
     CountMode,
     LayerInfo,
+    OutputMode,
     QueryResult,
     SortBy,
     TemporalExtent,
@@ -90,7 +114,7 @@ from .records import (
 )
 from .store import Store, layer_exists_error
 from .temporal import declared_kinds, iso_instant, query_filter, temporal_property
-from .tiles import memory_tile
+from .tiles import memory_tile, tile_columns
 
 try:  # psycopg is only needed when the PostGIS store is used
     import psycopg
@@ -239,8 +263,11 @@ class _Pool:
         self._lock = threading.Lock()
 
     def _connect(self) -> psycopg.Connection:
-        return psycopg.connect(self.url, autocommit=True, application_name="atlas",
-                               connect_timeout=10)
+        con = psycopg.connect(self.url, autocommit=True, application_name="atlas",
+                              connect_timeout=10)
+        for statement in CONNECTION_SETUP:  # no generic plans for bbox queries
+            con.execute(statement)
+        return con
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
@@ -294,6 +321,10 @@ class PostGISStore(Store):
         self._loaded: dict[str, MemoryLayer] = {}
         self._temporal: dict[str, TemporalExtent] = {}
         self._jobs = JobStore(self._pool.connection, "postgres")
+        self._tile_layers: dict[str, TileLayer | bool] = {}
+        # The version table each layer had at its last query: the next query's guess
+        # (read_items checks it against the registry in the same round trip).
+        self._tables: dict[str, VersionTable] = {}
         try:
             with self._pool.connection() as con:
                 self._migrate(con)
@@ -528,54 +559,105 @@ class PostGISStore(Store):
         limit: int | None = None,
         offset: int = 0,
         count: CountMode = "exact",
+        output: OutputMode = "frame",
     ) -> QueryResult:
+        """One page in one round trip (:func:`layers.pg_sql.read_items`): the registry row,
+        the page (as rows, or as GeoJSON built in SQL) and its count, in one snapshot."""
         check_paging(limit, offset)
-        # Beyond any table (and beyond bigint): clamp rather than fail in the database.
-        offset = min(int(offset), 2**62)
-        limit = None if limit is None else min(int(limit), 2**62)
+        if "\x00" in name:
+            raise _not_found(name)
 
-        def where_sql(columns: list) -> tuple[str, list]:
-            conds: list[str] = []
-            args: list[Any] = []
-            if bbox is not None:
-                minx, miny, maxx, maxy = bbox
-                # Across the antimeridian: two boxes.  ST_Intersects uses the GiST index (&&).
-                boxes = ([(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
-                         if minx > maxx else [(minx, miny, maxx, maxy)])
-                conds.append("(" + " OR ".join(
-                    "ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
-                    for _ in boxes) + ")")
-                args += [float(v) for b in boxes for v in b]
+        def make(table: VersionTable) -> ItemsQuery:
+            columns = table.columns
             by_prop = {c[0]: c for c in columns}
+            conds: list[tuple[str, list]] = []
             for key, value in (filters or {}).items():
                 if key not in by_prop:
                     raise unknown_property(key, list(by_prop))
                 _, col, sql_type, _ = by_prop[key]
-                cond, cargs = text_match_sql("TEXT" if sql_type in TEXT_TYPES else sql_type,
-                                             _quote(col), value)
-                conds.append(cond)
-                args += cargs
+                conds.append(text_match_sql("TEXT" if sql_type in TEXT_TYPES else sql_type,
+                                            _quote(col), value))
             # The CQL2 filter and datetime, typed against this version's columns.
             kinds = _kinds(name, columns)
             condition = query_filter(name, kinds, where, datetime)
             if condition is not None:
-                cond, cargs = filter_sql(condition, _filter_columns(columns, kinds))
-                conds.append(cond)
-                args += cargs
-            return ("WHERE " + " AND ".join(conds)) if conds else "", args
+                conds.append(filter_sql(condition, _filter_columns(columns, kinds)))
+            shown = None
+            if properties is not None:
+                shown = select_properties(list(by_prop), properties)
+            return ItemsQuery(table, bbox=bbox, conditions=conds,
+                              order=order_by_sql(columns, sortby or ()), properties=shown,
+                              limit=None if limit is None else min(int(limit), 2**62),
+                              offset=min(int(offset), 2**62), count=count,
+                              output="geojson" if output == "geojson" else "wkb")
 
-        def order_sql(columns: list) -> str:
-            return order_by_sql(columns, sortby or ())
-
-        page = " LIMIT %s OFFSET %s" if limit is not None else " OFFSET %s"
-        page_args = [int(limit), int(offset)] if limit is not None else [int(offset)]
-        gdf, matched, _ = self._read(name, where_sql, page, page_args, count=True,
-                                     order=order_sql, properties=properties)
-        return QueryResult(features=gdf, number_matched=matched)
+        with self._lock:
+            guess = self._tables.get(name)
+        with self._pool.connection() as con:
+            try:
+                page = read_items(con, name, make, guess)
+            except LayerGone:
+                with self._lock:
+                    self._tables.pop(name, None)
+                raise _not_found(name) from None
+        with self._lock:
+            self._tables[name] = page.table
+        if output == "geojson":
+            return QueryResult(features=None, number_matched=page.number_matched,
+                               estimated=page.estimated, geojson=page.features,
+                               returned=page.returned)
+        shown = make(page.table).shown()
+        gdf = _frame(page.rows or [], shown, page.table.feature_count)
+        return QueryResult(features=gdf, number_matched=page.number_matched,
+                           estimated=page.estimated)
 
     def tile(self, name: str, z: int, x: int, y: int, datum: str = "wgs84") -> bytes:
-        # Made from this app server's copy of the layer version, like the GeoPackage's.
-        return memory_tile(self._memory(name), name, z, x, y, datum)
+        """The tile made in SQL (:mod:`layers.pg_tiles`): one statement reading the tile's
+        window, never the layer; the same features, ids and properties as the GeoPackage
+        store's tiles.  GCJ-02 tiles of lines and polygons are shifted in Python from
+        the window's rows."""
+        layer = self._tile_layer(name)
+        if layer is None:  # a version written before first zooms were stored
+            return memory_tile(self._memory(name), name, z, x, y, datum)
+        with self._pool.connection() as con:
+            if datum == "gcj02" and not layer.all_points:
+                rows = con.execute(gcj02_candidates_sql(layer, z, x, y), ()).fetchall()
+                return python_tile(layer, rows, z, x, y, datum)
+            return fetch_tile(con, layer, z, x, y, datum)
+
+    def _tile_layer(self, name: str) -> TileLayer | None:
+        """What the tile SQL needs of the current version (cached per version table), or
+        None for a table without the first-zoom column."""
+        row = self._row(name)
+        table, count, columns, gtype = row[1], int(row[2]), row[9], row[11] or "GEOMETRY"
+        with self._lock:
+            cached = self._tile_layers.get(table)
+        if cached is not None:
+            return cached or None
+        props = tile_columns(name, [c[0] for c in columns])
+        by_prop = {c[0]: c[1] for c in columns}
+        with self._pool.connection() as con:
+            has_minzoom = con.execute(
+                "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s"
+                " AND NOT attisdropped", (f"{_quote(SCHEMA)}.{_quote(table)}".replace("%%", "%"),
+                                          MINZOOM_COLUMN)).fetchone() is not None
+            layer = TileLayer(table=table, name=name,
+                              properties={k: by_prop[c] for k, c in props.items()},
+                              geometry_type=gtype, point_count=count,
+                              point_bounds=None, minzoom_column=MINZOOM_COLUMN, schema=SCHEMA)
+            if gtype.upper() == "POINT":
+                nan = float("nan")
+                bounds = tuple(nan if v is None else float(v) for v in row[3:7])
+                layer = replace(layer, point_bounds=None if count == 0 else bounds)
+            else:
+                n, *b = con.execute(point_stats_sql(layer)).fetchone()
+                layer = replace(layer, point_count=int(n),
+                                point_bounds=tuple(float(v) for v in b) if n else None)
+        found = layer if has_minzoom else False
+        with self._lock:
+            self._tile_layers = {**{k: v for k, v in self._tile_layers.items()
+                                    if k != table}, table: found}
+        return layer if has_minzoom else None
 
     def jobs(self) -> JobStore:
         return self._jobs
@@ -666,22 +748,7 @@ class PostGISStore(Store):
         infos: dict[str, LayerInfo] = {}
         with self._pool.connection() as con, con.transaction():
             for p in prepared:
-                ident = sql.Identifier(SCHEMA, p["table"])
-                col_ddl = sql.SQL("").join(
-                    sql.SQL(", {} {}").format(sql.Identifier(c[1]), sql.SQL(_PG_TYPES[c[2]]))
-                    for c in p["columns"])
-                col_list = sql.SQL("").join(sql.SQL(", ") + sql.Identifier(c[1])
-                                            for c in p["columns"])
-                con.execute(sql.SQL("CREATE TABLE {} (fid bigint PRIMARY KEY,"
-                                    " geom geometry(Geometry, 4326){})").format(ident, col_ddl))
-                with con.cursor().copy(sql.SQL("COPY {} (fid, geom{}) FROM STDIN").format(
-                        ident, col_list)) as copy:
-                    for fid, (g, rec) in enumerate(zip(p["ewkb"], p["records"], strict=True),
-                                                   start=1):
-                        copy.write_row((fid, g, *rec))
-                con.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
-                    sql.Identifier(f"{p['table']}_geom"), ident))
-                con.execute(sql.SQL("ANALYZE {}").format(ident))
+                _create_version_table(con, p)
             # Writers of these layers queue here (in one order, so two multi-layer writes
             # cannot deadlock); the switch sees the latest committed rows.
             for name in sorted(layers):
@@ -796,26 +863,102 @@ def _new_table_name(name: str) -> str:
 
 
 def _prepare(name: str, gdf: gpd.GeoDataFrame, meta: Mapping[str, Any] | None) -> dict:
-    """A frame made ready for COPY outside the write transaction (the slow part)."""
+    """A frame made ready for COPY outside the write transaction (the slow part).
+
+    Rows go in Hilbert order of their geometries (:func:`geo.sfc.spatial_order`) so a
+    small bbox reads a few table pages; fids stay the frame's row positions (1-based),
+    whatever the order.  Each row's first tile zoom (:data:`~layers.pg_tiles.MINZOOM_COLUMN`,
+    the whole-layer thinning of :mod:`geo.vector_tiles`) is written with it.
+    """
     gdf = prepare_for_put(name, gdf)
     props = gdf.drop(columns=[gdf.geometry.name])
     # The GeoPackage store's typing, so both stores keep the same columns and values.
-    gp_columns, records = columns_and_records(props)
-    if any("\x00" in v for r in records for v in r if isinstance(v, str)):
-        # PostgreSQL text cannot hold NUL: drop it (uploads are cleaned before already).
-        records = [tuple(v.replace("\x00", "") if isinstance(v, str) else v for v in r)
-                   for r in records]
+    gp_columns, values = columns_and_values(props)
     columns = []
     for i, (safe, sql_type) in enumerate(gp_columns):
+        vals = values[i]
+        if sql_type in TEXT_TYPES and any(isinstance(v, str) and "\x00" in v for v in vals):
+            # PostgreSQL text cannot hold NUL: drop it (uploads are cleaned before already).
+            values[i] = vals = [v.replace("\x00", "") if isinstance(v, str) else v
+                                for v in vals]
         prop = safe.replace('""', '"').replace("\x00", "")
-        nulls = int(sum(1 for r in records if r[i] is None))
+        nulls = int(sum(1 for v in vals if v is None))
         columns.append([prop, _sql_column_name(prop, i), sql_type, nulls])
-    geoms = shapely.set_srid(np.asarray(gdf.geometry.values, dtype=object), 4326)
-    return {"name": name, "table": _new_table_name(name), "count": len(gdf),
-            "columns": columns, "records": records,
-            "ewkb": shapely.to_wkb(geoms, hex=True, include_srid=True),
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    n = len(geoms)
+    is_point = shapely.get_type_id(geoms) == 0
+    lon = np.where(is_point, shapely.get_x(np.where(is_point, geoms, None)), 0.0)
+    lat = np.where(is_point, shapely.get_y(np.where(is_point, geoms, None)), 0.0)
+    fids = np.arange(1, n + 1, dtype="int64")
+    return {"name": name, "table": _new_table_name(name), "count": n,
+            "columns": columns, "values": values, "geoms": geoms,
+            "is_point": is_point, "lon": lon, "lat": lat, "fids": fids,
+            "order": spatial_order(geoms) if n else np.zeros(0, dtype="int64"),
+            "minzoom": minzoom_values(lon, lat, fids, is_point),
             "bounds": bounds_of(gdf), "geom_type": geometry_type_name(gdf),
             "meta": dict(meta or {})}
+
+
+#: Rows per chunk of the binary COPY (bounds the encoder's index arrays).
+_COPY_CHUNK = 100_000
+
+
+def _copy_columns(p: dict, rows: np.ndarray) -> list[Column]:
+    """The binary-COPY columns of ``rows`` (positions) of a prepared layer."""
+    geoms = p["geoms"][rows]
+    points = p["is_point"][rows]
+    if points.all():
+        geom = Column.points(p["lon"][rows], p["lat"][rows])
+    else:
+        srid = shapely.set_srid(geoms, 4326)
+        geom = Column.bytea(list(shapely.to_wkb(srid, include_srid=True, byte_order=1)))
+    cols = [Column.int8(p["fids"][rows]), geom]
+    for (_, _, sql_type, _), vals in zip(p["columns"], p["values"], strict=True):
+        chunk = [vals[i] for i in rows.tolist()]
+        null = np.fromiter((v is None for v in chunk), dtype=bool, count=len(chunk))
+        if sql_type == "INTEGER":
+            cols.append(Column.int8(np.array([0 if v is None else int(v) for v in chunk],
+                                             dtype="int64"), null))
+        elif sql_type == "REAL":
+            cols.append(Column.float8(np.array([np.nan if v is None else float(v)
+                                                for v in chunk], dtype="float64"), null))
+        elif sql_type == "BOOLEAN":
+            cols.append(Column.boolean(np.array([bool(v) for v in chunk], dtype=bool), null))
+        else:
+            cols.append(Column.text(chunk))
+    cols.append(Column.int2(p["minzoom"][rows]))
+    return cols
+
+
+def _create_version_table(con: Any, p: dict) -> None:
+    """Create and fill a prepared layer's version table with its indexes (in the caller's
+    transaction): binary COPY in Hilbert order, then the primary key, the GiST index and
+    the partial GiST indexes of the thinned tile zooms."""
+    # Statements without parameters: identifiers quoted without psycopg's %-escaping.
+    def q(ident: str) -> str:
+        return '"' + ident.replace('"', '""') + '"'
+
+    ident = f"{q(SCHEMA)}.{q(p['table'])}"
+    col_ddl = "".join(f", {q(c[1])} {_PG_TYPES[c[2]]}" for c in p["columns"])
+    col_list = "".join(f", {q(c[1])}" for c in p["columns"])
+    con.execute(f"CREATE TABLE {ident} (fid bigint NOT NULL, geom geometry(Geometry, 4326)"
+                f"{col_ddl}, {q(MINZOOM_COLUMN)} smallint)")
+    with con.cursor().copy(f"COPY {ident} (fid, geom{col_list}, {q(MINZOOM_COLUMN)})"
+                           " FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(COPY_HEADER)
+        order = p["order"]
+        for start in range(0, len(order), _COPY_CHUNK):
+            copy.write(encode_rows(_copy_columns(p, order[start:start + _COPY_CHUNK])))
+        copy.write(COPY_TRAILER)
+    con.execute(f"ALTER TABLE {ident} ADD PRIMARY KEY (fid)")
+    con.execute(f"CREATE INDEX {q(p['table'] + '_geom')} ON {ident} USING gist (geom)")
+    if p["is_point"].any():
+        layer = TileLayer(p["table"], p["name"], {}, p["geom_type"], int(p["is_point"].sum()),
+                          None, MINZOOM_COLUMN, schema=SCHEMA)
+        per_zoom = np.bincount(p["minzoom"][p["is_point"]].astype("int64")).tolist()
+        for statement in minzoom_indexes_sql(layer, per_zoom):
+            con.execute(statement)
+    con.execute(f"ANALYZE {ident}")
 
 
 def order_by_sql(columns: list, sortby: SortBy) -> str:

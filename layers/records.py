@@ -39,6 +39,8 @@ BBox = tuple[float, float, float, float]
 SortBy = Sequence[tuple[str, bool]]
 #: How exactly ``number_matched`` is counted: ``"exact"`` or the store's cheap ``"estimate"``.
 CountMode = Literal["exact", "estimate"]
+#: What :meth:`layers.store.Store.query` answers with: a frame, or the page as GeoJSON bytes.
+OutputMode = Literal["frame", "geojson"]
 
 
 def validate_layer_name(name: str) -> str:
@@ -151,23 +153,34 @@ class QueryResult:
 
     Attributes
     ----------
-    features : geopandas.GeoDataFrame
-        The page, indexed by feature id (``fid``, 1-based, stable per version).
+    features : geopandas.GeoDataFrame or None
+        The page, indexed by feature id (``fid``, 1-based, stable per version); None
+        with ``output="geojson"``.
     number_matched : int
         How many features match before limit/offset.
     estimated : bool
         True when ``number_matched`` is the store's estimate (``count="estimate"``
         on a store that can only estimate cheaply), not an exact count.
+    geojson : bytes or None
+        With ``output="geojson"``: the page's GeoJSON Feature objects joined by commas
+        (a FeatureCollection's ``features``), as :func:`geo.geojson.encode_features`
+        writes them.
+    returned : int or None
+        With ``output="geojson"``: how many features ``geojson`` holds.
     """
 
-    features: gpd.GeoDataFrame
+    features: gpd.GeoDataFrame | None
     number_matched: int
     estimated: bool = False
+    geojson: bytes | None = None
+    returned: int | None = None
 
     @property
     def number_returned(self) -> int:
         """Number of features in this page."""
-        return len(self.features)
+        if self.returned is not None:
+            return self.returned
+        return len(self.features) if self.features is not None else 0
 
 
 @dataclass(frozen=True)

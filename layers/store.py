@@ -58,6 +58,7 @@ from .records import (
     BBox,
     CountMode,
     LayerInfo,
+    OutputMode,
     QueryResult,
     SortBy,
     TemporalExtent,
@@ -69,7 +70,8 @@ from .records import (
 )
 
 __all__ = [
-    "BBox", "JobStore", "CountMode", "LayerExists", "LayerInfo", "LayerNameError", "LayerNotFound",
+    "BBox", "CountMode", "JobStore", "LayerExists", "LayerInfo", "LayerNameError",
+    "LayerNotFound", "OutputMode",
     "MemoryLayer", "NotSupported", "QueryError", "QueryResult", "SortBy", "Store",
     "StoreError", "VersionConflict", "VersionInfo", "VersionNotFound", "check_paging",
     "TemporalExtent", "layer_exists_error", "parse_bbox", "prepare_for_put",
@@ -145,6 +147,7 @@ class Store(ABC):
         limit: int | None = None,
         offset: int = 0,
         count: CountMode = "exact",
+        output: OutputMode = "frame",
     ) -> QueryResult:
         """One page of the features matching every condition given.
 
@@ -172,7 +175,13 @@ class Store(ABC):
             Paging (``limit=None``: every feature from ``offset``).
         count : {"exact", "estimate"}
             ``"estimate"`` lets a store answer ``number_matched`` with a cheap estimate
-            (flagged ``estimated``) where counting exactly is dear.
+            (flagged ``estimated``) where counting exactly is dear: PostGIS counts up
+            to :data:`layers.pg_sql.EXACT_COUNT_LIMIT` matches and estimates above.
+        output : {"frame", "geojson"}
+            ``"geojson"`` answers the page as GeoJSON Feature bytes
+            (:attr:`QueryResult.geojson`, the bytes :func:`geo.geojson.encode_features`
+            writes) instead of a frame: PostGIS builds them in SQL, the GeoPackage
+            store joins its pre-encoded features (or encodes just the page).
 
         Raises
         ------

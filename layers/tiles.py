@@ -33,7 +33,7 @@ from .catalog import get_spec, layer_ids
 from .memory import MemoryLayer
 
 #: Bump when the tile contents change for the same layer version (ETags follow).
-TILE_SCHEMA = "mvt2"  # mvt2: thinning on the world grid per layer, feature cap
+TILE_SCHEMA = "mvt3"  # mvt2: whole-layer thinning, feature cap; mvt3: decided on WGS 84
 # One builder at a time: a cold layer is built once, not once per waiting thread.
 _BUILD_LOCK = threading.Lock()
 
@@ -77,12 +77,19 @@ def tile_source(layer: MemoryLayer, name: str, datum: str = "wgs84") -> TileSour
             src = layer.cache.get(key)
             if src is None:
                 geoms, tree = layer.gdf.geometry.values, layer.tree
+                thinning = None
                 if datum != "wgs84":  # a basemap in another datum: own geometries and index
                     geoms = transform_geometries(np.asarray(geoms, dtype=object), "wgs84",
                                                  datum)
                     tree = None
+                    # Which point stands for a cluster is decided on WGS 84 positions, on
+                    # every basemap (as PostGIS decides it, from the stored first zoom).
+                    base = layer.cache.get(("tile_source", "wgs84")) or TileSource(
+                        name, layer.gdf.geometry.values, tile_properties(name, layer.gdf),
+                        ids=layer.gdf.index.to_numpy(), tree=layer.tree)
+                    thinning = (base.thin_max_zoom, base.minzoom)
                 src = TileSource(name, geoms, tile_properties(name, layer.gdf),
-                                 ids=layer.gdf.index.to_numpy(), tree=tree)
+                                 ids=layer.gdf.index.to_numpy(), tree=tree, thinning=thinning)
                 layer.cache[key] = src
     return src
 

@@ -283,6 +283,49 @@ def test_count_estimate_is_allowed_and_flagged(store):
     assert res.estimated in (True, False)
 
 
+@pytest.mark.parametrize("kwargs", [
+    {}, {"bbox": (115.5, 43.5, 116.5, 44.5)}, {"filters": {"seq": "3"}},
+    {"sortby": [("invest_yi", False)], "limit": 3, "offset": 1}, {"limit": 0},
+])
+def test_query_answers_geojson_as_encode_features_writes_it(store, kwargs):
+    """output="geojson": the page's Feature objects as geo.geojson writes the frame's
+    (PostGIS builds them in SQL), with the same counts."""
+    import json
+
+    from geo.geojson import encode_features
+
+    frame = store.query("sites", **kwargs)
+    answer = store.query("sites", output="geojson", **kwargs)
+    assert answer.features is None and answer.number_returned == len(frame.features)
+    assert answer.number_matched == frame.number_matched
+    expected = json.loads(b"[" + b",".join(encode_features(frame.features)) + b"]")
+    assert json.loads(b"[" + answer.geojson + b"]") == expected
+
+
+def test_counts_above_ten_thousand_are_estimated_where_the_store_says_so(backend_store_url,
+                                                                        backend):
+    """count="estimate" on 12,000 points: exact below 10,000 matches on both stores; above,
+    PostGIS answers the planner's estimate, flagged, within 10 % of the true count."""
+    s = open_store(backend_store_url)
+    gdf = points(12_000, seed=5)
+    s.put("many", gdf)
+    x, y = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+    for box in ((115.0, 43.0, 117.0, 45.0), (115.0, 43.0, 115.9, 45.0)):
+        truth = int(((x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])).sum())
+        res = s.query("many", bbox=box, limit=5, count="estimate")
+        exact = s.query("many", bbox=box, limit=5)
+        assert exact.number_matched == truth and not exact.estimated
+        if truth > 10_000 and backend == "postgis":
+            assert res.estimated and abs(res.number_matched - truth) <= truth / 10
+        else:
+            assert res.number_matched == truth and not res.estimated
+    # Rows are stored in spatial order, fids as written.
+    back = s.get("many")
+    assert back.index.tolist() == list(range(1, 12_001))
+    assert back["v"].tolist() == list(range(12_000))
+    s.close()
+
+
 def test_create_only_refuses_an_existing_layer_inside_the_write(store):
     before = store.info("sites")
     with pytest.raises(LayerExists) as e:

@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request
 
-from geo.geojson import dumps, feature_collection
+from geo.geojson import dumps
 from layers.store import QueryError
 
 from ..core.errors import ApiError
@@ -163,12 +163,16 @@ def items(cid: str) -> Response:
 
     def json_body() -> bytes:
         p = page(True)
-        return feature_collection(p.encoded, {
+        members = {
             "links": _items_links(cid, query, "json", p.number_matched),
             "numberMatched": p.number_matched,
-            "numberReturned": len(p.encoded),
+            "numberReturned": p.returned,
             "timeStamp": time_stamp(snap.info.updated),
-        })
+        }
+        if p.estimated:  # the store's estimate (PostGIS, above 10,000 matches)
+            members["numberMatchedEstimated"] = True
+        return (b'{"type":"FeatureCollection","features":[' + p.body + b"],"
+                + dumps(members)[1:])
 
     def html_body() -> str:
         p = page(False)
@@ -178,6 +182,7 @@ def items(cid: str) -> Response:
         return render_template(
             "ogcapi/items.html", cid=cid, title=title, base=base(), query=query,
             columns=columns, rows=_rows(gdf, columns), matched=p.number_matched,
+            estimated=p.estimated,
             links={lnk["rel"]: lnk["href"]
                    for lnk in _items_links(cid, query, "html", p.number_matched)})
 

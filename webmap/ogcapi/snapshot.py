@@ -1,11 +1,12 @@
 """The items fast path: query through the Store, answer with pre-encoded features.
 
-Each layer version's features are encoded to GeoJSON once
-(:func:`geo.geojson.encode_features`) and kept in the version's cache
+Each layer version's features are encoded to GeoJSON once, into one buffer
+(:class:`layers.encoded.EncodedFeatures`, built in the background for a large
+layer, meanwhile each page is encoded alone) and kept in the version's cache
 (``store.in_memory(name).cache``, dropped with the version); a request asks the
 store which features match (for the GeoPackage store: the warm STRtree) and
-joins their bytes (:func:`geo.geojson.feature_collection`).  A store that keeps no
-in-memory copy (PostGIS) gets its page encoded per request.
+joins their bytes.  A store that keeps no in-memory copy (PostGIS) answers with the
+page's GeoJSON built in SQL (``Store.query(output="geojson")``).
 
 Examples
 --------
@@ -18,13 +19,12 @@ Examples
 >>> snap = snapshot(store, "sites")
 >>> page = select_page(store, snap, bbox=(115.5, 43.5, 116.5, 44.5), filters=None,
 ...                    limit=10, offset=0)
->>> page.number_matched, page.encoded[0][:40]
+>>> page.number_matched, page.body[:40]
 (1, b'{"type":"Feature","id":1,"geometry":{"ty')
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +34,8 @@ import numpy as np
 
 from geo.crs import CrsInfo, transform_geometries_crs
 from geo.geojson import encode_features
+from layers.encoded import feature_bytes as encoded_feature
+from layers.encoded import page_bytes
 from layers.filter import CqlFilter
 from layers.store import (
     BBox,
@@ -49,12 +51,6 @@ from layers.temporal import query_filter
 
 from ..core.errors import ApiError
 from .crs import decimals
-
-#: Key of the pre-encoded features in a layer version's cache.
-CACHE_KEY = "ogcapi.features"
-# One encoder at a time: eight concurrent first requests on a cold 100,000-feature
-# layer would otherwise each encode it (the GIL makes that eight times slower).
-_ENCODE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -100,19 +96,6 @@ def snapshot(store: Store, name: str) -> Snapshot:
         raise not_found(name) from None
 
 
-def encoded_layer(layer: MemoryLayer) -> list[bytes]:
-    """Every feature of an in-memory layer version as GeoJSON bytes, encoded once."""
-    cached = layer.cache.get(CACHE_KEY)
-    if cached is not None:
-        return cached
-    with _ENCODE_LOCK:
-        cached = layer.cache.get(CACHE_KEY)
-        if cached is None:
-            cached = encode_features(layer.gdf)
-            layer.cache[CACHE_KEY] = cached
-    return cached
-
-
 @dataclass
 class Page:
     """Features of one items request.
@@ -121,15 +104,21 @@ class Page:
     ----------
     features : geopandas.GeoDataFrame or None
         The page, indexed by fid (for HTML); None on the JSON fast path.
-    encoded : list of bytes
-        The same features as GeoJSON Feature objects.
+    body : bytes
+        The same features as GeoJSON Feature objects joined by commas.
     number_matched : int
         Matches before paging.
+    returned : int
+        Features in the page.
+    estimated : bool
+        ``number_matched`` is the store's estimate (PostGIS above 10,000 matches).
     """
 
     features: gpd.GeoDataFrame | None
-    encoded: list[bytes]
+    body: bytes
     number_matched: int
+    returned: int
+    estimated: bool = False
 
 
 def select_page(store: Store, snap: Snapshot, *, bbox: BBox | None,
@@ -138,17 +127,18 @@ def select_page(store: Store, snap: Snapshot, *, bbox: BBox | None,
                 datetime: str | None = None, sortby: SortBy | None = None,
                 properties: Sequence[str] | None = None, skip_geometry: bool = False,
                 crs: CrsInfo | None = None) -> Page:
-    """Query the store and pick the pre-encoded bytes of the matching features.
+    """Query the store and join the GeoJSON bytes of the matching features.
 
     With an in-memory version the page is cut from the snapshot itself: the
-    version its ETag names, whole even if a write lands meanwhile.  Otherwise
-    the store answers; if it moved to a newer version since ``snap`` was taken,
-    the page is encoded from the store's answer instead of the snapshot's cache.
-    Geometries of different versions are different objects (each version is decoded
-    afresh), which makes the check one ``is``.
+    version its ETag names, whole even if a write lands meanwhile; its bytes come
+    from the version's pre-encoded features (:mod:`layers.encoded`), or, while a
+    large version's are still being built, from encoding just the page — no request
+    encodes more than it returns.  Otherwise the store answers with the page's
+    GeoJSON (built in SQL on PostGIS) and ``numberMatched`` counted exactly up to
+    10,000 matches and estimated above (flagged).
 
-    Features written as stored (every property, CRS84) come from the pre-encoded
-    cache; another ``crs``, ``properties`` or ``skip_geometry`` encodes the page itself
+    Features written as stored (every property, CRS84) come that way; another
+    ``crs``, ``properties`` or ``skip_geometry`` encodes the page itself
     (:func:`encode_page`).
     """
     layer = snap.layer
@@ -156,33 +146,29 @@ def select_page(store: Store, snap: Snapshot, *, bbox: BBox | None,
         and not skip_geometry
     if encode and layer is not None:
         # The snapshot's own version (the one the ETag names): positions from its warm
-        # index, bytes from its encoded cache; building a DataFrame page was half the
-        # cost of a 1000-feature request.
+        # index, bytes from its encoded features; building a DataFrame page was half
+        # the cost of a 1000-feature request.
         check_paging(limit, offset)
         condition = query_filter(snap.info.name, layer.kinds, where, datetime)
         positions = layer.select(bbox, filters or None, sortby or None, where=condition)
         chosen = positions[offset:offset + limit]
         if plain:
-            everything = encoded_layer(layer)
-            return Page(None, [everything[p] for p in chosen], len(positions))
+            return Page(None, page_bytes(layer, chosen), len(positions), len(chosen))
         page = layer.gdf.iloc[chosen]
-        return Page(page, encode_page(page, crs, properties, skip_geometry), len(positions))
+        return Page(page, b",".join(encode_page(page, crs, properties, skip_geometry)),
+                    len(positions), len(chosen))
+    if encode and plain:
+        result = store.query(snap.info.name, bbox=bbox, filters=filters or None, where=where,
+                             datetime=datetime, sortby=sortby or None, limit=limit,
+                             offset=offset, count="estimate", output="geojson")
+        return Page(None, result.geojson or b"", result.number_matched,
+                    result.number_returned, result.estimated)
     result = store.query(snap.info.name, bbox=bbox, filters=filters or None, where=where,
                          datetime=datetime, sortby=sortby or None, properties=properties,
-                         limit=limit, offset=offset)
+                         limit=limit, offset=offset, count="estimate")
     page = result.features
-    if not encode:
-        return Page(page, [], result.number_matched)
-    if not plain:
-        return Page(page, encode_page(page, crs, properties, skip_geometry),
-                    result.number_matched)
-    if layer is not None and len(page):
-        positions = layer.gdf.index.get_indexer(page.index)
-        if (positions >= 0).all() and \
-                page.geometry.array[0] is layer.gdf.geometry.array[positions[0]]:
-            everything = encoded_layer(layer)
-            return Page(page, [everything[p] for p in positions], result.number_matched)
-    return Page(page, encode_features(page) if len(page) else [], result.number_matched)
+    body = b",".join(encode_page(page, crs, properties, skip_geometry)) if encode else b""
+    return Page(page, body, result.number_matched, len(page), result.estimated)
 
 
 def encode_page(page: gpd.GeoDataFrame, crs: CrsInfo | None = None,
@@ -226,7 +212,7 @@ def feature_bytes(store: Store, snap: Snapshot, fid: int, crs: CrsInfo | None = 
         if pos < 0:
             return None
         row = gdf.iloc[[pos]]
-        return row, encoded_layer(layer)[pos] if plain else encode_page(row, crs)[0]
+        return row, encoded_feature(layer, pos) if plain else encode_page(row, crs)[0]
     row = store.get_feature(snap.info.name, fid)
     if row is None:
         return None
