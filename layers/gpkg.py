@@ -56,11 +56,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.geojson import encode_features
+
 from .catalog import layer_ids
 from .encoded import page_bytes
 from .errors import LayerNotFound, VersionConflict, VersionNotFound
 from .jobs import JobStore
-from .memory import KIND_OF_SQL, MemoryLayer, columns_and_records, select_properties
+from .memory import (
+    KIND_OF_SQL,
+    LayerCache,
+    MemoryLayer,
+    columns_and_records,
+    select_properties,
+)
 from .records import (
     BBox,
     CountMode,
@@ -80,6 +88,8 @@ from .store import Store, layer_exists_error
 from .temporal import declared_kinds, frame_extent, query_filter
 from .tiles import memory_tile
 
+#: Layers of more features than this are read page by page until a query needs them whole.
+COLD_ROWS = 200_000
 #: Schema version of the atlas tables (``PRAGMA user_version`` is GeoPackage's own).
 SCHEMA_VERSION = 2
 
@@ -211,14 +221,24 @@ class GeoPackageStore(Store):
     ----------
     path : str or os.PathLike
         The ``.gpkg`` file; created (with its directory) if missing.
+    memory_mb : float, optional
+        Budget for the layers held in memory (``ATLAS_LAYER_MEMORY_MB``); the least
+        recently used are dropped beyond it (:class:`layers.memory.LayerCache`).
+    cold_rows : int
+        Layers of more features are not loaded for plain pages (:meth:`in_memory`).
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, memory_mb: float | None = None,
+                 cold_rows: int = COLD_ROWS) -> None:
         self.path = os.fspath(path)
         os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
         self._lock = threading.RLock()
         self._local = threading.local()
-        self._loaded: dict[str, MemoryLayer] = {}
+        self._loaded = LayerCache(float("inf") if memory_mb is None else memory_mb * 2**20)
+        self._load_locks: dict[str, threading.Lock] = {}
+        self._nulls: dict[str, dict[str, bool]] = {}
+        #: Layers with more features are read page by page until a query needs their index.
+        self.cold_rows = int(cold_rows)
         with closing(self._connect()) as con:
             self._init_schema(con)
         # Jobs in the same file (tables made on first use), each call on its own connection.
@@ -304,57 +324,129 @@ class GeoPackageStore(Store):
                                 message_zh=f"没有名为 {name!r} 的图层")
         return self._info_from_row(rows[0])
 
-    def in_memory(self, name: str) -> MemoryLayer:
-        """The current version of a layer in memory, with its warm spatial index."""
-        info = self.info(name)
-        with self._lock:
-            cached = self._loaded.get(name)
-            if cached is not None and cached.info is not None \
-                    and cached.info.version == info.version:
-                return cached
-        gdf, kinds = self._read_table(info.version)
-        loaded = MemoryLayer.build(info, gdf, declared_kinds(name, kinds))
-        with self._lock:
-            self._loaded[name] = loaded
-        return loaded
+    def in_memory(self, name: str) -> MemoryLayer | None:
+        """The current version of a layer in memory, with its warm spatial index.
 
-    def _read_table(self, table: str) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
-        """The features of one version table and their field kinds (from the column types)."""
+        Loaded now if need be — except a layer of more than :attr:`cold_rows` features
+        that is not loaded yet: None then, and plain pages are read from the file
+        (:meth:`query`) until a query that needs the index (a bbox, a filter, a sort)
+        or a tile loads it.  A million points take seconds and hundreds of MB to
+        load; the first page of them, milliseconds.
+        """
+        info = self.info(name)
+        layer = self._cached(name, info)
+        if layer is not None or info.count > self.cold_rows:
+            return layer
+        return self._load(name, info)
+
+    def _cached(self, name: str, info: LayerInfo) -> MemoryLayer | None:
+        with self._lock:
+            layer = self._loaded.get(name)
+        if layer is not None and layer.info is not None and layer.info.version == info.version:
+            return layer
+        return None
+
+    def _layer(self, name: str) -> MemoryLayer:
+        """The current version in memory, loaded whatever its size."""
+        info = self.info(name)
+        return self._cached(name, info) or self._load(name, info)
+
+    def _load(self, name: str, info: LayerInfo) -> MemoryLayer:
+        """Read a version into memory (one loader per layer at a time) and keep it within
+        the memory budget, dropping the least recently used layers."""
+        with self._lock:
+            lock = self._load_locks.setdefault(name, threading.Lock())
+        with lock:
+            layer = self._cached(name, info)
+            if layer is not None:
+                return layer
+            gdf, kinds = self._read_table(info.version)
+            layer = MemoryLayer.build(info, gdf, declared_kinds(name, kinds))
+            with self._lock:
+                self._loaded.put(name, layer)
+        return layer
+
+    def _read_table(self, table: str, tail: str = "", args: tuple = ()
+                    ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+        """The features of one version table and their field kinds (from the column types).
+
+        ``tail`` (SQL after ``FROM``, with ``args``) reads some rows only; their
+        columns then take the dtypes of the whole version's.
+        """
         q = _q(table)
         with closing(self._connect()) as con:
             cols = con.execute(f"PRAGMA table_info({q})").fetchall()
-            rows = con.execute(f"SELECT * FROM {q} ORDER BY fid").fetchall()
+            rows = con.execute(f"SELECT * FROM {q} {tail or 'ORDER BY fid'}", args).fetchall()
         names = [c[1] for c in cols]
         types = {c[1]: (c[2] or "").upper() for c in cols}
         frame = pd.DataFrame.from_records(rows, columns=names)
         geoms = decode_gpkg_blobs(frame.pop("geom").tolist()) if "geom" in frame else None
         fids = frame.pop("fid").astype("int64").to_numpy()
+        with_nulls = self._columns_with_nulls(table, types) if tail else {}
         for name in frame.columns:
             if types[name] == "BOOLEAN":
                 # A missing boolean comes back as NaN (0/1 and None read as floats): keep it None.
                 frame[name] = frame[name].map(lambda v: None if pd.isna(v) else bool(v)).astype(
-                    "object" if frame[name].isna().any() else "bool")
+                    "object" if frame[name].isna().any() or with_nulls.get(name) else "bool")
+            elif types[name] == "INTEGER" and with_nulls.get(name):
+                frame[name] = frame[name].astype("float64")  # as the whole version reads
         gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=4326))
         gdf.index = pd.Index(fids, name="fid")
         kinds = {c: KIND_OF_SQL.get(types[c], "str") for c in frame.columns}
         return gdf, kinds
 
+    def _columns_with_nulls(self, table: str, types: Mapping[str, str]) -> dict[str, bool]:
+        """Which INTEGER/BOOLEAN columns of a version hold a missing value (once per version)."""
+        with self._lock:
+            known = self._nulls.get(table)
+        if known is not None:
+            return known
+        cols = [c for c, t in types.items() if t in ("INTEGER", "BOOLEAN") and c != "fid"]
+        found: dict[str, bool] = {}
+        if cols:
+            with closing(self._connect()) as con:
+                row = con.execute("SELECT " + ", ".join(
+                    f"max({_q(c)} IS NULL)" for c in cols) + f" FROM {_q(table)}").fetchone()
+            found = {c: bool(v) for c, v in zip(cols, row, strict=True)}
+        with self._lock:
+            self._nulls = {table: found}  # the last version asked only
+        return found
+
     def get(self, name: str, version: int | None = None) -> gpd.GeoDataFrame:
         if version is None:
-            return self.in_memory(name).gdf
+            return self._layer(name).gdf
         table = self._version_row(name, version)[2]
         if table == self.info(name).version:
-            return self.in_memory(name).gdf
+            return self._layer(name).gdf
         return self._read_table(table)[0]
 
     def get_feature(self, name: str, fid: int) -> gpd.GeoDataFrame | None:
-        gdf = self.get(name)
+        info = self.info(name)
+        layer = self._cached(name, info)
+        if layer is None and info.count > self.cold_rows:  # one row by its key, not the layer
+            try:
+                key = int(fid)
+            except (TypeError, ValueError):
+                return None
+            if not -(2**63) <= key < 2**63:
+                return None
+            gdf, _ = self._read_table(info.version, "WHERE fid = ?", (key,))
+            return gdf if len(gdf) else None
+        gdf = (layer or self._layer(name)).gdf
         if fid in gdf.index:
             return gdf.loc[[fid]]
         return None
 
     def properties(self, name: str) -> dict[str, str]:
-        return dict(self.in_memory(name).kinds)
+        info = self.info(name)
+        layer = self._cached(name, info)
+        if layer is not None or info.count <= self.cold_rows:
+            return dict((layer or self._layer(name)).kinds)
+        with closing(self._connect()) as con:  # the column types, not the features
+            cols = con.execute(f"PRAGMA table_info({_q(info.version)})").fetchall()
+        kinds = {c[1]: KIND_OF_SQL.get((c[2] or "").upper(), "str") for c in cols
+                 if c[1] not in ("fid", "geom")}
+        return dict(declared_kinds(name, kinds))
 
     def query(
         self,
@@ -371,7 +463,12 @@ class GeoPackageStore(Store):
         count: CountMode = "exact",
         output: OutputMode = "frame",
     ) -> QueryResult:
-        layer = self.in_memory(name)
+        info = self.info(name)
+        cold = self._cached(name, info) is None and info.count > self.cold_rows
+        if cold and bbox is None and not filters and where is None and datetime is None \
+                and not sortby:
+            return self._cold_page(info, properties, limit, offset, output)
+        layer = self._layer(name)
         condition = query_filter(name, layer.kinds, where, datetime)
         if output == "geojson":
             check_paging(limit, offset)
@@ -385,15 +482,30 @@ class GeoPackageStore(Store):
         return layer.query(bbox=bbox, filters=filters, sortby=sortby, properties=properties,
                            limit=limit, offset=offset, where=condition)
 
+    def _cold_page(self, info: LayerInfo, properties: Sequence[str] | None, limit: int | None,
+                   offset: int, output: OutputMode) -> QueryResult:
+        """A page of a large layer not in memory, read from the file by its key."""
+        check_paging(limit, offset)
+        tail = "ORDER BY fid LIMIT ? OFFSET ?"
+        page, kinds = self._read_table(info.version, tail,
+                                       (-1 if limit is None else int(limit),
+                                        min(int(offset), 2**62)))
+        if properties is not None:
+            page = page[[*select_properties(list(kinds), properties), page.geometry.name]]
+        if output == "geojson":
+            return QueryResult(features=None, number_matched=info.count,
+                               geojson=b",".join(encode_features(page)), returned=len(page))
+        return QueryResult(features=page, number_matched=info.count)
+
     def temporal(self, name: str) -> TemporalExtent | None:
-        layer = self.in_memory(name)
+        layer = self._layer(name)
         key = "temporal_extent"
         if key not in layer.cache:
             layer.cache[key] = frame_extent(name, layer.gdf, layer.kinds, layer.cache)
         return layer.cache[key]
 
     def tile(self, name: str, z: int, x: int, y: int, datum: str = "wgs84") -> bytes:
-        return memory_tile(self.in_memory(name), name, z, x, y, datum)
+        return memory_tile(self._layer(name), name, z, x, y, datum)
 
     def jobs(self) -> JobStore:
         return self._jobs
@@ -575,7 +687,8 @@ class GeoPackageStore(Store):
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            self._loaded.pop(name, None)
+            with self._lock:
+                self._loaded.pop(name)
         return True
 
     def check(self) -> list[str]:

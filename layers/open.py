@@ -35,14 +35,18 @@ def is_database_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-def open_store(url: str | os.PathLike | None = None) -> Store:
+def open_store(url: str | os.PathLike | None = None, *, memory_mb: float | None = None
+               ) -> Store:
     """Open the store named by ``url``: a ``postgresql://`` URL selects PostGIS, anything
     else is a GeoPackage path; None means :data:`DEFAULT_STORE`.
+
+    ``memory_mb`` is the budget for layers the store holds in memory (the web app's
+    ``ATLAS_LAYER_MEMORY_MB``); None: no budget.
 
     The caller decides what ``url`` is (the web app from its settings, the command line
     from its options); this function reads no environment.
     """
     url = str(url) if url else DEFAULT_STORE
     if is_database_url(url):
-        return PostGISStore(url)
-    return GeoPackageStore(url)
+        return PostGISStore(url, memory_mb=memory_mb)
+    return GeoPackageStore(url, memory_mb=memory_mb)

@@ -78,6 +78,7 @@ from .jobs import JobStore
 from .memory import (
     KIND_OF_SQL,
     TEXT_TYPES,
+    LayerCache,
     MemoryLayer,
     columns_and_values,
     select_properties,
@@ -306,9 +307,12 @@ class PostGISStore(Store):
         ``postgresql://user:password@host:port/database`` (libpq URL).
     pool_size : int
         Idle connections kept for reuse (one is used per call).
+    memory_mb : float, optional
+        Budget for the layers :meth:`get` keeps in memory (for the analyses); the least
+        recently used are dropped beyond it.
     """
 
-    def __init__(self, url: str, pool_size: int = 8) -> None:
+    def __init__(self, url: str, pool_size: int = 8, *, memory_mb: float | None = None) -> None:
         if psycopg is None:
             raise StoreError("the PostGIS store needs psycopg: pip install 'psycopg[binary]'",
                              message_zh="PostGIS 存储需要 psycopg 库")
@@ -318,7 +322,7 @@ class PostGISStore(Store):
         self.path = f"postgresql://{host}:{port}/{db}"
         self._pool = _Pool(url, pool_size)
         self._lock = threading.RLock()
-        self._loaded: dict[str, MemoryLayer] = {}
+        self._loaded = LayerCache(float("inf") if memory_mb is None else memory_mb * 2**20)
         self._temporal: dict[str, TemporalExtent] = {}
         self._jobs = JobStore(self._pool.connection, "postgres")
         self._tile_layers: dict[str, TileLayer | bool] = {}
@@ -513,7 +517,7 @@ class PostGISStore(Store):
             info = self.info(name)
         except LayerNotFound:
             with self._lock:
-                self._loaded.pop(name, None)
+                self._loaded.pop(name)
             raise
         with self._lock:
             cached = self._loaded.get(name)
@@ -524,7 +528,7 @@ class PostGISStore(Store):
         info = self._info_from_row(row)
         loaded = MemoryLayer.build(info, gdf, _kinds(name, row[9]))
         with self._lock:
-            self._loaded[name] = loaded
+            self._loaded.put(name, loaded)
         return loaded
 
     def get(self, name: str, version: int | None = None) -> gpd.GeoDataFrame:
@@ -811,7 +815,7 @@ class PostGISStore(Store):
                 con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
                     sql.Identifier(SCHEMA, t)))
         with self._lock:
-            self._loaded.pop(name, None)
+            self._loaded.pop(name)
         return row is not None
 
     def check(self) -> list[str]:

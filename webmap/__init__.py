@@ -31,7 +31,7 @@ from layers.open import open_store
 from layers.prepare import prepare_store
 
 from . import cli
-from .core import cors, security, static_files
+from .core import cors, memory, security, static_files
 from .core.config import Settings, SettingsError
 from .core.errors import register_error_handlers
 from .core.store import attach_store
@@ -108,7 +108,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["atlas_settings"] = settings
 
-    store = open_store(settings.store)
+    store = open_store(settings.store, memory_mb=settings.layer_memory_mb)
     prepare_store(store)  # loads committed reference layers that are missing or changed
     attach_store(app, store)
 
@@ -119,5 +119,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app, img_hosts=security.tile_hosts(
         (url, bm.subdomains) for bm in basemaps(settings) for url in (bm.url, bm.labels_url)))
     static_files.init_app(app)
+    memory.init_app(app)  # hand freed heap back after big requests
     cli.init_app(app)
     return app

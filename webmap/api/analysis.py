@@ -74,6 +74,7 @@ from geo.streams import CHUNK_ROWS, csv_header, csv_rows, geojson_features, json
 from layers.catalog import PROJECT_CATEGORIES
 from layers.reference import reference
 
+from ..core import memory
 from ..core.config import current_settings
 from ..core.errors import ApiError
 from ..core.params import datum_value, number_value
@@ -396,6 +397,15 @@ def json_answer(result: gpd.GeoDataFrame, req: OverlayRequest, report: Report,
     yield b"]}}"
 
 
+def _then_trim(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks``, then the memory check (the answer's rows were made while it streamed,
+    after the request's own teardown)."""
+    try:
+        yield from chunks
+    finally:
+        memory.check()
+
+
 def too_many_sites(n: int, limit: int) -> ApiError:
     """The 413 of a JSON overlay of more than ``limit`` sites, naming the ways that work."""
     return ApiError(
@@ -429,8 +439,8 @@ def overlay():
         result = overlay_sites(sites, ref, river_buffer_m=req.river_buffer_m,
                                corridor_m=req.corridor_m).reset_index(drop=True)
         body = json_answer(result, req, report)
-        return Response(body, mimetype="application/json")
-    body = answer_chunks(sites, ref, req, report, req.format)
+        return Response(_then_trim(body), mimetype="application/json")
+    body = _then_trim(answer_chunks(sites, ref, req, report, req.format))
     resp = Response(body, mimetype=FORMATS[req.format])
     if req.format == "csv":
         resp.headers["Content-Disposition"] = "attachment; filename=overlay.csv"

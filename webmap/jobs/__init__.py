@@ -44,7 +44,7 @@ from layers.jobs import (
 )
 from layers.store import Store
 
-from ..core.memory import trim
+from ..core.memory import check
 
 log = logging.getLogger("webmap.jobs")
 
@@ -253,9 +253,10 @@ class JobRunner:
 
 
 def release_memory() -> None:
-    """Give freed heap back to the system after a big request or job (glibc's malloc_trim).
+    """Give freed heap back to the system after a job (glibc's malloc_trim, in the
+    background: :func:`webmap.core.memory.check`).
 
     Python frees a million-row chunk's objects to the C allocator, which keeps the
     pages; trimming returns them, so the app server's resident memory comes back down.
     """
-    trim()
+    check()
