@@ -10,7 +10,8 @@ import pytest
 SAMPLES = {"layer": "projects", "layer_id": "projects", "name": "projects", "cid": "projects",
            "fid": "1", "z": "5", "x": "26", "y": "11", "target": "ports.geojson",
            "filename": "ogcapi.css", "tms_id": "WebMercatorQuad", "tile_matrix": "5",
-           "tile_row": "11", "tile_col": "26"}
+           "tile_row": "11", "tile_col": "26",
+           "job_id": "0" * 32}
 
 
 def _urls(app) -> list[tuple[str, set[str]]]:

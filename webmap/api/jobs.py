@@ -95,6 +95,11 @@ def job_document(job: Job) -> dict[str, Any]:
     }
 
 
+#: A job's address: ids are 32 hex digits (uuid4), so ``/api/jobs/overlay`` is never read
+#: as a job id — a GET there answers 405 (POST only), not "no such job".
+JOB = "/api/jobs/<string(length=32):job_id>"
+
+
 def _json(doc: Any, status: int = 200) -> Response:
     resp = Response(dumps(doc), status=status, mimetype="application/json")
     resp.headers["Cache-Control"] = "no-store"
@@ -121,14 +126,14 @@ def submit_overlay():
     return resp
 
 
-@bp.get("/api/jobs/<job_id>")
+@bp.get(JOB)
 def job_status(job_id: str):
     """A job's status, progress, results and error."""
     job = runner().check(get_store().jobs().get(job_id))
     return _json(job_document(job))
 
 
-@bp.delete("/api/jobs/<job_id>")
+@bp.delete(JOB)
 def job_cancel(job_id: str):
     """Cancel a job and remove it with its results."""
     runner()
@@ -136,7 +141,7 @@ def job_cancel(job_id: str):
     return _json({"id": job.id, "status": "cancelled", "was": job.status})
 
 
-@bp.get("/api/jobs/<job_id>/results/<name>")
+@bp.get(JOB + "/results/<name>")
 def job_result(job_id: str, name: str):
     """A job's result file, streamed from the store."""
     runner()
