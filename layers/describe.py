@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .catalog import GROUPS, get_spec, layer_ids
@@ -85,10 +86,54 @@ def user_layer_spec(info: LayerInfo, columns: list[str], geometry_type: str = "P
     )
 
 
+def version_provenance(spec: LayerSpec, meta: dict[str, Any] | None) -> Provenance:
+    """The provenance of one version of a catalog layer.
+
+    The built-in data's is the catalog's; a user's version (a replacement, or a
+    restore of one) says its own — each key its metadata sets (``source``,
+    ``licence``, ``datum``, ``accuracy``, ``date``, ``illustrative``, ``note``)
+    wins over the catalog's.  A version re-derived from another layer's
+    replacement sets none of them: its features are still the catalog's.
+
+    Examples
+    --------
+    >>> from layers.catalog import get_spec
+    >>> p = version_provenance(get_spec("projects"), {"source": "盟发改委 2024年台账",
+    ...                                                "illustrative": False})
+    >>> p.source_zh, p.source_en, p.authored
+    ('盟发改委 2024年台账', '盟发改委 2024年台账', False)
+    >>> version_provenance(get_spec("projects"), {"sha256": "ab"}) == get_spec("projects").provenance
+    True
+    """
+    prov = spec.provenance
+    m = LayerMeta.from_dict(meta)
+    if m.builtin:
+        return prov
+    return Provenance(
+        source_zh=m.source or prov.source_zh,
+        source_en=m.source_en or m.source or prov.source_en,
+        licence=m.licence or prov.licence,
+        datum=m.datum or prov.datum,
+        accuracy=m.accuracy or prov.accuracy,
+        date=m.date or prov.date,
+        authored=prov.authored if m.illustrative is None else bool(m.illustrative),
+        notes=m.note or prov.notes,
+    )
+
+
+def catalog_spec_for(info: LayerInfo) -> LayerSpec:
+    """The catalog spec of a reference layer with its current version's provenance
+    (:func:`version_provenance`)."""
+    spec = get_spec(info.name)
+    prov = version_provenance(spec, info.meta)
+    return spec if prov == spec.provenance else dataclasses.replace(spec, provenance=prov)
+
+
 def spec_for(store: Store, info: LayerInfo) -> LayerSpec:
-    """Catalog spec of a reference layer, or a spec made for a user layer (no features read)."""
+    """Catalog spec of a reference layer (with its current version's provenance), or a spec
+    made for a user layer (no features read)."""
     if info.name in layer_ids():
-        return get_spec(info.name)
+        return catalog_spec_for(info)
     return user_layer_spec(info, list(store.properties(info.name)),
                            simple_geometry_type(info.geometry_type))
 

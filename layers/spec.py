@@ -280,6 +280,14 @@ class LayerMeta:
         Counts of the read report (warnings, repairs, dropped) and the source format.
     restored_from : int or None
         The version this one copies, for a restore.
+    derived_from : str
+        For a catalog layer re-derived because another was replaced or restored:
+        that layer (its own features unchanged, its derived fields recomputed).
+    mode : str
+        How a catalog layer's version was made: ``replace``, ``append``,
+        ``restore`` or ``derive`` (empty for the built-in data).
+
+    A version whose ``sha256`` is set holds the built-in data (:attr:`builtin`).
 
     Examples
     --------
@@ -309,6 +317,14 @@ class LayerMeta:
     sha256: str = ""
     report: dict[str, Any] = field(default_factory=dict)
     restored_from: int | None = None
+    derived_from: str = ""
+    mode: str = ""
+
+    @property
+    def builtin(self) -> bool:
+        """Whether the version holds the built-in data (loaded from a committed file, or a
+        restore of such a version, which copies its metadata)."""
+        return bool(self.sha256)
 
     def to_dict(self) -> dict[str, Any]:
         """The keys that are set, in declaration order (what a store keeps).

@@ -56,7 +56,8 @@ def _fullwidth(text: str) -> str:
 
 def registry_xlsx(unit: str = "亿元", *, unit_in: str = "header", values_in: str | None = None,
                   merge_categories: bool = False, coordinates: bool = True,
-                  totals: bool = True, blank_row: bool = True) -> bytes:
+                  totals: bool = True, blank_row: bool = True,
+                  projects: gpd.GeoDataFrame | None = None) -> bytes:
     """The registry of the 150 projects as a government workbook.
 
     Parameters
@@ -73,12 +74,14 @@ def registry_xlsx(unit: str = "亿元", *, unit_in: str = "header", values_in: s
         Sort by category and merge the 类别 cells down over each group.
     coordinates, totals, blank_row : bool
         Whether the sheet has 经度/纬度 columns, a 合计 row and a blank row in the list.
+    projects : GeoDataFrame, optional
+        The registry to write (default: the committed one); 序号 numbers its rows.
     """
     import openpyxl
     from openpyxl.styles import Alignment
 
     values_in = values_in or unit
-    p = reference("projects")
+    p = reference("projects") if projects is None else projects
     if merge_categories:
         order = {c.value: k for k, c in enumerate(PROJECT_CATEGORIES)}
         p = p.iloc[np.argsort([order[c] for c in p["category"]], kind="stable")]
@@ -105,7 +108,10 @@ def registry_xlsx(unit: str = "亿元", *, unit_in: str = "header", values_in: s
             total = f"{total:,.2f}"
         elif i % 11 == 2:
             plan = _fullwidth(f"{plan:,.2f}")
-        row = [i + 1, r["name_zh"], r["county"], CATEGORY_ZH[r["category"]],
+        # 序号 as the office numbers its projects: the registry's own number (P007 → 7).
+        pid = str(r.get("id", ""))
+        number = int(pid[1:]) if pid[:1] == "P" and pid[1:].isdigit() else i + 1
+        row = [number, r["name_zh"], r["county"], CATEGORY_ZH[r["category"]],
                STATUS_ZH[r["status"]], INVESTOR_ZH[r["investor"]], total, plan,
                "是" if r["permits_complete"] else "否"]
         if coordinates:
@@ -164,9 +170,12 @@ def place_only_xlsx(unplaceable: bool = False) -> bytes:
     return buf.getvalue()
 
 
-def basins_shapefile_zip(prj: bool = True) -> bytes:
-    """The basins in EPSG:4548 with GBK Chinese attribute names and values, no .cpg."""
-    b = reference("basins")
+def basins_shapefile_zip(prj: bool = True, basins: gpd.GeoDataFrame | None = None) -> bytes:
+    """The basins in EPSG:4548 with GBK Chinese attribute names and values, no .cpg.
+
+    ``basins`` (default: the committed layer) are the outlines to write.
+    """
+    b = reference("basins") if basins is None else basins
     gdf = gpd.GeoDataFrame({"流域编号": b["id"], "流域名称": b["name_zh"], "水系": b["drainage"]},
                            geometry=b.geometry.values, crs=4326).to_crs("EPSG:4548")
     drop = (".cpg",) if prj else (".cpg", ".prj")

@@ -52,6 +52,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "webmap.api.exports",
     "webmap.api.stats",
     "webmap.api.tiles",
+    "webmap.api.reference",
     *PARTS,
 )
 

@@ -4,8 +4,11 @@ Totals and breakdowns by category (with the catalog's labels and colours), by
 status (new / continuing), by investor (government / social), by county and by
 basin, optionally filtered by ``basin``, ``county``, ``category``, ``status`` and
 ``investor``.  Unfiltered, the figures are the seed article's table
-(:data:`layers.catalog.SEED_PROJECT_TOTALS`).  Each project's basin comes from the
-overlay (:func:`geo.overlay.overlay_sites`), computed once per layer version.
+(:data:`layers.catalog.SEED_PROJECT_TOTALS`) — when the registry is the built-in one; a
+registry replaced by the League's own data has its own figures, and the unfiltered
+answer carries ``seed`` (the article's table) and ``difference`` (registry − seed)
+beside them.  Each project's basin comes from the overlay
+(:func:`geo.overlay.overlay_sites`), computed once per layer version.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import pandas as pd
 from flask import Blueprint, request
 
 from geo.geojson import dumps
-from layers.catalog import PROJECT_CATEGORIES
+from layers.catalog import PROJECT_CATEGORIES, PROJECT_INVESTORS, PROJECT_STATUSES
+from layers.preview import totals_beside_seed
 from layers.reference import Reference, reference
 
 from ..core.errors import ApiError
@@ -26,15 +30,12 @@ from ..core.store import get_store
 
 bp = Blueprint("stats", __name__)
 
-#: Labels of the registry's status and investor values (legend/table text).
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "new": ("新建", "New"),
-    "continuing": ("续建", "Continuing"),
-}
-INVESTOR_LABELS: dict[str, tuple[str, str]] = {
-    "government": ("政府投资", "Government investment"),
-    "social": ("社会投资", "Social investment"),
-}
+#: Labels of the registry's status and investor values (legend/table text): the catalog's
+#: coded values, so a label changed there changes here.
+STATUS_LABELS: dict[str, tuple[str, str]] = {c.value: (c.label_zh, c.label_en)
+                                             for c in PROJECT_STATUSES}
+INVESTOR_LABELS: dict[str, tuple[str, str]] = {c.value: (c.label_zh, c.label_en)
+                                               for c in PROJECT_INVESTORS}
 _MONEY = ("plan_2023_yi", "total_investment_yi")
 
 
@@ -167,6 +168,36 @@ def project_stats(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def seed_beside(frame: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The seed article's table and the registry's difference from it (registry − seed).
+
+    ``seed`` and ``difference`` have the shape of the answer's own figures: ``total``
+    (count, total investment, 2023 plan, permits) and ``by_category``, ``by_status``,
+    ``by_investor`` rows (count and 2023 plan: what the article publishes per split).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"category": ["energy"], "status": ["new"], "investor": ["social"],
+    ...     "plan_2023_yi": [2.0], "total_investment_yi": [5.0], "permits_complete": [True]})
+    >>> seed, diff = seed_beside(f)
+    >>> seed["total"]["count"], diff["total"]["count"], diff["by_category"][0]
+    (150, -149, {'category': 'energy', 'label_zh': '能源', 'label_en': 'Energy', 'count': -56, 'plan_2023_yi': -269.0})
+    """
+    t = totals_beside_seed(frame)
+    seed: dict[str, Any] = {"total": t["total"]["seed"]}
+    diff: dict[str, Any] = {"total": t["total"]["difference"]}
+    for split, key in (("by_category", "category"), ("by_status", "status"),
+                       ("by_investor", "investor")):
+        seed[split], diff[split] = [], []
+        for row in t[split]:
+            if row["seed"] is None:
+                continue
+            head = {key: row["key"], "label_zh": row["label_zh"], "label_en": row["label_en"]}
+            seed[split].append({**head, **row["seed"]})
+            diff[split].append({**head, **row["difference"]})
+    return seed, diff
+
+
 @bp.get("/api/stats/projects")
 def projects_stats():
     """Registry summary, optionally filtered by basin, county, category, status, investor."""
@@ -183,6 +214,9 @@ def projects_stats():
             col = column.get(name, name)
             sel &= frame[col].fillna("").astype(str).to_numpy() == value
         body = {"filters": filters, **project_stats(frame[sel])}
+        # The seed article's figures are the whole registry's: beside the unfiltered answer.
+        seed, diff = seed_beside(frame) if not filters else (None, None)
+        body.update(seed=seed, difference=diff)
         return dumps(body)
 
     return cached_response(key, produce, "application/json", max_age=60)

@@ -27,6 +27,7 @@ from geo.geojson import dumps
 from layers.catalog import GROUPS
 from layers.describe import describe_spec, spec_for
 from layers.records import LayerInfo
+from layers.spec import LayerMeta
 from layers.store import Store
 
 from .http import ByteLRU, make_etag
@@ -44,9 +45,18 @@ def describe_layer(store: Store, info: LayerInfo, lang: str = "zh") -> dict[str,
         "count": info.count,
         "bounds": bounds,
         "version": info.version,
+        "version_number": info.version_number,
         "updated": info.updated,
         "features_url": f"/api/layers/{info.name}/features",
     })
+    if not d["user_layer"]:
+        # Which version the map shows and who made it (the provenance panel says so).
+        meta = LayerMeta.from_dict(info.meta)
+        d["provenance"].update({
+            "version": info.version_number, "builtin": meta.builtin,
+            "author": meta.author or None, "note": meta.note or None,
+            "uploaded": meta.uploaded or None, "restored_from": meta.restored_from,
+            "derived_from": meta.derived_from or None})
     if d["geometry_type"] == "Point" and info.count > TILE_THRESHOLD:
         d["tiles_url"] = f"/tiles/{info.name}/{{z}}/{{x}}/{{y}}.mvt"
     return d

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from layers.catalog import GROUPS, get_spec, layer_ids
-from layers.spec import LayerSpec
+from layers.describe import version_provenance
+from layers.spec import LayerMeta, LayerSpec
 from layers.store import LayerInfo, TemporalExtent
 
 from .params import CRS84, DEFAULT_LIMIT, MAX_LIMIT, OFFERED_URIS
@@ -218,11 +219,21 @@ def collection(base: str, info: LayerInfo, fmt: str,
     out["updated"] = info.updated
     if spec is not None:
         out["group"] = {"id": spec.group, "title": " ".join(GROUPS.get(spec.group, ()))}
-        prov = spec.provenance
+        # The current version's own provenance (a user's replacement says its source).
+        prov = version_provenance(spec, info.meta)
+        meta = LayerMeta.from_dict(info.meta)
+        source = prov.source_zh if prov.source_zh == prov.source_en else \
+            f"{prov.source_zh} — {prov.source_en}"
         out["provenance"] = {
-            "source": f"{prov.source_zh} — {prov.source_en}", "licence": prov.licence,
+            "source": source, "licence": prov.licence,
             "datum": prov.datum, "accuracy": prov.accuracy, "date": prov.date,
             "authored": prov.authored,
+            "version": info.version_number, "builtin": meta.builtin,
+            **{k: v for k, v in (("author", meta.author), ("note", meta.note),
+                                 ("source_file", meta.source_file),
+                                 ("restored_from", meta.restored_from),
+                                 ("derived_from", meta.derived_from)) if v not in ("", None)},
+            "versions": f"/api/reference/{info.name}/versions",
         }
     else:
         out["provenance"] = {k: v for k, v in info.meta.items()
