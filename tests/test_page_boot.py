@@ -37,7 +37,8 @@ def test_page_carries_layer_list_and_first_layers(client, path):
     assert boot["catalog"] == listing
     assert boot["lang"] == ("en" if "lang=en" in path else "zh")
     urls = [u for u, _ in boot["layers"]]
-    assert urls and all(u.startswith("/api/layers/") and u.endswith("/features") for u in urls)
+    assert urls and all(re.fullmatch(r"/api/layers/[a-z_]+/features\?v=[0-9a-f]{10}", u)
+                        for u in urls), urls
     if path.startswith("/?") or path == "/":
         assert len(urls) == sum(1 for s in CATALOG if s.default_visible)
 

@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Any
 
@@ -36,6 +37,17 @@ from .http import ByteLRU, make_etag
 TILE_THRESHOLD = 20_000
 
 
+def version_tag(info: LayerInfo) -> str:
+    """A short tag of the layer's current version, for URLs that must change with it.
+
+    Examples
+    --------
+    >>> version_tag(LayerInfo("a", 1, (0, 0, 1, 1), "a__v1", "2024"))
+    '962da433b4'
+    """
+    return hashlib.blake2b(info.version.encode(), digest_size=5).hexdigest()
+
+
 def describe_layer(store: Store, info: LayerInfo, lang: str = "zh") -> dict[str, Any]:
     """:func:`layers.describe.describe_spec` plus what the store knows: count, bounds,
     version, and the URLs the page draws it from."""
@@ -47,7 +59,9 @@ def describe_layer(store: Store, info: LayerInfo, lang: str = "zh") -> dict[str,
         "version": info.version,
         "version_number": info.version_number,
         "updated": info.updated,
-        "features_url": f"/api/layers/{info.name}/features",
+        # The version in the URL: a page made after a replacement fetches the new
+        # features, never a copy the browser kept (the answers are cached 60 s).
+        "features_url": f"/api/layers/{info.name}/features?v={version_tag(info)}",
     })
     if not d["user_layer"]:
         # Which version the map shows and who made it (the provenance panel says so).
@@ -58,7 +72,7 @@ def describe_layer(store: Store, info: LayerInfo, lang: str = "zh") -> dict[str,
             "uploaded": meta.uploaded or None, "restored_from": meta.restored_from,
             "derived_from": meta.derived_from or None})
     if d["geometry_type"] == "Point" and info.count > TILE_THRESHOLD:
-        d["tiles_url"] = f"/tiles/{info.name}/{{z}}/{{x}}/{{y}}.mvt"
+        d["tiles_url"] = f"/tiles/{info.name}/{{z}}/{{x}}/{{y}}.mvt?v={version_tag(info)}"
     return d
 
 

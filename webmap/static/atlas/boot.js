@@ -35,7 +35,9 @@
   zoom = Math.max(boot.zoom[0], Math.min(boot.zoom[1], zoom));
   boot.layers.forEach(function (l) {
     var z = l[1] === "Point" ? boot.point_zoom : zoom;
-    var url = l[0] + "?zoom=" + z + "&datum=" + encodeURIComponent(boot.datum);
+    // The same URL the loader asks for (features URLs carry their version as ?v=).
+    var url = l[0] + (l[0].indexOf("?") >= 0 ? "&" : "?") + "zoom=" + z + "&datum=" +
+      encodeURIComponent(boot.datum);
     boot.prefetched[url] = fetch(url, {credentials: "same-origin"}).then(function (resp) {
       return resp.text().then(function (text) { return {ok: resp.ok, status: resp.status, text: text}; });
     });
