@@ -376,6 +376,9 @@ def _sections(out: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame | None, d: Derived
                       detail={"moved_km": round(float(moved[i]) / 1000, 2)})
     if (moved > 0.5).any():
         d.changed["geometry"] = int((moved > 0.5).sum())
+    # A section already on its river (to the half metre) keeps its coordinates as written:
+    # re-deriving a layer that did not move gives it back unchanged, digit for digit.
+    on = np.where(moved > 0.5, on, np.asarray(out.geometry.values, dtype=object))
     out = out.set_geometry(gpd.GeoSeries(on, index=out.index, crs=out.crs))
     _set(out, "river_id", [ids[k] for k in which], d)
     for name, col in (("river_zh", "name_zh"), ("river_en", "name_en"), ("basin_id", "basin_id")):
