@@ -254,17 +254,32 @@ def replace_reference(store: Store, layer: str, source: bytes | str | os.PathLik
         return Outcome(layer, 200, rep)
     if not rep.ok:
         return Outcome(layer, 422, rep)
+    return commit_replacement(store, rep, form, filename)
+
+
+def commit_replacement(store: Store, rep: Replacement, form: ReplacementForm | None = None,
+                       filename: str | None = None) -> Outcome:
+    """Write a replacement without errors: the layer and its changed dependents, one ``put_many``.
+
+    Each layer gets its :class:`~layers.spec.LayerMeta`: the replaced one the form's
+    provenance (:func:`replacement_meta`), each dependent what re-derived it
+    (:func:`dependent_meta`).
+    """
+    form = form or ReplacementForm()
+    layer = rep.layer
+    if not rep.ok:
+        return Outcome(layer, 422, rep)
     meta = replacement_meta(layer, rep, form, filename)
+    title = reference_spec(layer).title_zh
     writes: dict[str, tuple[gpd.GeoDataFrame, dict[str, Any] | None]] = {}
     for name, gdf in rep.to_commit().items():
         if name == layer:
             writes[name] = (gdf, meta.to_dict())
         else:
-            because = f"{layer}" if form.mode == "replace" else f"{layer} ({form.mode})"
             writes[name] = (gdf, dependent_meta(
-                store.info(name).meta, because=because, author=form.author,
-                note=f"派生字段随“{reference_spec(layer).title_zh}”的新版本重算 — derived "
-                     f"fields re-derived after {layer} was replaced").to_dict())
+                store.info(name).meta, because=layer, author=form.author,
+                note=f"派生字段随“{title}”的新版本重算 — derived fields re-derived after "
+                     f"{layer} was replaced").to_dict())
     infos = store.put_many(writes)
     return Outcome(layer, 201, rep, infos, sorted(n for n in infos if n != layer))
 

@@ -146,3 +146,59 @@ def test_overlay_command(run, tmp_path):
     for col, most in (("river_distance_m", 1), ("road_distance_m", 1), ("road_km", 3)):
         assert all(len(r[col].partition(".")[2]) <= most for r in rows), (col, rows[0][col])
     assert json.dumps(result.output)  # printable summary
+
+
+# -- flask atlas reference import|versions|restore -----------------------------------------
+
+def test_reference_import_dry_run_commit_versions_restore(run, cli_app, tmp_path):
+    from tests import ingest_fixtures as ifx
+    from tests import reference_flows as rf
+
+    sheet = tmp_path / "2024年重大项目.xlsx"
+    sheet.write_bytes(ifx.registry_xlsx("万元", projects=rf.edited_registry()))
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"name_zh": "项目名称"}), encoding="utf-8")
+    result = run("reference", "import", "projects", str(sheet), "--mapping", str(mapping),
+                 "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "projects: 140" in result.output and "dry run: nothing stored" in result.output
+    assert "name_zh ← 项目名称" in result.output and "150 removed" not in result.output
+    assert "10 removed" in result.output and "count 140 / 150" in result.output
+    assert _store(cli_app).info("projects").version_number == 1
+
+    result = run("reference", "import", "projects", str(sheet), "--source", "盟发改委",
+                 "--note", "年度更新", "--author", "王工")
+    assert result.exit_code == 0, result.output
+    assert "stored projects version 2 (140 features)" in result.output
+    result = run("reference", "versions", "projects")
+    lines = result.output.splitlines()
+    assert lines[0].startswith("* v2") and "王工" in lines[0] and "年度更新" in lines[0]
+    assert lines[1].startswith("  v1")
+
+    result = run("reference", "restore", "projects", "1")
+    assert result.exit_code == 0, result.output
+    assert "restored projects version 1 as version 3 (150 features)" in result.output
+    assert _store(cli_app).info("projects").count == 150
+
+
+def test_reference_import_errors_are_one_line(run, cli_app, tmp_path):
+    from tests import ingest_fixtures as ifx
+
+    bad = tmp_path / "registry.xlsx"
+    bad.write_bytes(ifx.registry_xlsx("亿元", values_in="万元"))
+    result = run("reference", "import", "projects", str(bad))
+    assert result.exit_code == 1
+    assert "error(s) in registry.xlsx: nothing stored" in result.output.splitlines()[-1]
+    assert "Traceback" not in result.output
+    result = run("reference", "import", "basins", str(tmp_path / "none.zip"))
+    assert result.exit_code == 1 and "no such file" in result.output
+    result = run("reference", "import", "project", str(bad))
+    assert result.exit_code == 1 and "not a reference layer" in result.output
+    result = run("reference", "restore", "projects", "9")
+    assert result.exit_code == 1 and "has no version 9" in result.output
+    zipped = tmp_path / "basins.zip"
+    zipped.write_bytes(ifx.basins_shapefile_zip(prj=False))
+    result = run("reference", "import", "basins", str(zipped))
+    assert result.exit_code == 1 and "4548" in result.output
+    assert _store(cli_app).info("projects").version_number == 1
+    assert _store(cli_app).info("basins").version_number == 1

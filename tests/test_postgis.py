@@ -185,6 +185,20 @@ class AppProcess:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"{}")
 
+    def raw(self, method: str, path: str, body: bytes | None = None,
+            content_type: str = "application/octet-stream") -> tuple[int, bytes]:
+        """Status and body bytes (for answers compared byte for byte)."""
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        req = urllib.request.Request(self.base + path, data=body, method=method,
+                                     headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -356,3 +370,39 @@ def test_store_level_writers_and_readers_in_threads(pg_empty_url):
     assert stores[0].check() == []
     for s in stores:
         s.close()
+
+
+@pytest.mark.xdist_group("postgis_two_apps")  # one pair of app processes
+def test_a_reference_replacement_through_one_app_is_served_by_the_other(two_apps):
+    """The registry replaced through app a: app b answers from it at once, and from the
+    built-in data again, byte for byte, once a restores version 1 (no restart, no cache)."""
+    from urllib.parse import quote
+
+    from tests import ingest_fixtures as fx
+    from tests import reference_flows as rf
+
+    a, b = two_apps
+
+    def io(app):
+        return (lambda path: app.raw("GET", path),
+                lambda path, body: app.raw("POST", path, body, "application/geo+json"))
+
+    before = rf.answers(*io(b))
+    edited = rf.edited_registry()
+    query = f"filename=r.xlsx&source={quote('盟发改委 2024年台账')}"
+    status, body = a.raw("PUT", f"/api/reference/projects?{query}",
+                         fx.registry_xlsx("万元", projects=edited))
+    assert status == 201, body[:500]
+    assert json.loads(body)["version"] == 2
+    after = rf.answers(*io(b))
+    assert rf.changed(before, after) == {"stats", "stats_basin", "projects_features",
+                                         "projects_items", "projects_export"}
+    assert json.loads(after["stats"])["total"] == rf.registry_totals(edited)
+    coll = b.request("GET", "/ogcapi/collections/projects")[1]
+    assert coll["provenance"]["source"] == "盟发改委 2024年台账"
+    versions = b.request("GET", "/api/reference/projects/versions")[1]["versions"]
+    assert [(v["version"], v["current"]) for v in versions] == [(2, True), (1, False)]
+    status, body = a.raw("POST", "/api/reference/projects/restore", b'{"version": 1}',
+                         "application/json")
+    assert status == 201, body[:500]
+    assert rf.answers(*io(b)) == before

@@ -1,4 +1,4 @@
-"""Command line for the long jobs: ``flask --app webmap atlas import|export|overlay|layers``.
+"""Command line for the long jobs: ``flask --app webmap atlas import|export|overlay|layers|reference``.
 
 Examples (shell)::
 
@@ -6,6 +6,10 @@ Examples (shell)::
     flask --app webmap atlas import sites.xlsx --layer my_sites --datum gcj02
     flask --app webmap atlas export scenic_road --format gpx -o scenic_road.gpx
     flask --app webmap atlas overlay sites.csv -o sites_overlay.csv
+    flask --app webmap atlas reference import projects 台账.xlsx --dry-run
+    flask --app webmap atlas reference import basins 流域.zip --crs EPSG:4548 --source 水利局
+    flask --app webmap atlas reference versions projects
+    flask --app webmap atlas reference restore projects 1
 
 Every failure is one line on stderr (``Error: what — hint``) and a non-zero exit
 status; bad input never prints a traceback.  Work that takes more than a moment
@@ -15,12 +19,15 @@ bar on stderr.
 Examples
 --------
 >>> [c for c in sorted(atlas.commands)]
-['export', 'import', 'layers', 'overlay']
+['export', 'import', 'layers', 'overlay', 'reference']
+>>> sorted(reference_group.commands)
+['import', 'restore', 'versions']
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -41,7 +48,15 @@ from geo.read import read_file
 from layers.describe import spec_for
 from layers.ingest import check_user_layer_name, read_upload, save_user_layer, user_meta
 from layers.reference import reference
+from layers.reference_versions import (
+    ReplacementForm,
+    commit_replacement,
+    replace_reference,
+    restore_reference,
+    version_records,
+)
 from layers.store import parse_bbox, validate_layer_name
+from layers.validate_ref import reference_spec
 
 from .core.config import current_settings
 from .core.store import get_store
@@ -228,6 +243,164 @@ def layers_command() -> None:
         kind = "user" if info.user_layer else "catalog"
         title = info.meta.get("title", "")
         click.echo(f"{info.name:<24} {kind:<8} {info.count:>9,}  {title}")
+
+
+# -- reference layers: replace, list versions, restore ---------------------------------------
+@atlas.group("reference")
+def reference_group() -> None:
+    """Replace a catalog layer with your own data; list and restore its versions."""
+
+
+def _stage_bar(label: str):
+    return click.progressbar(length=3, label=label, file=sys.stderr, show_eta=False,
+                             show_percent=False, item_show_func=lambda s: s)
+
+
+def _issue_lines(preview: dict[str, Any], kind: str, limit: int = 10) -> None:
+    items = preview.get(kind) or []
+    total = preview.get("counts", {}).get(kind, len(items))
+    for issue in items[:limit]:
+        click.echo(f"  {kind[:-1]}: {issue['text']}  |  {issue['text_zh']}")
+    if total > limit:
+        click.echo(f"  … and {total - limit} more {kind}")
+
+
+def _print_preview(preview: dict[str, Any]) -> None:
+    c = preview["counts"]
+    click.echo(f"{preview['layer']}: {c['rows_read']:,} rows read, {c['features']:,} features, "
+               f"{c['errors']} errors, {c['warnings']} warnings"
+               + (f", {c['placed_by_name']} placed by name" if c.get("placed_by_name") else "")
+               + (f", appended {c['appended']}" if c.get("appended") else ""))
+    fields = preview["mapping"]["fields"]
+    if fields:
+        click.echo("columns: " + ", ".join(f"{f} ← {m['column']}" + (
+            f" (× {m['factor']:g})" if m.get("factor", 1) != 1 else "")
+            for f, m in fields.items()))
+    if preview["mapping"].get("unmapped_columns"):
+        click.echo("not used: " + ", ".join(map(str, preview["mapping"]["unmapped_columns"])))
+    diff = preview.get("diff")
+    if diff:
+        d = diff["counts"]
+        click.echo(f"against the current version: {d.get('added', 0)} added, "
+                   f"{d.get('removed', 0)} removed, {d.get('changed', 0)} changed")
+    totals = preview.get("totals")
+    if totals:
+        t = totals["total"]
+        click.echo("totals (new / seed article): " + ", ".join(
+            f"{k} {t['new'][k]:,} / {t['seed'][k]:,}" for k in t["seed"]))
+    deps = [n for n in preview.get("commits", []) if n != preview["layer"]]
+    if deps:
+        click.echo("re-derived with it: " + ", ".join(deps))
+    _issue_lines(preview, "errors")
+    _issue_lines(preview, "warnings", 5)
+
+
+@reference_group.command("import")
+@click.argument("layer")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False), default=None,
+              help='JSON file {"catalog_field": "source column"} overriding the automatic '
+                   "column matching.")
+@click.option("--dry-run", is_flag=True, help="Preview only: nothing is stored.")
+@click.option("--mode", type=click.Choice(["replace", "append"]), default="replace",
+              show_default=True, help="append: add the rows, update those whose id exists.")
+@click.option("--source", default="", help="Where the data comes from (provenance).")
+@click.option("--licence", default="", help="Licence of the data.")
+@click.option("--date", default="", help="Date the data describes.")
+@click.option("--note", default="", help="Why this version (shown in the history).")
+@click.option("--author", default="", help="Who imports it.")
+@click.option("--illustrative", is_flag=True, help="Positions are authored, not surveyed.")
+@click.option("--crs", default=None, help="CRS of X/Y columns or of a file without .prj, "
+              "e.g. EPSG:4548 (CGCS2000 Gauss-Krüger 117°E).")
+@click.option("--datum", default=None, help="gcj02 (AMap/Gaode) or bd09 (Baidu) coordinates.")
+@click.option("--sheet", default=None, help="Sheet of a workbook (name or number).")
+@click.option("--source-layer", default=None, help="Layer inside a GeoPackage, KML or zip.")
+@click.option("--header-row", type=int, default=None, help="Row of the header in a table.")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="An option of the layer's own reader (e.g. sampled_on=2024-05-01).")
+@friendly
+def reference_import(layer: str, file: str, mapping_file: str | None, dry_run: bool, mode: str,
+                     source: str, licence: str, date: str, note: str, author: str,
+                     illustrative: bool, crs: str | None, datum: str | None, sheet: str | None,
+                     source_layer: str | None, header_row: int | None,
+                     options: tuple[str, ...]) -> None:
+    """Replace catalog LAYER (projects, basins …) with FILE, as its next version."""
+    reference_spec(layer)
+    if not os.path.isfile(file):
+        raise _fail(f"no such file: {file}")
+    mapping = None
+    if mapping_file:
+        with open(mapping_file, encoding="utf-8") as fh:
+            try:
+                mapping = json.load(fh)
+            except ValueError as e:
+                raise _fail(f"{mapping_file} is not JSON ({e})",
+                            '{"name_zh": "项目名称", "total_investment_yi": "总投资"}') from None
+        if not isinstance(mapping, dict):
+            raise _fail(f"{mapping_file} must hold one JSON object {{field: column}}")
+    opts = {}
+    for item in options:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise _fail(f"--option {item!r} is not KEY=VALUE")
+        opts[key.strip()] = value.strip()
+    form = ReplacementForm(mapping=mapping, crs=crs, datum=datum, layer=source_layer,
+                           sheet=sheet, header_row=header_row, source=source, licence=licence,
+                           date=date, note=note, author=author, illustrative=illustrative,
+                           mode=mode, options=opts)
+    size = os.path.getsize(file)
+    with _stage_bar(f"{os.path.basename(file)} ({size / 1e6:.1f} MB)") as bar:
+        bar.update(1, "reading, mapping, validating")
+        out = replace_reference(get_store(), layer, file, os.path.basename(file), form=form,
+                                dry_run=True, limits=current_settings().read_limits)
+        bar.update(1, "storing" if not dry_run and out.replacement.ok else "done")
+        if not dry_run and out.replacement.ok:
+            out = commit_replacement(get_store(), out.replacement, form, os.path.basename(file))
+        bar.update(1, "done")
+    preview = out.replacement.preview()
+    _print_preview(preview)
+    if not preview["ok"]:
+        raise _fail(f"{preview['counts']['errors']} error(s) in {os.path.basename(file)}: "
+                    "nothing stored", "correct the rows listed above (or --mapping) and run "
+                    "again; --dry-run previews")
+    if dry_run:
+        click.echo("dry run: nothing stored")
+        return
+    info = out.infos[layer]
+    others = ", ".join(f"{n} v{i.version_number}" for n, i in out.infos.items() if n != layer)
+    click.echo(f"stored {layer} version {info.version_number} ({info.count:,} features)"
+               + (f"; re-derived: {others}" if others else ""))
+
+
+@reference_group.command("versions")
+@click.argument("layer")
+@friendly
+def reference_versions(layer: str) -> None:
+    """List the versions of catalog LAYER, newest first."""
+    for v in version_records(get_store(), layer):
+        mark = "*" if v["current"] else " "
+        extra = f"  restored from {v['restored_from']}" if v["restored_from"] else ""
+        extra += f"  re-derived ({v['derived_from']})" if v["derived_from"] else ""
+        click.echo(f"{mark} v{v['version']:<4} {v['created'][:19]}  {v['count']:>8,}  "
+                   f"{(v['author'] or '-'):<12} {v['source'][:40]}"
+                   f"{('  — ' + v['note']) if v['note'] else ''}{extra}")
+
+
+@reference_group.command("restore")
+@click.argument("layer")
+@click.argument("version", type=int)
+@click.option("--author", default="", help="Who restores it.")
+@click.option("--note", default="", help="Why.")
+@friendly
+def reference_restore(layer: str, version: int, author: str, note: str) -> None:
+    """Write version VERSION of catalog LAYER again as its newest version."""
+    out = restore_reference(get_store(), layer, version, author=author, note=note)
+    info = out.infos[layer]
+    others = ", ".join(f"{n} v{i.version_number}" for n, i in out.infos.items() if n != layer)
+    click.echo(f"restored {layer} version {version} as version {info.version_number} "
+               f"({info.count:,} features)" + (f"; re-derived: {others}" if others else ""))
+    for w in out.warnings[:5]:
+        click.echo(f"  warning: {w['text']}")
 
 
 def init_app(app: Flask) -> None:
