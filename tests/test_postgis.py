@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -119,12 +120,15 @@ def _api_urls() -> list[str]:
 
 
 def _normalise(body):
-    """Drop what differs by design: version tokens and write times."""
+    """Drop what differs by design: version tokens (and the URLs' ?v= tags made from them)
+    and write times."""
     if isinstance(body, dict):
         return {k: _normalise(v) for k, v in body.items()
                 if k not in ("version", "updated", "timeStamp", "etag")}
     if isinstance(body, list):
         return [_normalise(v) for v in body]
+    if isinstance(body, str) and "?v=" in body:
+        return re.sub(r"\?v=[0-9a-f]+", "", body)
     return body
 
 
