@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from geo.gazetteer import Gazetteer
+from geo.geojson import encode_for_zoom, feature_collection
 from geo.report import ReadResult, Report
 
 from .derive import DerivedLayer, derive_dependents, derive_layer
@@ -235,6 +236,51 @@ class Replacement:
             "totals": self.totals,
             "report": self.report.to_dict(),
         }
+
+
+#: Rows drawn on the preview map at most (a larger file shows its first ones).
+PREVIEW_FEATURES = 20_000
+
+
+def preview_features(rep: Replacement, limit: int = PREVIEW_FEATURES, zoom: int = 11) -> bytes:
+    """The file's rows as a GeoJSON FeatureCollection for the preview map.
+
+    Each feature has ``row`` (in the user's file), ``id``, ``name`` and ``error`` (the
+    row has an error: drawn highlighted); rows that could not be placed have a null
+    geometry.  Coordinates are trimmed and shapes simplified for a map at ``zoom``.
+
+    Examples
+    --------
+    >>> import json, geopandas as gpd
+    >>> from geo.read import read_file
+    >>> from layers.prepare import layer_path
+    >>> current = {"admin": gpd.read_file(layer_path("admin"))}
+    >>> sheet = "名称,经度,纬度,类别\\n甲,116.1,43.9,能源\\n乙,116.2,43.8,无此类\\n".encode()
+    >>> rep = prepare_replacement("projects", read_file(sheet, filename="a.csv",
+    ...                           keep_unlocated=True, trace=True), current)
+    >>> [(f["properties"]["row"], f["properties"]["error"]) for f in
+    ...  json.loads(preview_features(rep))["features"]]
+    [(2, False), (3, True)]
+    """
+    rows = rep.rows.iloc[:limit]
+    spec = reference_spec(rep.layer)
+    n = len(rows)
+    numbers = rows[ROW_COLUMN].to_numpy() if ROW_COLUMN in rows else np.arange(1, n + 1)
+    bad = set(rep.issues.rows_in_error())
+
+    def col(name: str) -> np.ndarray:
+        if name in rows:
+            return rows[name].map(lambda v: None if v is None or (isinstance(v, float)
+                                                                  and np.isnan(v)) else str(v)
+                                  ).to_numpy(dtype=object)
+        return np.full(n, None, dtype=object)
+
+    frame = gpd.GeoDataFrame(
+        {"row": numbers.astype("int64"), "id": col("id"), "name": col(spec.name_field),
+         "error": np.array([int(r) in bad for r in numbers], dtype=bool)},
+        geometry=gpd.GeoSeries(rows.geometry.values, crs="EPSG:4326"), crs="EPSG:4326")
+    return feature_collection(encode_for_zoom(frame, zoom), {
+        "numberMatched": int(len(rep.rows)), "numberReturned": n})
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ from .pages.maps.basemaps import basemaps
 #: Every blueprint module (each defines ``bp``), in registration order.
 BLUEPRINTS: tuple[str, ...] = (
     "webmap.pages.map_pages",
+    "webmap.pages.data_page",
     "webmap.api.health",
     "webmap.api.layers",
     "webmap.api.layer_writes",

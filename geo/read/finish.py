@@ -37,6 +37,10 @@ _CRS_HINT = ("use an EPSG code such as EPSG:4326 (WGS 84), EPSG:4490 (CGCS2000),
              "the League's CGCS2000 3-degree Gauss-Kruger zones are EPSG:4546 (CM 111E), "
              "4547 (114E), 4548 (117E) and 4549 (120E)")
 
+_CRS_HINT_ZH = ("请附上 Shapefile 的 .prj 文件，或注明坐标参考系；本盟常用 CGCS2000 三度带"
+                "高斯-克吕格投影：EPSG:4546（中央经线111°）、EPSG:4547（114°）、EPSG:4548（117°）、"
+                "EPSG:4549（120°）")
+
 
 def parse_crs(crs: Any) -> pyproj.CRS | None:
     """A declared CRS as a :class:`pyproj.CRS`; unknown codes are a 400 with a hint.
@@ -142,7 +146,7 @@ def finish(gdf: gpd.GeoDataFrame, file_crs: Any, *, report: Report, crs: Any = N
                 f"the coordinates are not degrees (e.g. x={sample[0]:,.0f}, y={sample[1]:,.0f}) and the file does not "
                 "say which coordinate system they are in",
                 hint="include the .prj file of the shapefile, or declare the CRS (crs=EPSG:…); "
-                + _CRS_HINT, status=422, code="bad_crs", message_zh="坐标不是经纬度，文件也没有说明所用的坐标系", hint_zh="请附上 Shapefile 的 .prj 文件，或注明坐标参考系（例如 EPSG:4547）")
+                + _CRS_HINT, status=422, code="bad_crs", message_zh="坐标不是经纬度，文件也没有说明所用的坐标系", hint_zh=_CRS_HINT_ZH)
         source_crs = pyproj.CRS.from_user_input(STORAGE_CRS)
         if assume == "warn":
             report.warn("crs_assumed", "the file has no coordinate system (.prj); its coordinates "

@@ -21,7 +21,8 @@ and shapes the answer.
 column"}``), ``crs``, ``datum``, ``layer`` (inside a GeoPackage), ``sheet`` (inside a
 workbook), ``header_row``, ``source``, ``licence``, ``date``, ``note``, ``author``,
 ``illustrative`` (default false), ``mode`` (``replace`` | ``append``), ``dry_run``
-(``1`` = preview only) and the layer hook's own fields.  It answers
+(``1`` = preview only), ``features`` (``1``: the file's rows as GeoJSON in the preview,
+errors flagged, for a map) and the layer hook's own fields.  It answers
 
 * a dry run: **200** with the preview (counts, mapping, errors, warnings, diff,
   totals beside the seed for the registry) and ``"stored": false``;
@@ -49,6 +50,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from flask import Blueprint, Response, jsonify, request
 
 from geo.errors import MESSAGES
@@ -67,6 +69,7 @@ from layers.reference_versions import (
     version_record,
     version_records,
 )
+from layers.replace import preview_features
 from layers.spec import LayerMeta
 from layers.template import template_xlsx
 from layers.validate_ref import reference_spec
@@ -129,7 +132,7 @@ def _flag(key: str, default: bool = False) -> bool:
                    message_zh=f"{key} 只能是 1（是）或 0（否）", hint_zh=f"请填写 {key}=1 或 {key}=0")
 
 
-def _mapping() -> dict[str, str] | None:
+def _mapping() -> dict[str, str | None] | None:
     raw = _field("mapping")
     if raw is None:
         return None
@@ -143,7 +146,7 @@ def _mapping() -> dict[str, str] | None:
                        400, 'e.g. mapping={"name_zh": "项目名称", "total_investment_yi": "总投资"}',
                        code="bad_parameter", message_zh="列映射应是 JSON 对象 {\"字段\": \"列名\"}",
                        hint_zh='例如 {"name_zh": "项目名称", "total_investment_yi": "总投资"}')
-    return {k: v for k, v in value.items() if v}
+    return value  # a field mapped to "" or null is left unmapped (not matched automatically)
 
 
 def _int_field(key: str, lo: int, hi: int) -> int | None:
@@ -244,12 +247,15 @@ def put_reference(layer: str) -> Response:
     _writes()
     form = _form(layer)
     dry_run = _flag("dry_run")
+    want_features = _flag("features")
     data, filename = _upload()
     out = replace_reference(get_store(), layer, data, filename, form=form, dry_run=dry_run,
                             limits=current_settings().read_limits)
     if out.status in (200, 422):
         assert out.replacement is not None
         body = {**out.replacement.preview(), "dry_run": dry_run, "stored": False}
+        if want_features:  # the /data page's preview map: the file's rows, errors flagged
+            body["features"] = orjson.loads(preview_features(out.replacement))
         if out.status == 422:
             body = {**_error_keys(body), **body}
         resp = jsonify(body)

@@ -40,14 +40,16 @@ bp = Blueprint("pages", __name__)
 
 _BUILDERS = {"atlas": atlas.build, "route": route.build, "watershed": watershed.build}
 _ENDPOINTS = {"atlas": "pages.atlas_page", "route": "pages.route_page",
-              "watershed": "pages.watershed_page"}
+              "watershed": "pages.watershed_page", "data": "data_page.data_page"}
 
 
-def _url_for_page(page: str, lang: str) -> str:
+def url_for_page(page: str, lang: str) -> str:
+    """The URL of page ``page`` (atlas, route, watershed, data) in ``lang``."""
     return url_for(_ENDPOINTS[page], lang="en") if lang == "en" else url_for(_ENDPOINTS[page])
 
 
-def _static_url(path: str) -> str:
+def static_url(path: str) -> str:
+    """The URL of a file under ``webmap/static/``."""
     return url_for("static", filename=path)
 
 
@@ -115,8 +117,8 @@ def _page(page: str) -> Response:
     pages: ByteLRU = current_app.extensions.setdefault("atlas_pages", ByteLRU(8 * 1024 * 1024))
     html = pages.get(key)
     if html is None:
-        m = _BUILDERS[page](lang, current_settings(), static_url=_static_url,
-                            url_for_page=_url_for_page, args=request.args)
+        m = _BUILDERS[page](lang, current_settings(), static_url=static_url,
+                            url_for_page=url_for_page, args=request.args)
         _add_boot(m, lang)
         html = render(m, lang).encode()
         pages.put(key, html)

@@ -42,7 +42,7 @@ ZOOM = 6
 
 #: Pages in the header's navigation: (id, path).
 PAGES: tuple[tuple[str, str], ...] = (("atlas", "/"), ("route", "/route"),
-                                      ("watershed", "/watershed"))
+                                      ("watershed", "/watershed"), ("data", "/data"))
 
 
 def safe_json(value: Any) -> str:
@@ -78,7 +78,7 @@ class AtlasPage(JSCSSMixin, MacroElement):
         self.default_css = styles
 
 
-def _header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) -> str:
+def header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) -> str:
     """The page header: title, links to the three pages, language switch (escaped)."""
     other = "zh" if lang == "en" else "en"
     links = "".join(
@@ -164,7 +164,7 @@ def build_map(
     css = [(n, static_url(local_path(n, lang))) for n in vendor_css]
     css += [("atlas_css", static_url("atlas/atlas.css"))]
     root = m.get_root()
-    root.html.add_child(Element(_header_html(page, lang, url_for_page)), name="atlas_header")
+    root.html.add_child(Element(header_html(page, lang, url_for_page)), name="atlas_header")
     if panels_html:
         root.html.add_child(Element(panels_html), name="atlas_panels")
     AtlasPage(cfg, js, css).add_to(m)

@@ -617,8 +617,11 @@
       if (p.illustrative) sum.appendChild(el("span", "atlas-badge", S.illustrative));
       det.appendChild(sum);
       var dl = el("dl");
+      // Which version the map shows: each version of a reference layer keeps its provenance.
+      var version = p.version ? "v" + p.version + (p.builtin ? " (" + S.data_builtin + ")" : "") : null;
       [["source", p.source], ["licence", p.licence], ["datum", p.datum],
-       ["accuracy", p.accuracy], ["date", p.date], ["features", desc.count]].forEach(function (kv) {
+       ["accuracy", p.accuracy], ["date", p.date], ["features", desc.count],
+       ["data_version", version], ["data_note", p.builtin ? null : p.note]].forEach(function (kv) {
         if (kv[1] === null || kv[1] === undefined || kv[1] === "") return;
         dl.appendChild(el("dt", null, S[kv[0]]));
         dl.appendChild(el("dd", null, kv[1]));
