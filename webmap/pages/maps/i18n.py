@@ -163,6 +163,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data_column": ("文件中的列", "Column in the file"),
     "data_how": ("识别方式", "Matched by"),
     "data_unused": ("（不使用）", "(not used)"),
+    "data_how_label": ("字段名称", "field label"),
+    "data_how_alias": ("常用别名", "common alias"),
+    "data_how_explicit": ("手动指定", "chosen by you"),
+    "data_how_contains": ("名称包含", "label contained"),
+    "data_how_similar": ("名称相近", "similar label"),
+    "data_how_hook": ("图层专用读取", "the layer's own reader"),
     "data_required": ("必填", "required"),
     "data_preview_map": ("预览地图", "Preview map"),
     "data_preview_map_hint": ("绿色为可保存的行，红色为有错误的行", "Green rows can be saved; red rows "

@@ -265,8 +265,9 @@
       td.appendChild(sel);
       tr.appendChild(td);
       var m = fields[f.name];
-      tr.appendChild(el("td", null, m ? m.how + (m.factor && m.factor !== 1 ? " × " + m.factor : "")
-                                      : ""));
+      var how = m ? (S["data_how_" + m.how] || m.how) : "";
+      if (m && m.unit && m.factor && m.factor !== 1) how += " · " + m.unit + " × " + m.factor;
+      tr.appendChild(el("td", null, how));
       tbody.appendChild(tr);
     });
   }
