@@ -16,6 +16,7 @@ Which layer feeds which (:data:`DEPENDENTS`)::
     admin        → projects, stations, attractions, sections, ports (county),
                    basins (area in the League), rivers (length in the League)
     rivers       → sections (position on the river, river names, basin)
+    sections     → wq_samples (a sample sits at its section: position and names)
     scenic_road  → stations, attractions (road km)
 
 A replaced ``rivers`` layer itself gets its tributaries turned to flow into their
@@ -53,6 +54,7 @@ from .mapping import COUNTY_TEXT, ROW_COLUMN
 DEPENDENTS: dict[str, tuple[str, ...]] = {
     "admin": ("basins", "rivers", "sections", "stations", "attractions", "projects", "ports"),
     "rivers": ("sections",),
+    "sections": ("wq_samples",),
     "scenic_road": ("stations", "attractions"),
 }
 
@@ -387,6 +389,44 @@ def _sections(out: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame | None, d: Derived
     return out
 
 
+def _samples(out: gpd.GeoDataFrame, sections: gpd.GeoDataFrame | None, d: DerivedLayer,
+             where: str) -> gpd.GeoDataFrame:
+    """Water samples at their sections: the section's position and names, by ``section_id``.
+
+    A sample whose section is not in the sections layer keeps its position, with a
+    warning (its section was removed or renamed by a replacement).
+    """
+    sec = _usable(sections)
+    if sec is None or "section_id" not in out or "id" not in sec:
+        return out
+    by_id = sec.drop_duplicates("id").set_index(sec.drop_duplicates("id")["id"].astype(str))
+    ids = out["section_id"].astype(str).to_numpy()
+    known = np.isin(ids, by_id.index.to_numpy())
+    geoms = np.asarray(out.geometry.values, dtype=object).copy()
+    if known.any():
+        new = by_id.geometry.reindex(ids[known]).to_numpy()
+        same = shapely.equals_exact(np.asarray(geoms[known], dtype=object), new, tolerance=1e-9)
+        moved = (~same).sum()
+        if moved:
+            d.changed["geometry"] = int(moved)
+        # Where a sample already sits on its section the coordinates stay as written.
+        geoms[known] = np.where(same, geoms[known], new)
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
+        for name, col in (("section_zh", "name_zh"), ("section_en", "name_en")):
+            if name in out and col in by_id:
+                values = out[name].to_numpy(dtype=object).copy()
+                values[known] = by_id[col].reindex(ids[known]).to_numpy(dtype=object)
+                _set(out, name, values.tolist(), d)
+    rows = _rows(out)
+    lost = np.flatnonzero(~known)
+    for i in lost[:50]:
+        d.issues.warn("sample_section_missing", f"sample {out['id'].iloc[i]}: section "
+                      f"{ids[i]!r} is not in the sections layer; the sample keeps its position",
+                      f"样品{out['id'].iloc[i]}：断面“{ids[i]}”不在断面图层中，位置未变",
+                      row=int(rows[i]), where=where)
+    return out
+
+
 def _rivers(out: gpd.GeoDataFrame, basins: gpd.GeoDataFrame | None, d: DerivedLayer,
             where: str) -> gpd.GeoDataFrame:
     """Tributaries turned to flow into their river; a missing basin from the basins layer.
@@ -516,6 +556,8 @@ def derive_layer(layer: str, gdf: gpd.GeoDataFrame, context: Mapping[str, gpd.Ge
         _counties(out, admin, d, where, gazetteer)
     if layer == "rivers":
         out = _rivers(out, context.get("basins"), d, where)
+    if layer == "wq_samples":
+        out = _samples(out, context.get("sections"), d, where)
     if layer in ("admin", "basins", "rivers"):
         _areas_lengths(layer, out, league, d)
     if layer == "scenic_road" and _usable(out) is not None:

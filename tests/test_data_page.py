@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from layers.catalog import CATALOG
 from tests import ingest_fixtures as fx
 from tests import reference_flows as rf
 from tests.conftest import LiveServer, PageWatch, _is_tile
@@ -98,7 +99,7 @@ def test_newcomer_replaces_registry_and_basins_then_goes_back(writer, token, tmp
                    encoding="utf-8")
 
     _open_data(pg, server)
-    assert pg.locator("#data-layers tbody tr").count() == 9
+    assert pg.locator("#data-layers tbody tr").count() == len(CATALOG)
     assert _row_version(pg, "projects") == "v1 (内置)"
     # Every control can be reached and named: a label, or an aria-label.
     unnamed = pg.evaluate("""() => Array.from(document.querySelectorAll(

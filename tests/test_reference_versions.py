@@ -9,6 +9,7 @@ import shutil
 
 import pandas as pd
 import pytest
+import shapely
 
 from layers import prepare
 from layers.open import open_store
@@ -138,3 +139,31 @@ def test_restart_keeps_the_current_version(backend_store_url):
 
 
 
+
+
+def test_water_samples_follow_their_section_in_the_same_commit(backend_store_url):
+    store = open_store(backend_store_url)
+    prepare.prepare_store(store)
+    builtin = store.get("wq_samples").reset_index(drop=True)
+    sec = fx.reference("sections").copy()
+    sid = sec["id"].iloc[0]
+    sec.loc[0, "geometry"] = shapely.Point(sec.geometry.iloc[0].x + 0.03,
+                                           sec.geometry.iloc[0].y + 0.03)
+    sec.loc[0, "name_zh"] = "新址断面"
+    out = replace_reference(store, "sections", sec.to_json().encode(), "sections.geojson",
+                            form=ReplacementForm(source="盟生态环境局"))
+    assert out.status == 201 and "wq_samples" in out.rederived
+    placed = store.get("sections").set_index("id").geometry[sid]
+    samples = store.get("wq_samples")
+    at = samples[samples["section_id"] == sid]
+    assert len(at) and all(g.equals(placed) for g in at.geometry)
+    assert set(at["section_zh"]) == {"新址断面"}
+    assert not placed.equals(fx.reference("sections").geometry.iloc[0])
+    others = samples[samples["section_id"] != sid].reset_index(drop=True)
+    pd.testing.assert_frame_equal(others, builtin[builtin["section_id"] != sid]
+                                  .reset_index(drop=True), check_dtype=False)
+    restore_reference(store, "sections", 1)
+    pd.testing.assert_frame_equal(store.get("wq_samples").reset_index(drop=True), builtin,
+                                  check_dtype=False)
+    assert store.check() == []
+    store.close()
