@@ -131,6 +131,8 @@ def test_registry_preview_commit_restore_restart(wapp, auth, make_app, token, st
     assert r.status_code == 200 and r.json == {"layer": "projects", "deleted": 2}
     assert versions(client, "projects") == [(3, True, 1), (1, False, None)]
     assert client.delete("/api/reference/projects/versions/2", headers=auth).status_code == 404
+    r = client.delete("/api/reference/projects/versions/1.geojson", headers=auth)
+    assert r.status_code == 400 and r.json["code"] == "bad_parameter"
     assert open_store(store_path).check() == []
 
 

@@ -381,11 +381,19 @@ def restore(layer: str) -> Response:
     return resp
 
 
-@bp.delete("/api/reference/<layer>/versions/<int:version>")
-def delete_version(layer: str, version: int) -> Response:
+# The same rule as the download's (GET …/versions/2.geojson): one URL, so a method it
+# does not take is a 405 naming both, and a bad number is this route's own 400.
+@bp.delete("/api/reference/<layer>/versions/<path:target>")
+def delete_version(layer: str, target: str) -> Response:
     """Remove a version that is not current."""
     reference_spec(layer)
     _writes()
+    if not target.isdigit():
+        raise ApiError(f"delete /versions/<number>, not {target[:60]!r}", 400,
+                       f"e.g. DELETE /api/reference/{layer}/versions/2",
+                       code="bad_parameter", message_zh="删除地址应为 /versions/版本号",
+                       hint_zh=f"例如 DELETE /api/reference/{layer}/versions/2")
+    version = int(target)
     if not delete_reference_version(get_store(), layer, version):
         raise ApiError(f"layer {layer!r} has no version {version}", 404,
                        f"GET /api/reference/{layer}/versions lists them",
