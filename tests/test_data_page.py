@@ -34,35 +34,46 @@ def test_data_page_is_a_plain_shell_in_both_languages(client):
         assert 'href="/data">数据管理</a>' in client.get(path).get_data(as_text=True)
 
 
+def _served(browser, server, offline: bool = False, **context_options):
+    """A page on ``server``: tiles stubbed (or, ``offline``, refused like everything else
+    from outside), outside requests recorded, dialogs accepted."""
+    options = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN", **context_options}
+    context = browser.new_context(**options)
+    pg = context.new_page()
+    watch = PageWatch()
+
+    def _route(route):
+        url = route.request.url
+        host = urlparse(url).hostname or ""
+        if host in ("127.0.0.1", "localhost") or url.startswith(("data:", "blob:")):
+            return route.continue_()
+        if _is_tile(url):
+            watch.tile_requests.append(url)
+            if not offline:
+                return route.fulfill(status=200, content_type="image/png", body=TILE_PNG)
+            return route.abort("internetdisconnected")
+        watch.outside_requests.append(url)
+        return route.abort()
+
+    context.route("**/*", _route)
+    pg.on("console", lambda m: m.type == "error" and watch.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: watch.page_errors.append(str(e)))
+    pg.on("dialog", lambda d: d.accept())  # restore/delete confirmations
+    return context, pg, watch
+
+
 @pytest.fixture()
 def writer(browser, make_app, token):
     """A page on a live server whose writes are enabled (token known to the test)."""
     app = make_app(ATLAS_WRITE_TOKEN=token)
     with LiveServer(app) as server:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        pg = context.new_page()
-        watch = PageWatch()
-
-        def _route(route):
-            url = route.request.url
-            host = urlparse(url).hostname or ""
-            if host in ("127.0.0.1", "localhost") or url.startswith(("data:", "blob:")):
-                return route.continue_()
-            if _is_tile(url):
-                return route.fulfill(status=200, content_type="image/png", body=TILE_PNG)
-            watch.outside_requests.append(url)
-            return route.abort()
-
-        context.route("**/*", _route)
-        pg.on("console", lambda m: m.type == "error" and watch.console_errors.append(m.text))
-        pg.on("pageerror", lambda e: watch.page_errors.append(str(e)))
-        pg.on("dialog", lambda d: d.accept())  # restore/delete confirmations
+        context, pg, watch = _served(browser, server)
         yield pg, watch, server
         context.close()
 
 
-def _open_data(pg, server) -> None:
-    pg.goto(server.url + "/data")
+def _open_data(pg, server, query: str = "") -> None:
+    pg.goto(server.url + "/data" + query)
     pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=20_000)
 
 
@@ -118,6 +129,8 @@ def test_newcomer_replaces_registry_and_basins_then_goes_back(writer, token, tmp
     pg.get_by_role("button", name="替换图层 · 2023年重大项目").click()
     pg.set_input_files("#data-file", str(registry))
     pg.fill("#data-source", "盟发改委 2024年台账")
+    pg.fill("#data-licence", "内部资料，经盟发改委同意使用")
+    pg.fill("#data-date", "2024-03")
     assert "没有错误" in _preview(pg)
     assert pg.input_value("#data-map-total_investment_yi") == "总投资（万元）"
     assert pg.input_value("#data-map-id") == "序号"
@@ -136,6 +149,16 @@ def test_newcomer_replaces_registry_and_basins_then_goes_back(writer, token, tmp
     poll(pg, "document.querySelector('#data-layers tr[data-layer=projects] .atlas-version')"
              ".textContent === 'v2'")
     assert pg.locator("#data-versions tbody tr.atlas-current th").inner_text() == "v2 · 当前"
+    # Each version's provenance: what the form said, and the file it came from.
+    prov_v2 = pg.inner_text("#data-versions tbody tr.atlas-current .atlas-provenance")
+    for text in ("盟发改委 2024年台账", "许可：内部资料，经盟发改委同意使用", "日期：2024-03",
+                 f"文件：{registry.name}"):
+        assert text in prov_v2, (text, prov_v2)
+    assert "2024-03" not in pg.inner_text("#data-versions tbody tr[data-version='1']")
+    # Any version downloads in the export formats: the built-in one as a GeoPackage (SQLite).
+    href = pg.get_attribute("#data-versions a[aria-label='下载 v1 · GeoPackage']", "href")
+    got = pg.request.get(server.url + href)
+    assert got.status == 200 and got.body()[:16] == b"SQLite format 3\x00"
 
     # The atlas shows the 140 projects at once, and the provenance panel says whose they are.
     open_page(pg, server.url + "/")
@@ -184,3 +207,109 @@ def test_newcomer_replaces_registry_and_basins_then_goes_back(writer, token, tmp
     assert len(watch.console_errors) == 1 and "422" in watch.console_errors[0]
     watch.console_errors.clear()
     assert_clean(watch)
+
+
+# axe-core, served to the test from the app's vendored copy (never a CDN): the serious and
+# critical violations of the page as it stands.
+_AXE = """axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
+    .filter(v => v.impact === 'critical' || v.impact === 'serious')
+    .map(v => [v.impact, v.id, v.nodes.slice(0, 3).map(n => n.target.join(' '))]))"""
+_SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+_QUERY = "Object.fromEntries(new URLSearchParams(location.search))"
+
+
+def _axe(pg) -> list:
+    pg.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+    return pg.evaluate(_AXE)
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_data_page_on_a_phone_offline_by_keyboard_with_its_state_in_the_url(
+        browser, make_app, token, tmp_path):
+    """At 390×844 with touch and no internet (the basemap's tiles refused): the history and
+    the replace form open from the URL, survive a reload and the language switch, are
+    reached with the keyboard alone, the page never scrolls sideways, and axe-core finds
+    no critical or serious violation, in both languages."""
+    # The stations as the tourism bureau keeps them (DMS, GBK), one row mistyped.
+    stations = tmp_path / "驿站.csv"
+    stations.write_bytes(fx.stations_csv_dms() + "st_bad,错位驿站,106°00′00.00″E,43°00′00.00″N,休憩\r\n"
+                         .encode("gbk"))
+    n_stations = len(fx.reference("stations"))
+    with LiveServer(make_app(ATLAS_WRITE_TOKEN=token)) as server:
+        # axe-core compiles its rule templates with `new Function`, which the CSP forbids:
+        # this context bypasses the CSP (the page itself never evaluates code).
+        context, pg, watch = _served(browser, server, offline=True, bypass_csp=True,
+                                     viewport={"width": 390, "height": 844}, has_touch=True,
+                                     is_mobile=True, device_scale_factor=2)
+        try:
+            # A link to a layer's history opens it, with nothing else open.
+            _open_data(pg, server, "?layer=basins&view=history")
+            poll(pg, "document.querySelector('#data-versions tbody tr[data-version=\"1\"]')")
+            assert pg.is_hidden("#data-replace") and pg.is_visible("#data-history")
+            assert "流域" in pg.inner_text("#data-history-h")
+            assert pg.evaluate(_SIDEWAYS) == 0
+            assert _axe(pg) == []
+
+            # The keyboard alone: the skip link first, then on to the registry's replace
+            # button (bounded), Enter opens its form with the file field focused.
+            pg.evaluate("document.activeElement && document.activeElement.blur()")
+            pg.keyboard.press("Tab")
+            assert pg.evaluate("document.activeElement.className") == "atlas-skip"
+            pg.keyboard.press("Enter")
+            assert poll(pg, "document.activeElement.id") == "data-main"
+            want = "替换图层 · 2023年重大项目"
+            for _ in range(60):
+                pg.keyboard.press("Tab")
+                if pg.evaluate("document.activeElement.getAttribute('aria-label')") == want:
+                    break
+            else:
+                raise AssertionError(f"Tab never reached {want!r}")
+            pg.keyboard.press("Enter")
+            assert poll(pg, "document.activeElement.id") == "data-file"
+            assert pg.evaluate(_QUERY) == {"layer": "projects", "view": "replace"}
+            assert pg.is_visible("#data-replace") and pg.evaluate(_SIDEWAYS) == 0
+
+            # The token and a preview, on the phone, offline: the bad row is red on the map
+            # and named in the list; the page still does not scroll sideways.
+            pg.fill("#data-token", token)
+            pg.keyboard.press("Enter")
+            pg.get_by_role("button", name="替换图层 · 驿站").click()
+            assert pg.evaluate(_QUERY) == {"layer": "stations", "view": "replace"}
+            pg.set_input_files("#data-file", str(stations))
+            assert "错误" in _preview(pg)
+            assert _markers(pg) == (n_stations + 1, 1)  # 106°E is far west of the League
+            # The error names the row as the file numbers it (the header is line 1).
+            assert f"第{n_stations + 2}行" in pg.inner_text("#data-errors")
+            assert pg.evaluate(_SIDEWAYS) == 0
+            assert _axe(pg) == []
+
+            # A reload keeps the state; the language switch carries it into English.
+            pg.reload()
+            pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=20_000)
+            poll(pg, "!document.getElementById('data-replace').hidden")
+            assert "驿站" in pg.inner_text("#data-replace-h")
+            pg.click("#atlas-lang")
+            pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=20_000)
+            assert pg.evaluate(_QUERY) == {"layer": "stations", "view": "replace", "lang": "en"}
+            poll(pg, "!document.getElementById('data-replace').hidden")
+            assert pg.evaluate("document.documentElement.lang") == "en"
+            assert "Replace" in pg.inner_text("#data-replace-h")
+            assert pg.evaluate(_SIDEWAYS) == 0
+            assert _axe(pg) == []
+            # Cancel leaves the layer's history open, and the URL says so; back to Chinese.
+            pg.click("#data-cancel")
+            assert pg.evaluate(_QUERY) == {"layer": "stations", "view": "history", "lang": "en"}
+            assert pg.get_attribute("#atlas-lang", "href") == "/data?layer=stations&view=history"
+            pg.click("#atlas-lang")
+            pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=20_000)
+            poll(pg, "!document.getElementById('data-history').hidden")
+            assert pg.is_hidden("#data-replace") and pg.evaluate(_SIDEWAYS) == 0
+            assert _axe(pg) == []
+        finally:
+            context.close()
+    # Offline: the basemap's tiles were asked for and refused, nothing else left the machine,
+    # and the only console errors are those refusals.
+    assert watch.outside_requests == [] and watch.page_errors == []
+    assert all("ERR_INTERNET_DISCONNECTED" in e or "Failed to load resource" in e
+               for e in watch.console_errors), watch.console_errors

@@ -22,8 +22,8 @@
   "use strict";
   var TOKEN_KEY = "atlasWriteToken";
   var cfg, S, lang;
-  var state = {layers: {}, order: [], layer: null, preview: null, mapping: null, edited: false,
-               map: null, drawn: null, history: null};
+  var state = {layers: {}, order: [], layer: null, view: null, preview: null, mapping: null,
+               edited: false, map: null, drawn: null, history: null};
 
   // -- small helpers ------------------------------------------------------------------------
   function $(id) { return document.getElementById(id); }
@@ -76,7 +76,55 @@
       });
     });
   }
+  /** Each cell carries its column's heading (data-label): a phone shows the rows as cards. */
+  function labelCells(table) {
+    var heads = Array.prototype.map.call(table.tHead.rows[0].cells,
+                                         function (c) { return c.textContent; });
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
+      Array.prototype.forEach.call(tr.cells, function (c, i) {
+        // The buttons speak for themselves (their own labels): no heading above them.
+        if (i > 0 && heads[i] && !c.querySelector(".atlas-data-actions")) {
+          c.setAttribute("data-label", heads[i]);
+        }
+      });
+    });
+  }
   function withLang(url) { return url + (url.indexOf("?") >= 0 ? "&" : "?") + "lang=" + lang; }
+
+  // -- the page's state in the URL ---------------------------------------------------------
+  // ?layer=<id>&view=replace|history: a reload, a copied link and the language switch open
+  // the same layer's form or history (the file itself cannot travel, so neither can a preview).
+  var VIEWS = ["replace", "history"];
+  /** The formats a version downloads in (GET …/versions/{n}.{ext}). */
+  var DOWNLOADS = [["geojson", "GeoJSON"], ["gpkg", "GeoPackage"], ["shp.zip", "Shapefile"],
+                   ["csv", "CSV"], ["kml", "KML"]];
+  function stateQuery(q) {
+    q.delete("layer");
+    q.delete("view");
+    if (state.layer && state.view) {
+      q.set("layer", state.layer);
+      q.set("view", state.view);
+    }
+    return q;
+  }
+  function writeUrl() {
+    var q = stateQuery(new URLSearchParams(window.location.search)).toString();
+    window.history.replaceState(null, "", window.location.pathname + (q ? "?" + q : "") +
+                                window.location.hash);
+    var sw = document.getElementById("atlas-lang");  // the header's language switch
+    if (sw) {
+      var u = new URL(sw.getAttribute("href"), window.location.href);
+      var sq = stateQuery(u.searchParams).toString();
+      sw.setAttribute("href", u.pathname + (sq ? "?" + sq : ""));
+    }
+  }
+  function readUrl() {
+    var q = new URLSearchParams(window.location.search);
+    var id = q.get("layer"), view = q.get("view");
+    if (!id || !state.layers[id] || VIEWS.indexOf(view) < 0) return;
+    if (view === "replace") openReplace(id, false);
+    else openHistory(id, false, true);
+  }
 
   // -- the write token ----------------------------------------------------------------------
   function showToken() {
@@ -133,25 +181,27 @@
         var rep = el("button", null, S.data_replace);
         rep.type = "button";
         rep.setAttribute("aria-label", S.data_replace + " · " + d.title);
-        rep.addEventListener("click", function () { openReplace(d.id); });
+        rep.addEventListener("click", function () { openReplace(d.id, true); });
         box.appendChild(rep);
         var his = el("button", "atlas-secondary", S.data_history);
         his.type = "button";
         his.setAttribute("aria-label", S.data_history + " · " + d.title);
-        his.addEventListener("click", function () { openHistory(d.id, true); });
+        his.addEventListener("click", function () { openHistory(d.id, true, true); });
         box.appendChild(his);
         actions.appendChild(box);
         tr.appendChild(actions);
         tbody.appendChild(tr);
       });
+      labelCells($("data-layers"));
       say($("data-layers-state"), "");
     });
   }
 
   // -- replace: the form, the preview, the commit ---------------------------------------
-  function openReplace(id) {
+  function openReplace(id, focus) {
     var d = state.layers[id];
     state.layer = id;
+    state.view = "replace";
     state.preview = null;
     state.mapping = null;
     state.edited = false;
@@ -175,8 +225,9 @@
     $("data-result").hidden = true;
     $("data-commit").disabled = true;
     say($("data-status"), token() ? "" : S.data_need_token, token() ? null : "error");
-    $("data-file").focus();
-    openHistory(id, false);
+    if (focus) $("data-file").focus();
+    writeUrl();
+    openHistory(id, false, false);
   }
 
   function formData(dry) {
@@ -357,7 +408,9 @@
       row((lang === "en" ? r.label_en : r.label_zh) + " · " + S.features, "count", r);
     });
     table.appendChild(tbody);
-    box.appendChild(table);
+    var scroll = el("div", "atlas-table-scroll");  // five columns: its own sideways scroll on a phone
+    scroll.appendChild(table);
+    box.appendChild(scroll);
   }
 
   function renderIssues(p) {
@@ -396,13 +449,20 @@
       });
       $("data-status").appendChild(links);
       loadLayers();
-      openHistory(id, false);
+      openHistory(id, false, false);
     });
   }
 
   // -- the history ----------------------------------------------------------------------------
-  function openHistory(id, focus) {
+  /** The layer's history; `own` = opened for itself (not beside the replace form). */
+  function openHistory(id, focus, own) {
     var d = state.layers[id];
+    if (own && !(state.view === "replace" && state.layer === id)) {
+      $("data-replace").hidden = true;  // another layer's form closes: one layer at a time
+      state.layer = id;
+      state.view = "history";
+      writeUrl();
+    }
     $("data-history").hidden = false;
     $("data-history-layer").textContent = "· " + d.title;
     return api("GET", d.links.versions).then(function (r) {
@@ -418,7 +478,7 @@
         tr.appendChild(el("td", null, String(v.created).slice(0, 19).replace("T", " ")));
         tr.appendChild(el("td", null, v.author || ""));
         tr.appendChild(el("td", "num", num(v.count, 0)));
-        tr.appendChild(el("td", null, lang === "en" ? v.source_en : v.source));
+        tr.appendChild(provenanceCell(v));
         var notes = [v.note || ""];
         if (v.restored_from) notes.push(fill(S.data_restored_from, {n: v.restored_from}));
         if (v.derived_from) {
@@ -428,11 +488,15 @@
         tr.appendChild(el("td", null, notes.filter(Boolean).join(" · ")));
         var td = el("td");
         var box = el("div", "atlas-data-actions");
-        var dlink = el("a", null, S.data_download);
-        dlink.href = v.download;
-        dlink.setAttribute("download", "");
-        dlink.setAttribute("aria-label", S.data_download + " v" + v.version);
-        box.appendChild(dlink);
+        // Any version in the export formats people open: GIS desks, Excel, GPS units.
+        box.appendChild(el("span", "atlas-note", S.data_download));
+        DOWNLOADS.forEach(function (f) {
+          var dlink = el("a", null, f[1]);
+          dlink.href = v.download.replace(/\.geojson$/, "." + f[0]);
+          dlink.setAttribute("download", "");
+          dlink.setAttribute("aria-label", S.data_download + " v" + v.version + " · " + f[1]);
+          box.appendChild(dlink);
+        });
         if (!v.current) {
           var rb = el("button", null, S.data_restore);
           rb.type = "button";
@@ -449,12 +513,29 @@
         tr.appendChild(td);
         tbody.appendChild(tr);
       });
+      labelCells($("data-versions"));
       if (focus) $("data-history-h").scrollIntoView();
       if (focus) {
         var first = tbody.querySelector("button, a");
         if (first) first.focus();
       }
     });
+  }
+
+  /** A version's provenance: its source, then licence, date, accuracy and file, and the
+   *  illustrative badge — what the map's provenance panel shows for it once it is current. */
+  function provenanceCell(v) {
+    var td = el("td", "atlas-provenance", lang === "en" ? v.source_en : v.source);
+    var pv = v.provenance || {};
+    var sep = lang === "en" ? ": " : "：";
+    var bits = [];
+    [["licence", pv.licence], ["date", pv.date], ["accuracy", pv.accuracy],
+     ["data_file", pv.file]].forEach(function (kv) {
+      if (kv[1]) bits.push(S[kv[0]] + sep + kv[1]);
+    });
+    if (bits.length) td.appendChild(el("small", "atlas-note atlas-block", bits.join(" · ")));
+    if (pv.illustrative) td.appendChild(el("span", "atlas-badge", S.illustrative));
+    return td;
   }
 
   function restore(id, n) {
@@ -466,7 +547,7 @@
       if (r.body.rederived && r.body.rederived.length) text += " · " + S.data_rederived + r.body.rederived.join(S.list_sep);
       say($("data-history-status"), text, "ok");
       loadLayers();
-      openHistory(id, false);
+      openHistory(id, false, false);
     });
   }
 
@@ -476,7 +557,7 @@
     api("DELETE", cfg.api + "/" + id + "/versions/" + n).then(function (r) {
       if (r.status !== 200) { say($("data-history-status"), explain(r.body, r.status), "error"); return; }
       say($("data-history-status"), fill(S.data_deleted, {n: n}), "ok");
-      openHistory(id, false);
+      openHistory(id, false, false);
     });
   }
 
@@ -490,14 +571,15 @@
     $("data-commit").addEventListener("click", commit);
     $("data-cancel").addEventListener("click", function () {
       $("data-replace").hidden = true;
-      state.layer = null;
+      state.view = "history";  // the layer's history stays open below
+      writeUrl();
     });
     $("data-file").addEventListener("change", function () {
       state.edited = false;  // a new file: its own columns, matched afresh
       state.mapping = null;
       $("data-commit").disabled = true;
     });
-    window.atlasData = {state: state, ready: loadLayers()};
+    window.atlasData = {state: state, ready: loadLayers().then(readUrl)};
     window.atlasData.ready.then(function () { document.body.setAttribute("data-atlas-ready", "1"); });
   }
 
