@@ -13,7 +13,8 @@ from layers.catalog import CATALOG
 from tests import ingest_fixtures as fx
 from tests import reference_flows as rf
 from tests.conftest import LiveServer, PageWatch, _is_tile
-from tests.test_browser import assert_clean, open_page, poll
+from tests.test_browser import assert_clean
+from tests.test_browser import poll as _poll
 from tools.browser import TILE_PNG
 
 
@@ -72,9 +73,19 @@ def writer(browser, make_app, token):
         context.close()
 
 
+def poll(pg, expr: str, timeout: float = 60.0):
+    """Wait for a condition, generously: CI runs two browser tests on two loaded cores."""
+    return _poll(pg, expr, timeout)
+
+
+def _open_map(pg, url: str) -> None:
+    pg.goto(url)
+    pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=60_000)
+
+
 def _open_data(pg, server, query: str = "") -> None:
     pg.goto(server.url + "/data" + query)
-    pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=20_000)
+    pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=60_000)
 
 
 def _preview(pg) -> str:
@@ -90,6 +101,14 @@ def _markers(pg) -> tuple[int, int]:
         const all = document.querySelectorAll('#data-map path.leaflet-interactive');
         const red = Array.from(all).filter(p => p.getAttribute('stroke') === '#c0392b');
         return [all.length, red.length]; }"""))
+
+
+def _totals(pg) -> dict[tuple[str, str, str], float]:
+    """(split, code, figure) → the new data's figure, read off the preview's totals table."""
+    cells = pg.evaluate("""() => Array.from(document.querySelectorAll(
+        '#data-totals tbody tr[data-key]')).map(tr => [tr.parentNode.dataset.split,
+        tr.dataset.code || '', tr.dataset.key, tr.cells[1].textContent])""")
+    return {(s, c, k): float(v.replace(",", "")) for s, c, k, v in cells if v}
 
 
 def _row_version(pg, layer: str) -> str:
@@ -135,6 +154,18 @@ def test_newcomer_replaces_registry_and_basins_then_goes_back(writer, token, tmp
     assert pg.input_value("#data-map-total_investment_yi") == "总投资（万元）"
     assert pg.input_value("#data-map-id") == "序号"
     assert _markers(pg) == (140, 0)
+    # The totals beside the current version and the article, as pandas computes them.
+    edited = rf.edited_registry()
+    want = rf.registry_totals(edited)
+    got = _totals(pg)
+    for key in ("count", "total_investment_yi", "plan_2023_yi", "permits_complete"):
+        assert got["total", "", key] == pytest.approx(want[key], abs=0.006), key
+    for split, column in (("by_category", "category"), ("by_status", "status"),
+                          ("by_investor", "investor")):
+        by = edited.groupby(column)["plan_2023_yi"].agg(["size", "sum"])
+        for code, (size, plan) in by.iterrows():
+            assert got[split, code, "count"] == size, (split, code)
+            assert got[split, code, "plan_2023_yi"] == pytest.approx(plan, abs=0.006)
     assert "删除 10" in pg.inner_text("#data-diff")
     # Change a drop-down: the ids are generated instead, the diff says so; then back.
     pg.select_option("#data-map-id", "")
@@ -161,7 +192,7 @@ def test_newcomer_replaces_registry_and_basins_then_goes_back(writer, token, tmp
     assert got.status == 200 and got.body()[:16] == b"SQLite format 3\x00"
 
     # The atlas shows the 140 projects at once, and the provenance panel says whose they are.
-    open_page(pg, server.url + "/")
+    _open_map(pg, server.url + "/")
     assert poll(pg, "window.atlas.counts.projects") == 140
     prov = pg.text_content("#atlas-provenance-body details[data-layer=projects]")
     assert "盟发改委 2024年台账" in prov and "v2" in prov
@@ -179,7 +210,7 @@ def test_newcomer_replaces_registry_and_basins_then_goes_back(writer, token, tmp
     poll(pg, "/已保存为第 2 版/.test(document.getElementById('data-status').textContent)", 60)
 
     # The watershed page draws the new Xilin basin, which now reaches 45°N.
-    open_page(pg, server.url + "/watershed")
+    _open_map(pg, server.url + "/watershed")
     north = poll(pg, """(() => { let n = 0; window.atlas.map.eachLayer(l => {
         if (l.feature && l.feature.properties && l.feature.properties.id === 'xilin' && l.getBounds)
             n = Math.max(n, l.getBounds().getNorth()); }); return n; })()""")
@@ -201,7 +232,7 @@ def test_newcomer_replaces_registry_and_basins_then_goes_back(writer, token, tmp
         pg.get_by_role("button", name="恢复 v1").click()
         poll(pg, "/已恢复：现为第 3 版/.test(document.getElementById('data-history-status')"
                  ".textContent)")
-    open_page(pg, server.url + "/")
+    _open_map(pg, server.url + "/")
     assert poll(pg, "window.atlas.counts.projects") == 150
     # The one console error is Chromium logging the refused shapefile's 422 (shown to the user).
     assert len(watch.console_errors) == 1 and "422" in watch.console_errors[0]
@@ -286,11 +317,11 @@ def test_data_page_on_a_phone_offline_by_keyboard_with_its_state_in_the_url(
 
             # A reload keeps the state; the language switch carries it into English.
             pg.reload()
-            pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=20_000)
+            pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=60_000)
             poll(pg, "!document.getElementById('data-replace').hidden")
             assert "驿站" in pg.inner_text("#data-replace-h")
             pg.click("#atlas-lang")
-            pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=20_000)
+            pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=60_000)
             assert pg.evaluate(_QUERY) == {"layer": "stations", "view": "replace", "lang": "en"}
             poll(pg, "!document.getElementById('data-replace').hidden")
             assert pg.evaluate("document.documentElement.lang") == "en"
@@ -302,7 +333,7 @@ def test_data_page_on_a_phone_offline_by_keyboard_with_its_state_in_the_url(
             assert pg.evaluate(_QUERY) == {"layer": "stations", "view": "history", "lang": "en"}
             assert pg.get_attribute("#atlas-lang", "href") == "/data?layer=stations&view=history"
             pg.click("#atlas-lang")
-            pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=20_000)
+            pg.wait_for_selector("body[data-atlas-ready]", state="attached", timeout=60_000)
             poll(pg, "!document.getElementById('data-history').hidden")
             assert pg.is_hidden("#data-replace") and pg.evaluate(_SIDEWAYS) == 0
             assert _axe(pg) == []

@@ -390,9 +390,10 @@
     var thead = el("thead");
     thead.appendChild(head);
     table.appendChild(thead);
-    var tbody = el("tbody");
-    function row(label, key, figures) {
+    function row(tbody, label, key, figures, code) {
       var tr = el("tr");
+      tr.setAttribute("data-key", key);
+      if (code !== undefined) tr.setAttribute("data-code", code);
       var th = el("th", null, label);
       th.scope = "row";
       tr.appendChild(th);
@@ -401,13 +402,33 @@
       });
       tbody.appendChild(tr);
     }
-    row(S.total + " · " + S.features, "count", t.total);
-    row(S.total + " · " + S.data_plan, "plan_2023_yi", t.total);
-    row(S.total + " · " + S.data_investment, "total_investment_yi", t.total);
-    (t.by_category || []).forEach(function (r) {
-      row((lang === "en" ? r.label_en : r.label_zh) + " · " + S.features, "count", r);
-    });
+    // The whole registry, then each split the article publishes (count and 2023 plan).
+    var tbody = el("tbody");
+    tbody.setAttribute("data-split", "total");
+    row(tbody, S.total + " · " + S.data_count, "count", t.total);
+    row(tbody, S.total + " · " + S.data_investment, "total_investment_yi", t.total);
+    row(tbody, S.total + " · " + S.data_plan, "plan_2023_yi", t.total);
+    row(tbody, S.total + " · " + S.data_permits, "permits_complete", t.total);
     table.appendChild(tbody);
+    [["by_category", S.data_by_category], ["by_status", S.data_by_status],
+     ["by_investor", S.data_by_investor]].forEach(function (split) {
+      var rows = t[split[0]] || [];
+      if (!rows.length) return;
+      var body = el("tbody");
+      body.setAttribute("data-split", split[0]);
+      var head = el("tr");
+      var th = el("th", "atlas-split", split[1]);
+      th.scope = "rowgroup";
+      th.colSpan = 5;
+      head.appendChild(th);
+      body.appendChild(head);
+      rows.forEach(function (r) {
+        var label = lang === "en" ? r.label_en : r.label_zh;
+        row(body, label + " · " + S.data_count, "count", r, r.key);
+        row(body, label + " · " + S.data_plan, "plan_2023_yi", r, r.key);
+      });
+      table.appendChild(body);
+    });
     var scroll = el("div", "atlas-table-scroll");  // five columns: its own sideways scroll on a phone
     scroll.appendChild(table);
     box.appendChild(scroll);
