@@ -2,8 +2,8 @@
 
 Starts the app with waitress on 127.0.0.1 (the store named by ``ATLAS_STORE`` or
 ``var/atlas.gpkg``), opens each page in Debian's Chromium with Playwright, waits
-until the page says every layer is drawn, and writes ``atlas.png``, ``route.png``
-and ``watershed.png``.  The machine has no internet, so map tiles are answered
+until the page says every layer is drawn, and writes ``atlas.png``, ``route.png``,
+``watershed.png`` and ``water.png`` (``--only water`` for one of them).  The machine has no internet, so map tiles are answered
 with a plain light tile: the screenshots show the atlas's own layers.
 
 Examples
@@ -27,11 +27,13 @@ from urllib.parse import urlparse
 
 from .browser import launch
 
-#: (file name, path, what to do on the page before the shot).
-SHOTS: tuple[tuple[str, str, str], ...] = (
-    ("atlas", "/", ""),
-    ("route", "/route?max_km=250", "stages && window.atlas.corridor"),
-    ("watershed", "/watershed?basin=xilin", "summary"),
+#: (file name, path, what to wait for on the page, the side-panel part scrolled into view).
+SHOTS: tuple[tuple[str, str, str, str], ...] = (
+    ("atlas", "/", "", ""),
+    ("route", "/route?max_km=250", "stages && window.atlas.corridor", ""),
+    ("watershed", "/watershed?basin=xilin", "summary", ""),
+    ("water", "/watershed?section=sec_xilinhe_xilinhot",
+     "water && window.atlas.water.upstream", "#atlas-wq-title"),
 )
 
 
@@ -68,8 +70,9 @@ def _wait_for(page, expr: str, timeout_ms: int = 15_000) -> None:
         waited += 100
 
 
-def take(out_dir: str, width: int = 1280, height: int = 800) -> list[str]:
-    """Write a PNG of each page into ``out_dir``; return the paths."""
+def take(out_dir: str, width: int = 1280, height: int = 800,
+         only: tuple[str, ...] = ()) -> list[str]:
+    """Write a PNG of each page (of ``only``, when given) into ``out_dir``; return the paths."""
     from playwright.sync_api import sync_playwright
 
     from webmap import create_app
@@ -90,13 +93,17 @@ def take(out_dir: str, width: int = 1280, height: int = 800) -> list[str]:
                 return route.fulfill(status=200, content_type="image/png", body=tile)
 
             context.route("**/*", _route)
-            for name, path, wait in SHOTS:
+            for name, path, wait, scroll in SHOTS:
+                if only and name not in only:
+                    continue
                 page = context.new_page()
                 page.goto(url + path)
                 page.wait_for_selector("body[data-atlas-ready]", state="attached",
                                        timeout=30_000)
                 if wait:
                     _wait_for(page, f"window.atlas.{wait}")
+                if scroll:
+                    page.locator(scroll).evaluate("e => e.scrollIntoView({block: 'start'})")
                 page.wait_for_timeout(600)  # let the last draws and the chart settle
                 target = os.path.join(out_dir, f"{name}.png")
                 page.screenshot(path=target)
@@ -112,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", nargs="?", default="docs/screenshots")
+    parser.add_argument("--only", action="append", default=[],
+                        choices=[name for name, *_ in SHOTS], help="just this page (repeatable)")
     args = parser.parse_args(argv)
-    for path in take(args.out_dir):
+    for path in take(args.out_dir, only=tuple(args.only)):
         print(path)
     return 0
 

@@ -6,9 +6,18 @@ chart and a table; a file of sites uploaded with its datum goes to
 ``POST /api/overlay`` and comes back as a report table, markers and CSV/GeoJSON
 downloads; projects can be filtered by category and status.
 
+The water-quality panel (``static/atlas/water.js``) colours the national sections by
+their latest class (GB 3838-2002, :mod:`geo.water`), lists them with their annual class
+against the target (``/api/sections/quality``), and for a picked section (``?section=``,
+kept in the URL) draws its classes over the year with the target as a line, each item
+of a sample against its target limit, and — when the section misses its target — the
+projects upstream of it (``/api/sections/{id}/upstream``).
+
 Examples
 --------
 >>> "gcj02" in DATUM_CHOICES
+True
+>>> "劣Ⅴ类" in _water_html("zh") and "Worse than class V" in _water_html("en")
 True
 """
 
@@ -19,6 +28,7 @@ from collections.abc import Callable, Mapping
 import folium
 from markupsafe import escape
 
+from geo.water.gb3838 import CLASS_COLOURS, CLASS_EN, CLASS_ZH
 from layers.catalog import get_spec
 
 from ...core.config import Settings
@@ -38,6 +48,57 @@ def _basin_html(lang: str) -> str:
              '<div class="atlas-chart-wrap"><canvas id="atlas-basin-chart" height="180">'
              '</canvas></div><table id="atlas-basin-table" class="atlas-table"></table>')
     return box("atlas-basin", "summary", inner, lang)
+
+
+def class_label(number: int, lang: str) -> str:
+    """A class as the pages write it: ``Ⅲ类`` / ``Class III``, ``劣Ⅴ类`` / ``Worse than
+    class V`` (``number`` 1–6)."""
+    if number == 6:
+        return t("wq_worse_than_v", lang)
+    return t("wq_class_zh", lang).format(c=(CLASS_EN if lang == "en" else CLASS_ZH)[number - 1])
+
+
+def _scroll(table_id: str, label_key: str, lang: str) -> str:
+    """A table that scrolls sideways in its own box on a phone: the box takes the
+    keyboard focus (so arrow keys scroll it) and is named for screen readers."""
+    return (f'<div class="atlas-table-scroll" tabindex="0" role="region" '
+            f'aria-label="{escape(t(label_key, lang))}">'
+            f'<table id="{table_id}" class="atlas-table"></table></div>')
+
+
+def _water_html(lang: str) -> str:
+    """The water-quality panel: the class legend, the sections' table and the picked
+    section's chart, the projects upstream when it misses its target, and a sample's
+    items against their limits (filled by ``water.js``)."""
+    legend = "".join(
+        f'<li><i class="atlas-swatch atlas-swatch-point" style="background:{c}"></i>'
+        f'{escape(class_label(n, lang))}</li>' for n, c in enumerate(CLASS_COLOURS, start=1))
+    inner = (
+        f'<p class="atlas-note">{escape(t("wq_rule", lang))}</p>'
+        f'<ul class="atlas-wq-legend" aria-label="{escape(t("legend", lang))}">{legend}</ul>'
+        '<p id="atlas-wq-status" class="atlas-note" role="status"></p>'
+        + _scroll("atlas-wq-sections", "water", lang) +
+        '<div id="atlas-wq-detail" hidden>'
+        '<h4 id="atlas-wq-title" tabindex="-1"></h4>'
+        '<p id="atlas-wq-summary"></p>'
+        f'<p id="atlas-wq-missed-title" class="atlas-wq-over" hidden>'
+        f'{escape(t("wq_missed_months", lang))}</p>'
+        '<ul id="atlas-wq-missed" class="atlas-list atlas-wq-over" hidden></ul>'
+        '<div class="atlas-chart-wrap"><canvas id="atlas-wq-chart" role="img"></canvas></div>'
+        '<div id="atlas-wq-upstream" hidden>'
+        f'<h4>{escape(t("wq_upstream", lang))}</h4>'
+        '<p id="atlas-wq-upstream-why"></p>'
+        '<p id="atlas-wq-upstream-totals" class="atlas-note"></p>'
+        + _scroll("atlas-wq-projects", "wq_upstream", lang) +
+        '<p id="atlas-wq-upstream-rule" class="atlas-note"></p>'
+        '</div>'
+        f'<h4>{escape(t("wq_items", lang))}</h4>'
+        f'<label for="atlas-wq-sample">{escape(t("wq_sample", lang))}</label> '
+        '<select id="atlas-wq-sample"></select>'
+        + _scroll("atlas-wq-items", "wq_items", lang) +
+        '</div>'
+    )
+    return box("atlas-water", "water", inner, lang)
 
 
 def _filters_html(lang: str) -> str:
@@ -87,9 +148,13 @@ def build(lang: str, settings: Settings, *, static_url: Callable[[str], str],
           ) -> folium.Map:
     """The watershed page's map (see the module docstring)."""
     basin = (args or {}).get("basin") or None
-    panels = side(_basin_html(lang), _upload_html(lang), _filters_html(lang),
-                  legend_box(lang), provenance_box(lang))
+    # An unknown id is the script's to report (it knows the sections); only its length is
+    # bounded here, since the page cache keys on the query.
+    section = ((args or {}).get("section") or "").strip()[:80] or None
+    panels = side(_basin_html(lang), _water_html(lang), _upload_html(lang),
+                  _filters_html(lang), legend_box(lang), provenance_box(lang))
     return build_map(PAGE, lang, settings, static_url=static_url, url_for_page=url_for_page,
                      page_config={"layers": list(LAYERS), "cluster": [],
-                                  "color_projects_by_basin": True, "basin": basin},
-                     scripts=["atlas/watershed.js"], panels_html=panels)
+                                  "color_projects_by_basin": True, "basin": basin,
+                                  "section": section},
+                     scripts=["atlas/watershed.js", "atlas/water.js"], panels_html=panels)
