@@ -277,3 +277,43 @@ def test_phone_width_axe_and_offline(browser, live_server, lang):
         assert errors == [] and outside == []
     finally:
         context.close()
+
+
+def test_overlay_report_on_the_page_states_upstream_accuracy_and_rules(page, live_server,
+                                                                        tmp_path):
+    """An uploaded file of sites: a site by Xilinhot is upstream of the Xilin section, one in
+    the inland 苏尼特 basin of none, one in Sichuan (outside every basin) is 'unknown', not
+    'no'; distances carry the accuracy of the river and the road they were measured to,
+    each upstream cell says why, and the overlay's rules are listed under the table."""
+    pg, watch = page
+    csv = tmp_path / "sites.csv"
+    # 113.0E 43.0N lies in 苏尼特右旗, in the inland 苏尼特-二连 basin (no river drains it);
+    # 100E 30N is in Sichuan, far outside the League and its basins.
+    csv.write_text("名称,经度,纬度\n锡林浩特南,116.08,43.95\n内流区,113.0,43.0\n四川,100.0,30.0\n",
+                   encoding="utf-8")
+    open_page(pg, live_server.url + "/watershed")
+    pg.set_input_files("#atlas-upload-file", str(csv))
+    pg.select_option("#atlas-upload-datum", "wgs84")
+    pg.click("#atlas-upload-submit")
+    result = poll(pg, "window.atlas.upload && !window.atlas.upload.running && window.atlas.upload")
+    assert result.get("count") == 3, result
+    head = pg.locator("#atlas-sites-table thead th").all_inner_texts()
+    table = pg.evaluate("""Array.from(document.querySelectorAll('#atlas-sites-table tbody tr'))
+        .map(r => Array.from(r.children).map(c => [c.textContent, c.title]))""")
+    col = {h: i for i, h in enumerate(head)}
+    up = [row[col["位于断面上游"]] for row in table]
+    assert up[0][0] == "锡林河锡林浩特下游断面(示意)" and "锡林河" in up[0][1]
+    assert up[1][0] == "否" and "内流区" in up[1][1]
+    assert up[2][0] == "未知" and "无法判断" in up[2][1]
+    rows = result["rows"]
+    for row, cells in zip(rows, table, strict=True):
+        river = cells[col["距河流(米，±精度)"]][0]
+        assert river == f"{row['river_distance_m']:,.0f} ±{row['river_accuracy_m']:,.0f}"
+        road = cells[col["距风景道(米，±精度)"]][0]
+        assert road == f"{row['road_distance_m']:,.0f} ±{row['road_accuracy_m']:,.0f}"
+        buffer = cells[col["在河流缓冲区内"]][0]
+        assert buffer == {"yes": "是", "no": "否", "uncertain": "不确定(在精度范围内)"}[
+            row["in_river_buffer_status"]]
+    rules = pg.locator("#atlas-overlay-rules li").all_inner_texts()
+    assert len(rules) == 3 and any("不设距离上限" in r for r in rules)
+    assert_clean(watch)

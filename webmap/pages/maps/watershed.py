@@ -139,6 +139,8 @@ def _upload_html(lang: str) -> str:
         # of wrapping names one character per line.
         '<div class="atlas-table-scroll">'
         '<table id="atlas-sites-table" class="atlas-table"></table></div>'
+        # The overlay's rules as the answer states them (placement, drainage, accuracy).
+        '<ul id="atlas-overlay-rules" class="atlas-list atlas-note" hidden></ul>'
     )
     return box("atlas-upload", "upload", inner, lang)
 

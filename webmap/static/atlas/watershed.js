@@ -159,9 +159,14 @@
     }
 
     // -- upload → overlay report ----------------------------------------------------------
+    // Distances with the accuracy of what they were measured against; the buffer, corridor
+    // and upstream answers as the overlay states them (yes / no / uncertain / unknown).
     var COLUMNS = [["name", "name"], ["basin_zh", "basin"], ["county", "county"], ["river_zh", "river"],
-                   ["river_distance_m", "river_distance"], ["section_zh", "section"],
-                   ["upstream_sections", "upstream_of"], ["road_distance_m", "road_distance"]];
+                   ["river_distance_m", "river_distance"], ["in_river_buffer_status", "in_river_buffer"],
+                   ["section_zh", "section"], ["upstream_sections", "upstream_of"],
+                   ["road_distance_m", "road_distance"], ["in_corridor_status", "in_road_corridor"]];
+    var NUMERIC = COLUMNS.map(function (c) { return /_m$/.test(c[0]); });
+    var ACCURACY = {river_distance_m: "river_accuracy_m", road_distance_m: "road_accuracy_m"};
 
     function siteName(row, i) {
       // KML/KMZ name their placemarks "Name"; shapefiles often "NAME".
@@ -192,10 +197,25 @@
       return fallback || String(key);
     }
 
+    function statusText(value) {
+      return S["answer_" + value] || (value === undefined || value === null ? "" : String(value));
+    }
+
     function upstreamText(row) {
       var ids = String(row.upstream_sections || "").split(";").filter(Boolean);
-      if (!ids.length) return row.upstream_of_section === true ? S.yes : S.no;
+      // "unknown" (outside every basin) is not "no": the overlay cannot tell.
+      if (!ids.length) return row.upstream_status ? statusText(row.upstream_status)
+        : (row.upstream_of_section === true ? S.yes : S.no);
       return ids.map(function (id) { return refName("sections", id, id); }).join(S.list_sep);
+    }
+
+    function upstreamReason(row) {
+      return (page.lang === "en" ? row.upstream_reason_en : row.upstream_reason_zh) || "";
+    }
+
+    function distanceText(row, key) {
+      var acc = row[ACCURACY[key]];
+      return fmt(row[key]) + (row[key] !== null && row[key] !== undefined && acc ? " ±" + fmt(acc) : "");
     }
 
     function cellText(row, key, i) {
@@ -205,6 +225,8 @@
       if (key === "river_zh") return refName("rivers", row.river_id, row.river_zh);
       if (key === "section_zh") return refName("sections", row.section_id, row.section_zh);
       if (key === "upstream_sections") return upstreamText(row);
+      if (ACCURACY[key]) return distanceText(row, key);
+      if (/_status$/.test(key)) return statusText(row[key]);
       return fmt(row[key]);
     }
 
@@ -255,7 +277,7 @@
     }
 
     function clearResult() {
-      ["atlas-report-table", "atlas-sites-table"].forEach(function (id) {
+      ["atlas-report-table", "atlas-sites-table", "atlas-overlay-rules"].forEach(function (id) {
         var t = document.getElementById(id);
         if (t) t.textContent = "";
       });
@@ -274,7 +296,13 @@
                 COLUMNS.map(function (c) { return S[c[1]]; }),
                 rows.map(function (r, i) {
                   return COLUMNS.map(function (c) { return cellText(r, c[0], i); });
-                }), [false, false, false, false, true, false, false, true]);
+                }), NUMERIC);
+      // Why each site is (not) upstream, on its upstream cell.
+      document.querySelectorAll("#atlas-sites-table tbody tr").forEach(function (tr, i) {
+        var cell = tr.children[COLUMNS.map(function (c) { return c[0]; }).indexOf("upstream_sections")];
+        if (cell && rows[i]) cell.title = upstreamReason(rows[i]);
+      });
+      showRules(res.rules);
       setDownload("atlas-download-csv", csvOf(rows, (res.geojson || {}).features || []), "text/csv;charset=utf-8");
       setDownload("atlas-download-geojson", JSON.stringify(res.geojson || {type: "FeatureCollection", features: []}),
                   "application/geo+json");
@@ -282,9 +310,9 @@
       // Popups show the same words as the table (names in the page's language, not ids).
       var shown = COLUMNS.slice(1).map(function (c) { return c[0]; });
       var fields = shown.map(function (key, k) {
-        return {name: "_" + key, label: S[COLUMNS[k + 1][1]], popup: true,
-                unit: /_m$/.test(key) ? "m" : ""};
+        return {name: "_" + key, label: S[COLUMNS[k + 1][1]], popup: true, unit: ""};
       });
+      fields.push({name: "_upstream_reason", label: S.upstream_reason, popup: true, unit: ""});
       var desc = {id: "upload", title: S.sites, geometry_type: "Point", group_title: S.upload,
                   name_field: "name", legend: [], fields: fields, provenance: {},
                   style: {color: "#000000", weight: 2, opacity: 1, fill_color: "#ffd400", fill_opacity: 0.95,
@@ -292,15 +320,26 @@
       var src = (res.geojson || {type: "FeatureCollection", features: []}).features;
       var fc = {type: "FeatureCollection", features: src.map(function (f, i) {
         var props = {name: siteName(f.properties || {}, i)}, row = rows[i] || f.properties || {};
-        shown.forEach(function (key) {
-          props["_" + key] = /_m$/.test(key) ? fmt(row[key]) : cellText(row, key, i);
-        });
+        shown.forEach(function (key) { props["_" + key] = cellText(row, key, i); });
+        props._upstream_reason = upstreamReason(row);
         return {type: "Feature", id: f.id, geometry: f.geometry, properties: props};
       })};
       return page.addDynamic("upload", desc, fc).then(function (dyn) {
         if (dyn.container.getLayers().length) page.map.fitBounds(dyn.container.getBounds(), {maxZoom: 9, padding: [20, 20]});
         api.upload = {count: rows.length, rows: rows, report: res.report};
       });
+    }
+
+    /** The overlay's rules (placement, drainage, accuracy) under the table, in the page's language. */
+    function showRules(rules) {
+      var list = document.getElementById("atlas-overlay-rules");
+      if (!list) return;
+      list.textContent = "";
+      Object.keys(rules || {}).forEach(function (k) {
+        var r = rules[k];
+        if (r) list.appendChild(el("li", null, page.lang === "en" ? r.en : r.zh));
+      });
+      list.hidden = !list.childNodes.length;
     }
 
     function setupUpload() {
