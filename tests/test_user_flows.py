@@ -53,8 +53,9 @@ def test_ecology_officer_uploads_several_files(page, live_server, tmp_path):
     rows = _table(pg, "#atlas-sites-table")
     # upstream sections by name (never ids), distances in whole metres
     assert "sec_" not in str(rows)
-    assert rows[1][6] == "滦河多伦出境断面(示意)、闪电河正蓝旗断面(示意)"
-    assert rows[2][6] == "否"
+    # (column 5 is the river-buffer answer, 7 the sections upstream)
+    assert rows[1][7] == "滦河多伦出境断面(示意)、闪电河正蓝旗断面(示意)"
+    assert rows[2][7] == "否"
     assert all("." not in r[4] for r in rows)
     # the report speaks the page's language
     assert pg.locator("#atlas-report-table", has_text="表格坐标按WGS 84经纬度读取").count() == 1
