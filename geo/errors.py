@@ -94,6 +94,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_supported": ("当前存储后端不支持这个功能。",
                       "This store does not offer that feature."),
     "store_unavailable": ("数据存储暂时无法使用。", "The data store is not available."),
+    "store_full": ("存储所在的磁盘已满，图层未保存；已有图层完好。",
+                   "The store's disk is full, so the layer was not saved; earlier layers are "
+                   "intact."),
+    "store_read_only": ("存储暂时无法写入，请稍后再试；浏览不受影响。",
+                        "The store cannot be written just now; try again later. Reading goes "
+                        "on."),
     # requests
     "bad_parameter": ("请求中的某个值无效。", "A value in the request is not valid."),
     "unknown_parameter": ("请求中有无法识别的选项。",

@@ -1,7 +1,10 @@
 """A store's disk: its free space, and which errors mean "full" or "read-only".
 
-A prototype for issue 13 (full disk and read-only stores); the stores do not
-use it yet.  What it knows, measured on Linux with SQLite 3.40 and PostgreSQL 15:
+Both stores map their write errors through :func:`to_store_error` (a full disk is
+:class:`~layers.errors.StoreFull`, a read-only one
+:class:`~layers.errors.StoreReadOnly`); the GeoPackage store measures its disk with
+:func:`disk_space` and opens a file it cannot write with :func:`connect_for_reading`.
+What it knows, measured on Linux with SQLite 3.40 and PostgreSQL 15:
 
 - **SQLite on a full disk** raises ``sqlite3.OperationalError("database or disk
   is full")`` with ``sqlite_errorcode`` 13 (``SQLITE_FULL``), and has already
@@ -45,7 +48,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from .store import StoreError
+from .errors import StoreError, StoreFull, StoreReadOnly
 
 #: What :func:`error_kind` tells apart.
 ErrorKind = Literal["full", "readonly"]
@@ -206,75 +209,6 @@ def error_kind(exc: BaseException, path: str | os.PathLike | None = None) -> Err
     return None
 
 
-def _size(n: int) -> str:
-    """``n`` bytes for people.
-
-    Examples
-    --------
-    >>> _size(512), _size(5 * 1024 ** 2), _size(3 * 1024 ** 3)
-    ('512 B', '5.0 MB', '3.0 GB')
-    """
-    for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
-
-
-class StoreFull(StoreError):
-    """A write failed because the store's disk is full (answer 507 Insufficient Storage).
-
-    Attributes
-    ----------
-    hint, message_zh, hint_zh : str
-        What to do, and both texts in Chinese.
-    free_bytes : int or None
-        Free space on the store's disk when the write failed (None for PostGIS,
-        whose disk the service cannot see).
-    status : int
-        507.
-    """
-
-    status = 507
-
-    def __init__(self, where: str, free_bytes: int | None = None) -> None:
-        left = "" if free_bytes is None else f" ({_size(free_bytes)} left)"
-        super().__init__(f"the store's disk is full{left}: the layer was not saved")
-        self.free_bytes = free_bytes
-        if where.startswith("postgresql://"):
-            self.hint = (f"free space on the database server of {where} (or grow its "
-                         "volume); earlier layers are intact, reads go on")
-            self.hint_zh = f"请为 {where} 的数据库服务器释放磁盘空间或扩容；已有图层完好，读取不受影响"
-        else:
-            self.hint = (f"free space on the disk holding {where}, or move the store "
-                         "(ATLAS_STORE) to a larger disk; earlier layers are intact, reads go on")
-            self.hint_zh = (f"请释放 {where} 所在磁盘的空间，或把存储（ATLAS_STORE）移到更大的磁盘；"
-                            "已有图层完好，读取不受影响")
-        self.message_zh = f"存储所在磁盘已满{left}：图层未保存"
-
-
-class StoreReadOnly(StoreError):
-    """The store cannot be written at all just now (answer 503 with Retry-After).
-
-    Attributes
-    ----------
-    hint, message_zh, hint_zh : str
-        What to do, and both texts in Chinese.
-    status, retry_after : int
-        503, and the seconds a client should wait before trying again.
-    """
-
-    status = 503
-
-    def __init__(self, where: str, reason: str, retry_after: int = 60) -> None:
-        super().__init__(f"the store is read-only just now ({reason}): writes are paused,"
-                         " reads go on")
-        self.retry_after = retry_after
-        self.hint = (f"try again later; the operator must make {where} writable again "
-                     "(free disk space, or remount the filesystem read-write)")
-        self.message_zh = f"存储暂时只读（{reason}）：写入已暂停，读取不受影响"
-        self.hint_zh = f"请稍后重试；管理员需要让 {where} 重新可写（释放磁盘空间或以读写方式重新挂载）"
-
-
 def to_store_error(exc: BaseException, where: str,
                    path: str | os.PathLike | None = None) -> StoreError | None:
     """:class:`StoreFull` or :class:`StoreReadOnly` for ``exc``, or None for other errors.
@@ -292,14 +226,16 @@ def to_store_error(exc: BaseException, where: str,
     --------
     >>> import errno
     >>> err = to_store_error(OSError(errno.ENOSPC, "full"), "postgresql://db:5432/atlas")
-    >>> type(err).__name__, err.status, "database server" in err.hint
-    ('StoreFull', 507, True)
+    >>> type(err).__name__, err.code, "database server" in err.hint
+    ('StoreFull', 'store_full', True)
     """
     kind = error_kind(exc, path)
     if kind == "full":
         return StoreFull(where, disk_space(path).free_bytes if path is not None else None)
     if kind == "readonly":
-        return StoreReadOnly(where, "its file or filesystem is read-only")
+        if path is None:
+            return StoreReadOnly(where, "the database is read-only", "数据库处于只读状态")
+        return StoreReadOnly(where, "its file or filesystem is read-only", "文件或文件系统只读")
     return None
 
 

@@ -12,6 +12,8 @@ Examples
 ("no layer called 'x'", 'layer_not_found', True)
 >>> NotSupported("no tiles here").code
 'not_supported'
+>>> StoreFull("/srv/atlas.gpkg", free_bytes=4096).message
+"the store's disk is full (4.0 KB left): the layer was not saved"
 """
 
 from __future__ import annotations
@@ -109,3 +111,101 @@ class JobQueueFull(StoreError):
     """The store holds as many unfinished jobs as it may (every app server's together)."""
 
     default_code = "job_queue_full"
+
+
+def human_size(n: int) -> str:
+    """``n`` bytes for people.
+
+    Examples
+    --------
+    >>> human_size(512), human_size(5 * 1024 ** 2), human_size(3 * 1024 ** 3)
+    ('512 B', '5.0 MB', '3.0 GB')
+    """
+    for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def _is_database(where: str) -> bool:
+    return where.startswith(("postgresql://", "postgres://"))
+
+
+class StoreFull(StoreError):
+    """A write ran out of space on the store's disk (the web layer answers 507).
+
+    Nothing of the write is kept (it was one transaction) and earlier layers are
+    intact; reads go on.  The original error is chained (``__cause__``) and logged by
+    the store.
+
+    Parameters
+    ----------
+    where : str
+        The store as shown to people (a path, or a database URL without password).
+    free_bytes : int, optional
+        Free space left on the store's disk (None for PostGIS, whose disk the service
+        cannot see).
+    """
+
+    default_code = "store_full"
+
+    def __init__(self, where: str, free_bytes: int | None = None) -> None:
+        left = "" if free_bytes is None else f" ({human_size(free_bytes)} left)"
+        left_zh = "" if free_bytes is None else f"（剩余 {human_size(free_bytes)}）"
+        if _is_database(where):
+            hint = (f"free space on the database server of {where} (or grow its volume); "
+                    "earlier layers are intact and reads go on")
+            hint_zh = f"请为数据库服务器 {where} 释放磁盘空间或扩容；已有图层完好，浏览不受影响"
+        else:
+            hint = (f"free space on the disk holding {where}, or move the store (ATLAS_STORE) "
+                    "to a larger disk; earlier layers are intact and reads go on")
+            hint_zh = (f"请释放 {where} 所在磁盘的空间，或把存储（ATLAS_STORE）移到更大的磁盘；"
+                       "已有图层完好，浏览不受影响")
+        super().__init__(f"the store's disk is full{left}: the layer was not saved", hint,
+                         message_zh=f"存储所在的磁盘已满{left_zh}：图层未保存", hint_zh=hint_zh)
+        self.free_bytes = free_bytes
+
+
+class StoreReadOnly(StoreError):
+    """The store cannot be written just now, so the write was not tried (the web layer
+    answers 503 with ``Retry-After``); reads go on.
+
+    Raised when the store was opened read-only (its disk was full or its filesystem
+    read-only at start), when its filesystem or file cannot be written, and when its
+    disk has less free space than the store keeps in reserve (``ATLAS_MIN_FREE_MB``).
+    Writes resume by themselves once the cause is gone.
+
+    Parameters
+    ----------
+    where : str
+        The store as shown to people.
+    reason, reason_zh : str
+        Why, in English and Chinese ("its disk has 3.0 MB free …").
+    full : bool
+        Whether the cause is a lack of space (the hint then says to free space or move
+        the store) rather than a read-only filesystem or file.
+    retry_after : int
+        Seconds a client should wait before trying again.
+    """
+
+    default_code = "store_read_only"
+
+    def __init__(self, where: str, reason: str, reason_zh: str, *, full: bool = False,
+                 retry_after: int = 60) -> None:
+        if full and not _is_database(where):
+            hint = (f"try again later; the operator must free space on the disk holding "
+                    f"{where} or move the store (ATLAS_STORE) to a larger disk")
+            hint_zh = (f"请稍后重试；管理员需要释放 {where} 所在磁盘的空间，"
+                       "或把存储（ATLAS_STORE）移到更大的磁盘")
+        else:
+            hint = (f"try again later; the operator must make {where} writable again "
+                    "(free disk space, or remount its filesystem read-write)")
+            hint_zh = f"请稍后重试；管理员需要让 {where} 重新可写（释放磁盘空间或以读写方式重新挂载）"
+        super().__init__(f"the store cannot be written just now ({reason}): writes are paused, "
+                         "reads go on", hint,
+                         message_zh=f"存储暂时无法写入（{reason_zh}）：写入已暂停，浏览不受影响",
+                         hint_zh=hint_zh)
+        self.reason = reason
+        self.reason_zh = reason_zh
+        self.full = full
+        self.retry_after = retry_after

@@ -41,13 +41,14 @@ Examples
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import struct
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
-from contextlib import closing
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,8 +60,22 @@ import shapely
 from geo.geojson import encode_features
 
 from .catalog import layer_ids
+from .diskspace import (
+    LOW_SPACE_BYTES,
+    connect_for_reading,
+    disk_space,
+    error_kind,
+    to_store_error,
+)
 from .encoded import page_bytes
-from .errors import LayerNotFound, VersionConflict, VersionNotFound
+from .errors import (
+    LayerNotFound,
+    StoreError,
+    StoreReadOnly,
+    VersionConflict,
+    VersionNotFound,
+    human_size,
+)
 from .jobs import JobStore
 from .memory import (
     KIND_OF_SQL,
@@ -76,6 +91,7 @@ from .records import (
     OutputMode,
     QueryResult,
     SortBy,
+    StoreStatus,
     TemporalExtent,
     VersionInfo,
     bounds_of,
@@ -90,6 +106,8 @@ from .tiles import memory_tile
 
 #: Layers of more features than this are read page by page until a query needs them whole.
 COLD_ROWS = 200_000
+log = logging.getLogger(__name__)
+
 #: Schema version of the atlas tables (``PRAGMA user_version`` is GeoPackage's own).
 SCHEMA_VERSION = 2
 
@@ -226,21 +244,51 @@ class GeoPackageStore(Store):
         recently used are dropped beyond it (:class:`layers.memory.LayerCache`).
     cold_rows : int
         Layers of more features are not loaded for plain pages (:meth:`in_memory`).
+    min_free_mb : float
+        Space kept free on the file's disk: while less is free, writes are refused with
+        :class:`~layers.errors.StoreReadOnly` without being tried (0: always tried).
+
+    Notes
+    -----
+    A full disk or a read-only filesystem does not take reads down.  A write that runs
+    out of space raises :class:`~layers.errors.StoreFull` (SQLite has rolled it back;
+    the original error is logged, never masked by a failed ``ROLLBACK``).  A file that
+    cannot be written when the store opens (its disk full after a clean shutdown, when
+    not even the ``-shm`` index file can be made; a read-only filesystem) is opened for
+    reading through :func:`layers.diskspace.connect_for_reading` and writes are refused
+    until :meth:`status` or a write finds the disk writable with room again: the store
+    then reopens the file normally, without a restart.
     """
 
     def __init__(self, path: str | os.PathLike, *, memory_mb: float | None = None,
-                 cold_rows: int = COLD_ROWS) -> None:
+                 cold_rows: int = COLD_ROWS, min_free_mb: float = 0) -> None:
         self.path = os.fspath(path)
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
-        self._lock = threading.RLock()
+        self.min_free_bytes = int(min_free_mb * 1024 * 1024)
+        self._lock = threading.RLock()  # writes, and changing how reads connect
         self._local = threading.local()
         self._loaded = LayerCache(float("inf") if memory_mb is None else memory_mb * 2**20)
         self._load_locks: dict[str, threading.Lock] = {}
         self._nulls: dict[str, dict[str, bool]] = {}
         #: Layers with more features are read page by page until a query needs their index.
         self.cold_rows = int(cold_rows)
-        with closing(self._connect()) as con:
-            self._init_schema(con)
+        #: How reading connections are made (see connect_for_reading): "normal" unless the
+        #: file could not be opened for writing.
+        self._reading = "normal"
+        #: The one connection of "exclusive" reading, shared by every thread under a lock.
+        self._shared: sqlite3.Connection | None = None
+        self._shared_lock = threading.Lock()
+        #: Bumped whenever reading connections must be made afresh.
+        self._generation = 0
+        #: Why writes are refused without being tried (None: they are tried).
+        self._paused: tuple[str, str, bool] | None = None
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
+        except OSError as e:
+            raise to_store_error(e, self.path, self.path) or StoreError(
+                f"cannot create the directory of the store {self.path}: {e}",
+                "set ATLAS_STORE to a path the server may write",
+                message_zh=f"无法创建存储 {self.path} 所在的目录") from e
+        self._open()
         # Jobs in the same file (tables made on first use), each call on its own connection.
         self._jobs = JobStore(lambda: closing(self._connect()), "sqlite")
 
@@ -255,9 +303,112 @@ class GeoPackageStore(Store):
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                               check_same_thread=False)
-        con.execute("PRAGMA busy_timeout = 30000")
-        con.execute("PRAGMA synchronous = FULL")
+        try:
+            con.execute("PRAGMA busy_timeout = 30000")
+            con.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            con.close()
+            raise
         return con
+
+    # -- opening, and a disk that cannot be written ---------------------------------------
+    def _open(self) -> None:
+        """Open the file normally (creating or migrating its tables if needed), or, when
+        that needs a write the disk refuses, for reading only."""
+        try:
+            with closing(self._connect()) as con:
+                self._init_schema(con)
+            return
+        except (sqlite3.Error, OSError) as e:
+            kind = error_kind(e, self.path)
+            if kind is None:
+                raise
+            first = e
+        self._read_only_after(first, kind)
+        log.warning("the store %s cannot be written (%s): serving reads, writes paused "
+                    "until it can be written again", self.path, first)
+
+    def _read_only_after(self, error: BaseException, kind: str) -> None:
+        """Read the file another way after ``error`` (of :func:`error_kind` ``kind``)."""
+        try:
+            con, how = connect_for_reading(self.path)
+        except sqlite3.Error as e:
+            raise to_store_error(error, self.path, self.path) or StoreError(
+                f"cannot open the store {self.path}: {error}") from e
+        try:
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+            current = "atlas_schema" in tables and con.execute(
+                "SELECT max(version) FROM atlas_schema").fetchone()[0] == SCHEMA_VERSION
+        except sqlite3.Error:
+            current = False
+        if not current:  # its tables must be created or migrated first: that is a write
+            con.close()
+            raise to_store_error(error, self.path, self.path) or StoreError(
+                f"cannot open the store {self.path}: {error}") from error
+        with self._shared_lock:
+            if self._shared is not None:
+                self._shared.close()
+            self._shared = con if how == "exclusive" else None
+            if how != "exclusive":
+                con.close()
+            self._reading = how
+            self._generation += 1
+        full = kind == "full"
+        self._paused = (("its disk was full when the store was opened", "打开存储时磁盘已满", True)
+                        if full else ("its file or filesystem is read-only", "文件或文件系统只读",
+                                      False))
+
+    def _pause_reason(self) -> tuple[str, str, bool] | None:
+        """Why a write would not be tried now: (English, Chinese, lack of space), or None."""
+        if self._paused is not None and not self._resume():
+            return self._paused
+        space = disk_space(self.path)
+        if space.read_only:
+            return ("its filesystem is mounted read-only", "文件系统以只读方式挂载", False)
+        if space.free_bytes < self.min_free_bytes:
+            return (f"its disk has {human_size(space.free_bytes)} free, less than the "
+                    f"{human_size(self.min_free_bytes)} kept free (ATLAS_MIN_FREE_MB)",
+                    f"磁盘只剩 {human_size(space.free_bytes)}，少于保留的 "
+                    f"{human_size(self.min_free_bytes)}（ATLAS_MIN_FREE_MB）", True)
+        return None
+
+    def _resume(self) -> bool:
+        """Open the file normally again if its disk has become writable with room."""
+        with self._lock:
+            if self._paused is None:
+                return True
+            space = disk_space(self.path)
+            if space.read_only or space.free_bytes < max(self.min_free_bytes, LOW_SPACE_BYTES) \
+                    or not os.access(self.path, os.W_OK):
+                return False
+            with self._shared_lock:
+                # "exclusive" reading locks the file: let go of it before opening normally
+                if self._shared is not None:
+                    self._shared.close()
+                    self._shared = None
+                self._reading = "normal"
+                self._generation += 1
+            try:
+                with closing(self._connect()) as con:
+                    self._init_schema(con)
+            except (sqlite3.Error, OSError) as e:
+                kind = error_kind(e, self.path)
+                if kind is None:
+                    raise
+                self._read_only_after(e, kind)
+                return False
+            self._paused = None
+        log.warning("the store %s can be written again: writes resume", self.path)
+        return True
+
+    def status(self) -> StoreStatus:
+        reason = self._pause_reason()
+        free = disk_space(self.path).free_bytes
+        if reason is None:
+            return StoreStatus(writable=True, free_bytes=free, min_free_bytes=self.min_free_bytes)
+        return StoreStatus(writable=False, reason=reason[0], reason_zh=reason[1], free_bytes=free,
+                           min_free_bytes=self.min_free_bytes)
 
     @staticmethod
     def _init_schema(con: sqlite3.Connection) -> None:
@@ -270,8 +421,7 @@ class GeoPackageStore(Store):
             row = con.execute("SELECT max(version) FROM atlas_schema").fetchone()
             if row and row[0] == SCHEMA_VERSION:
                 return
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(con):
             old_registry = "atlas_layers" in tables and "atlas_versions" not in tables
             if old_registry:  # schema 1: registry without version numbers
                 con.execute("ALTER TABLE atlas_layers ADD COLUMN version INTEGER NOT NULL "
@@ -286,23 +436,75 @@ class GeoPackageStore(Store):
                     " FROM atlas_layers")
             con.execute("DELETE FROM atlas_schema")
             con.execute("INSERT INTO atlas_schema VALUES (?)", (SCHEMA_VERSION,))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         con.execute("PRAGMA journal_mode = WAL")
 
+    # -- connections ----------------------------------------------------------------------
     def _reader(self) -> sqlite3.Connection:
         # Every request reads the registry (to learn the current version), so each
         # thread keeps one connection for it: opening one costs ten times the query.
         # Autocommit reads see every committed write, from this process or another.
         con = getattr(self._local, "con", None)
-        if con is None:
-            con = self._local.con = self._connect()
+        if con is not None and self._local.generation == self._generation:
+            return con
+        if con is not None:  # made for another way of reading: the store changed modes
+            con.close()
+        self._local.con = None
+        how, generation = self._reading, self._generation
+        if how == "normal":
+            con = self._connect()
+        else:
+            uri = "file:" + os.path.abspath(self.path).replace("?", "%3f").replace("#", "%23")
+            mode = "?mode=ro&immutable=1" if how == "immutable" else "?mode=ro"
+            con = sqlite3.connect(uri + mode, uri=True, timeout=30, isolation_level=None,
+                                  check_same_thread=False)
+        self._local.con, self._local.generation = con, generation
         return con
 
+    @contextmanager
+    def _reading_connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection to read with: this thread's, or the one of "exclusive" reading."""
+        with self._shared_lock if self._reading == "exclusive" else nullcontext():
+            if self._reading != "exclusive":  # (changed meanwhile, or never was)
+                yield self._reader()
+                return
+            if self._shared is None:  # closed by close(): the store reopens it when used
+                con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                      check_same_thread=False)
+                con.execute("PRAGMA locking_mode = EXCLUSIVE")
+                self._shared = con
+            yield self._shared
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``), serialised in this process.
+
+        Refused without trying (:class:`StoreReadOnly`) while the store cannot be written;
+        a failure is rolled back only if SQLite has not done so already (it has, on a full
+        disk), a failed rollback is logged rather than raised over the real error, and a
+        full or read-only disk becomes :class:`StoreFull` / :class:`StoreReadOnly`.
+        """
+        with self._lock:
+            reason = self._pause_reason()
+            if reason is not None:
+                raise StoreReadOnly(self.path, reason[0], reason[1], full=reason[2])
+            con = None
+            try:
+                con = self._connect()
+                with _transaction(con):
+                    yield con
+            except (sqlite3.Error, OSError) as e:
+                mapped = to_store_error(e, self.path, self.path)
+                if mapped is None:
+                    raise
+                log.error("a write to the store %s failed: %s", self.path, e)
+                raise mapped from e
+            finally:
+                if con is not None:
+                    con.close()
+
     def _rows(self, where: str = "", args: tuple = ()) -> list[tuple]:
-        return self._reader().execute(f"{_INFO_SELECT} {where}", args).fetchall()
+        with self._reading_connection() as con:
+            return con.execute(f"{_INFO_SELECT} {where}", args).fetchall()
 
     @staticmethod
     def _info_from_row(row: tuple) -> LayerInfo:
@@ -374,7 +576,7 @@ class GeoPackageStore(Store):
         columns then take the dtypes of the whole version's.
         """
         q = _q(table)
-        with closing(self._connect()) as con:
+        with self._reading_connection() as con:
             cols = con.execute(f"PRAGMA table_info({q})").fetchall()
             rows = con.execute(f"SELECT * FROM {q} {tail or 'ORDER BY fid'}", args).fetchall()
         names = [c[1] for c in cols]
@@ -404,7 +606,7 @@ class GeoPackageStore(Store):
         cols = [c for c, t in types.items() if t in ("INTEGER", "BOOLEAN") and c != "fid"]
         found: dict[str, bool] = {}
         if cols:
-            with closing(self._connect()) as con:
+            with self._reading_connection() as con:
                 row = con.execute("SELECT " + ", ".join(
                     f"max({_q(c)} IS NULL)" for c in cols) + f" FROM {_q(table)}").fetchone()
             found = {c: bool(v) for c, v in zip(cols, row, strict=True)}
@@ -442,7 +644,7 @@ class GeoPackageStore(Store):
         layer = self._cached(name, info)
         if layer is not None or info.count <= self.cold_rows:
             return dict((layer or self._layer(name)).kinds)
-        with closing(self._connect()) as con:  # the column types, not the features
+        with self._reading_connection() as con:  # the column types, not the features
             cols = con.execute(f"PRAGMA table_info({_q(info.version)})").fetchall()
         kinds = {c[1]: KIND_OF_SQL.get((c[2] or "").upper(), "str") for c in cols
                  if c[1] not in ("fid", "geom")}
@@ -512,9 +714,10 @@ class GeoPackageStore(Store):
 
     # -- versions -------------------------------------------------------------------------
     def _version_row(self, name: str, version: int) -> tuple:
-        row = self._reader().execute(
-            f"SELECT {_VERSION_COLS} FROM atlas_versions WHERE name = ? AND version = ?",
-            (name, int(version))).fetchone()
+        with self._reading_connection() as con:
+            row = con.execute(
+                f"SELECT {_VERSION_COLS} FROM atlas_versions WHERE name = ? AND version = ?",
+                (name, int(version))).fetchone()
         if row is None:
             self.info(name)  # LayerNotFound first
             raise VersionNotFound(f"layer {name!r} has no version {version}",
@@ -524,9 +727,9 @@ class GeoPackageStore(Store):
 
     def versions(self, name: str) -> list[VersionInfo]:
         current = self.info(name)
-        rows = self._reader().execute(
-            f"SELECT {_VERSION_COLS} FROM atlas_versions WHERE name = ? ORDER BY version DESC",
-            (name,)).fetchall()
+        with self._reading_connection() as con:
+            rows = con.execute(f"SELECT {_VERSION_COLS} FROM atlas_versions WHERE name = ?"
+                               " ORDER BY version DESC", (name,)).fetchall()
         return [VersionInfo(name=r[0], number=int(r[1]), created=r[8], count=int(r[3]),
                             bounds=_bounds(r[4:8]), meta=json.loads(r[9] or "{}"),
                             current=r[2] == current.version, restored_from=r[10], token=r[2])
@@ -536,52 +739,39 @@ class GeoPackageStore(Store):
                 ) -> LayerInfo:
         row = self._version_row(name, version)
         merged = {**json.loads(row[9] or "{}"), **dict(meta or {}), "restored_from": int(version)}
-        with self._lock, closing(self._connect()) as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                src = row[2]
-                (ddl,) = con.execute("SELECT sql FROM sqlite_master WHERE type='table' AND"
-                                     " name = ?", (src,)).fetchone()
-                table = self._new_table_name(name)
-                # The same columns, types and key: the version is copied exactly, fids included.
-                _, _, rest = ddl.partition("(")
-                con.execute(f"CREATE TABLE {_q(table)} (" + rest)
-                con.execute(f"INSERT INTO {_q(table)} SELECT * FROM {_q(src)}")
-                (gtype,) = con.execute(
-                    "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE table_name = ?",
-                    (src,)).fetchone() or ("GEOMETRY",)
-                info = self._switch(con, name, table, int(row[3]), list(row[4:8]), gtype,
-                                    merged, restored_from=int(version))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self._writing() as con:
+            src = row[2]
+            (ddl,) = con.execute("SELECT sql FROM sqlite_master WHERE type='table' AND"
+                                 " name = ?", (src,)).fetchone()
+            table = self._new_table_name(name)
+            # The same columns, types and key: the version is copied exactly, fids included.
+            _, _, rest = ddl.partition("(")
+            con.execute(f"CREATE TABLE {_q(table)} (" + rest)
+            con.execute(f"INSERT INTO {_q(table)} SELECT * FROM {_q(src)}")
+            (gtype,) = con.execute(
+                "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE table_name = ?",
+                (src,)).fetchone() or ("GEOMETRY",)
+            info = self._switch(con, name, table, int(row[3]), list(row[4:8]), gtype,
+                                merged, restored_from=int(version))
         return info
 
     def delete_version(self, name: str, version: int) -> bool:
-        with self._lock, closing(self._connect()) as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                row = con.execute("SELECT v.table_name, l.table_name FROM atlas_versions v"
-                                  " JOIN atlas_layers l ON l.name = v.name"
-                                  " WHERE v.name = ? AND v.version = ?",
-                                  (name, int(version))).fetchone()
-                if row is None:
-                    con.execute("ROLLBACK")
-                    return False
-                if row[0] == row[1]:
-                    raise VersionConflict(
-                        f"version {version} is the current version of {name!r}",
-                        "restore another version first, then delete this one",
-                        message_zh=f"第 {version} 版是图层 {name!r} 的当前版本，不能删除",
-                        hint_zh="先恢复另一个版本，再删除这一版")
-                con.execute("DELETE FROM atlas_versions WHERE name = ? AND version = ?",
-                            (name, int(version)))
-                con.execute(f"DROP TABLE IF EXISTS {_q(row[0])}")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self._writing() as con:
+            row = con.execute("SELECT v.table_name, l.table_name FROM atlas_versions v"
+                              " JOIN atlas_layers l ON l.name = v.name"
+                              " WHERE v.name = ? AND v.version = ?",
+                              (name, int(version))).fetchone()
+            if row is None:
+                return False  # nothing written: the empty transaction commits
+            if row[0] == row[1]:
+                raise VersionConflict(
+                    f"version {version} is the current version of {name!r}",
+                    "restore another version first, then delete this one",
+                    message_zh=f"第 {version} 版是图层 {name!r} 的当前版本，不能删除",
+                    hint_zh="先恢复另一个版本，再删除这一版")
+            con.execute("DELETE FROM atlas_versions WHERE name = ? AND version = ?",
+                        (name, int(version)))
+            con.execute(f"DROP TABLE IF EXISTS {_q(row[0])}")
         return True
 
     # -- writing --------------------------------------------------------------------------
@@ -601,29 +791,23 @@ class GeoPackageStore(Store):
                ) -> dict[str, LayerInfo]:
         """Write every prepared layer's next version in one transaction."""
         infos: dict[str, LayerInfo] = {}
-        with self._lock, closing(self._connect()) as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                for p in prepared:
-                    if create_only and con.execute(
-                            "SELECT 1 FROM atlas_layers WHERE name = ?", (p.name,)).fetchone():
-                        raise layer_exists_error(p.name)
-                    table = self._new_table_name(p.name)
-                    col_ddl = "".join(f', "{c}" {t}' for c, t in p.columns)
-                    col_list = "".join(f', "{c}"' for c, _ in p.columns)
-                    placeholders = ",".join("?" * (len(p.columns) + 1))
-                    con.execute(f"CREATE TABLE {_q(table)} (fid INTEGER PRIMARY KEY"
-                                f" AUTOINCREMENT, geom GEOMETRY{col_ddl})")
-                    con.executemany(
-                        f"INSERT INTO {_q(table)} (geom{col_list}) VALUES ({placeholders})",
-                        p.rows)
-                    infos[p.name] = self._switch(con, p.name, table, p.count, p.bounds,
-                                                 p.geom_type, p.meta,
-                                                 restored_from=restored_from_of(p.meta))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self._writing() as con:
+            for p in prepared:
+                if create_only and con.execute(
+                        "SELECT 1 FROM atlas_layers WHERE name = ?", (p.name,)).fetchone():
+                    raise layer_exists_error(p.name)
+                table = self._new_table_name(p.name)
+                col_ddl = "".join(f', "{c}" {t}' for c, t in p.columns)
+                col_list = "".join(f', "{c}"' for c, _ in p.columns)
+                placeholders = ",".join("?" * (len(p.columns) + 1))
+                con.execute(f"CREATE TABLE {_q(table)} (fid INTEGER PRIMARY KEY"
+                            f" AUTOINCREMENT, geom GEOMETRY{col_ddl})")
+                con.executemany(
+                    f"INSERT INTO {_q(table)} (geom{col_list}) VALUES ({placeholders})",
+                    p.rows)
+                infos[p.name] = self._switch(con, p.name, table, p.count, p.bounds,
+                                             p.geom_type, p.meta,
+                                             restored_from=restored_from_of(p.meta))
         # What this write made, as it committed: a re-read could see a later writer's
         # version (and tell neither that it created the layer) or a delete since.
         return infos
@@ -668,32 +852,25 @@ class GeoPackageStore(Store):
                          geometry_type=geom_type or "GEOMETRY")
 
     def delete(self, name: str) -> bool:
-        with self._lock, closing(self._connect()) as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                row = con.execute("SELECT table_name FROM atlas_layers WHERE name = ?",
-                                  (name,)).fetchone()
-                if row is None:
-                    con.execute("ROLLBACK")
-                    return False
-                tables = [t for (t,) in con.execute(
-                    "SELECT table_name FROM atlas_versions WHERE name = ?", (name,))]
-                con.execute("DELETE FROM atlas_layers WHERE name = ?", (name,))
-                con.execute("DELETE FROM atlas_versions WHERE name = ?", (name,))
-                _unregister(con, row[0])
-                for t in {row[0], *tables}:
-                    con.execute(f"DROP TABLE IF EXISTS {_q(t)}")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            with self._lock:
-                self._loaded.pop(name)
+        with self._writing() as con:
+            row = con.execute("SELECT table_name FROM atlas_layers WHERE name = ?",
+                              (name,)).fetchone()
+            if row is None:
+                return False  # nothing written: the empty transaction commits
+            tables = [t for (t,) in con.execute(
+                "SELECT table_name FROM atlas_versions WHERE name = ?", (name,))]
+            con.execute("DELETE FROM atlas_layers WHERE name = ?", (name,))
+            con.execute("DELETE FROM atlas_versions WHERE name = ?", (name,))
+            _unregister(con, row[0])
+            for t in {row[0], *tables}:
+                con.execute(f"DROP TABLE IF EXISTS {_q(t)}")
+        with self._lock:
+            self._loaded.pop(name)
         return True
 
     def check(self) -> list[str]:
         problems: list[str] = []
-        with closing(self._connect()) as con:
+        with self._reading_connection() as con:
             result = con.execute("PRAGMA integrity_check").fetchone()[0]
             if result != "ok":
                 problems.append(f"SQLite integrity check: {result}")
@@ -729,6 +906,31 @@ class GeoPackageStore(Store):
         if con is not None:
             con.close()
             self._local.con = None
+        with self._shared_lock:
+            if self._shared is not None:  # reopened when used again
+                self._shared.close()
+                self._shared = None
+
+
+@contextmanager
+def _transaction(con: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; on failure a rollback that never hides the error.
+
+    SQLite rolls a transaction back itself on some errors (SQLITE_FULL): a ``ROLLBACK``
+    then fails with "no transaction is active", which would replace the real error.  So
+    the rollback runs only while a transaction is open, and if it fails it is logged.
+    """
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException as e:
+        if con.in_transaction:
+            try:
+                con.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.exception("rolling back after %r failed too", e)
+        raise
 
 
 def _unregister(con: sqlite3.Connection, table: str) -> None:

@@ -35,8 +35,8 @@ def is_database_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-def open_store(url: str | os.PathLike | None = None, *, memory_mb: float | None = None
-               ) -> Store:
+def open_store(url: str | os.PathLike | None = None, *, memory_mb: float | None = None,
+               min_free_mb: float = 0) -> Store:
     """Open the store named by ``url``: a ``postgresql://`` URL selects PostGIS, anything
     else is a GeoPackage path; None means :data:`DEFAULT_STORE`.
 
@@ -44,9 +44,11 @@ def open_store(url: str | os.PathLike | None = None, *, memory_mb: float | None 
     ``ATLAS_LAYER_MEMORY_MB``); None: no budget.
 
     The caller decides what ``url`` is (the web app from its settings, the command line
-    from its options); this function reads no environment.
+    from its options); this function reads no environment.  ``min_free_mb`` is the space
+    a GeoPackage store keeps free on its disk (writes pause below it); the PostGIS
+    store cannot see its database's disk.
     """
     url = str(url) if url else DEFAULT_STORE
     if is_database_url(url):
         return PostGISStore(url, memory_mb=memory_mb)
-    return GeoPackageStore(url, memory_mb=memory_mb)
+    return GeoPackageStore(url, memory_mb=memory_mb, min_free_mb=min_free_mb)

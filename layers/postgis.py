@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -72,7 +73,14 @@ import shapely
 from geo.sfc import spatial_order
 
 from .catalog import layer_ids
-from .errors import LayerNotFound, StoreError, VersionConflict, VersionNotFound
+from .diskspace import to_store_error
+from .errors import (
+    LayerNotFound,
+    StoreError,
+    StoreReadOnly,
+    VersionConflict,
+    VersionNotFound,
+)
 from .filter import SqlColumn, filter_sql, sql_value
 from .jobs import JobStore
 from .memory import (
@@ -105,6 +113,7 @@ from .records import (
     OutputMode,
     QueryResult,
     SortBy,
+    StoreStatus,
     TemporalExtent,
     VersionInfo,
     bounds_of,
@@ -123,6 +132,8 @@ try:  # psycopg is only needed when the PostGIS store is used
     from psycopg import sql
 except ImportError:  # pragma: no cover - exercised only without the requirement
     psycopg = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
 
 SCHEMA = "atlas"
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
@@ -281,12 +292,17 @@ class _Pool:
         finally:
             healthy = (not con.closed and not con.broken
                        and con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)
+            stale: list[psycopg.Connection] = []
             with self._lock:
                 if healthy and len(self._idle) < self.size:
                     self._idle.append(con)
                     con = None
-            if con is not None:
-                con.close()
+                elif con.broken:
+                    # The server went away (restarted, or PANICked on a full disk): the
+                    # idle connections went with it, so none is handed out again.
+                    stale, self._idle = self._idle, []
+            for dead in ([con] if con is not None else []) + stale:
+                dead.close()
 
     def close(self) -> None:
         with self._lock:
@@ -350,9 +366,33 @@ class PostGISStore(Store):
         self._pool.close()
 
     # -- schema ---------------------------------------------------------------------------
+    def _applied(self, con: psycopg.Connection) -> set[int] | None:
+        """The migrations the database has (None: no atlas schema yet), read without writing.
+
+        Raises :class:`StoreError` for a schema newer than this code.
+        """
+        if con.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.schema_version",)
+                       ).fetchone()[0] is None:
+            return None
+        done = {v for (v,) in con.execute(f"SELECT version FROM {SCHEMA}.schema_version")}
+        newest = max((v for v, _, _ in migrations()), default=0)
+        if done and max(done) > newest:
+            raise StoreError(f"the database at {self.path} has schema version {max(done)},"
+                             f" newer than this code knows ({newest}): upgrade the atlas",
+                             message_zh=f"数据库 {self.path} 的结构版本比本程序新，请升级图集程序")
+        return done
+
     def _migrate(self, con: psycopg.Connection) -> None:
-        """Apply pending migrations in one transaction, one process at a time."""
-        with con.transaction():
+        """Apply pending migrations in one transaction, one process at a time.
+
+        The schema version is read first: a database that is current is not written to
+        (no lock, no ``CREATE … IF NOT EXISTS``), so an app server opens a read-only
+        replica or a database whose disk is full, and serves reads from it.
+        """
+        done = self._applied(con)
+        if done is not None and {v for v, _, _ in migrations()} <= done:
+            return
+        with self._write_errors(), con.transaction():
             con.execute("SELECT pg_advisory_xact_lock(%s, 0)", (_LOCK_MIGRATE,))
             has_postgis = con.execute(
                 "SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
@@ -371,18 +411,48 @@ class PostGISStore(Store):
             con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_version ("
                         " version integer PRIMARY KEY, name text NOT NULL,"
                         " applied timestamptz NOT NULL DEFAULT now())")
-            done = {v for (v,) in con.execute(f"SELECT version FROM {SCHEMA}.schema_version")}
-            known = migrations()
-            newest = max((v for v, _, _ in known), default=0)
-            if done and max(done) > newest:
-                raise StoreError(f"the database at {self.path} has schema version {max(done)},"
-                                 f" newer than this code knows ({newest}): upgrade the atlas",
-                                 message_zh=f"数据库 {self.path} 的结构版本比本程序新，请升级图集程序")
-            for version, name, text in known:
+            done = self._applied(con) or set()  # again, under the lock: another may have run
+            for version, name, text in migrations():
                 if version not in done:
                     con.execute(text)
                     con.execute(f"INSERT INTO {SCHEMA}.schema_version (version, name)"
                                 " VALUES (%s, %s)", (version, name))
+
+    @contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """A write that hits a full or read-only database raises :class:`StoreFull` /
+        :class:`StoreReadOnly` (the original error logged and chained)."""
+        try:
+            yield
+        except psycopg.Error as e:
+            mapped = to_store_error(e, self.path)
+            if mapped is None:
+                raise
+            log.error("a write to the store %s failed: %s", self.path, e)
+            if isinstance(mapped, StoreReadOnly):
+                # Sessions keep the read-only setting they started with: new ones will
+                # see the database writable again once it is.
+                self._pool.close()
+            raise mapped from e
+
+    def status(self) -> StoreStatus:
+        """Writable unless the database is read-only (a standby, or
+        ``default_transaction_read_only``); the free space of its disk is not visible."""
+        try:
+            with self._pool.connection() as con:
+                standby, read_only = con.execute(
+                    "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')"
+                ).fetchone()
+        except psycopg.OperationalError as e:
+            return StoreStatus(writable=False, reason=f"the database cannot be reached ({e})",
+                               reason_zh="无法连接数据库")
+        if standby:
+            return StoreStatus(writable=False, reason="the database is a read-only standby",
+                               reason_zh="数据库是只读的备用服务器")
+        if read_only == "on":
+            return StoreStatus(writable=False, reason="the database is read-only",
+                               reason_zh="数据库处于只读状态")
+        return StoreStatus(writable=True)
 
     def schema_version(self) -> int:
         """The newest migration applied to the database."""
@@ -703,7 +773,7 @@ class PostGISStore(Store):
         merged = {**(vrow[9] or {}), **dict(meta or {}), "restored_from": int(version)}
         table = _new_table_name(name)
         ident = sql.Identifier(SCHEMA, table)
-        with self._pool.connection() as con, con.transaction():
+        with self._write_errors(), self._pool.connection() as con, con.transaction():
             # The same columns, types and fids: the version is copied exactly.
             con.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(
                 ident, sql.Identifier(SCHEMA, src)))
@@ -716,7 +786,7 @@ class PostGISStore(Store):
         return info
 
     def delete_version(self, name: str, version: int) -> bool:
-        with self._pool.connection() as con, con.transaction():
+        with self._write_errors(), self._pool.connection() as con, con.transaction():
             con.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_LAYER, name))
             row = con.execute(f"SELECT v.table_name, l.table_name FROM {SCHEMA}.versions v"
                               f" JOIN {SCHEMA}.layers l ON l.name = v.name"
@@ -750,7 +820,7 @@ class PostGISStore(Store):
         """Fill each layer's new table, then switch them all, in one transaction."""
         prepared = [_prepare(name, gdf, meta) for name, (gdf, meta) in layers.items()]
         infos: dict[str, LayerInfo] = {}
-        with self._pool.connection() as con, con.transaction():
+        with self._write_errors(), self._pool.connection() as con, con.transaction():
             for p in prepared:
                 _create_version_table(con, p)
             # Writers of these layers queue here (in one order, so two multi-layer writes
@@ -805,7 +875,7 @@ class PostGISStore(Store):
         return PostGISStore._info_from_row(cur.fetchone())
 
     def delete(self, name: str) -> bool:
-        with self._pool.connection() as con, con.transaction():
+        with self._write_errors(), self._pool.connection() as con, con.transaction():
             con.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_LAYER, name))
             row = con.execute(f"DELETE FROM {SCHEMA}.layers WHERE name = %s"
                               " RETURNING table_name", (name,)).fetchone()

@@ -47,6 +47,7 @@ import geopandas as gpd
 import pyogrio
 
 from .catalog import CATALOG
+from .errors import StoreFull, StoreReadOnly
 from .open import open_store
 from .spec import LayerMeta, LayerSpec
 from .store import Store
@@ -175,9 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     store = open_store(args.store or os.environ.get("ATLAS_DATABASE_URL")
                        or os.environ.get("ATLAS_STORE"))
-    result = load_builtin(store, force=args.force)
-    loaded = result.loaded
     where = store.location
+    try:
+        result = load_builtin(store, force=args.force)
+    except (StoreFull, StoreReadOnly) as e:
+        # `make run` goes on: the server serves what the store holds and says why
+        # writes are paused (/healthz, the pages).
+        print(f"warning: the reference layers in {where} could not be brought up to date:"
+              f" {e} ({e.hint})", file=sys.stderr)
+        return 0
+    loaded = result.loaded
     if loaded:
         print(f"Loaded {len(loaded)} layer(s) into {where}: {', '.join(loaded)}")
     else:

@@ -147,6 +147,40 @@ class VersionInfo:
     token: str
 
 
+@dataclass(frozen=True)
+class StoreStatus:
+    """Whether a store can be written now, and the space left on its disk.
+
+    Attributes
+    ----------
+    writable : bool
+        Whether a write would be tried (it may still run out of space).
+    reason, reason_zh : str or None
+        Why not, in English and Chinese (None when writable).
+    free_bytes : int or None
+        Free space on the store's disk (None where the service cannot see the disk:
+        PostGIS).
+    min_free_bytes : int
+        Space the store keeps free: writes pause below it (0: none).
+
+    Examples
+    --------
+    >>> StoreStatus(writable=True, free_bytes=10 * 2**20).free_mb
+    10.0
+    """
+
+    writable: bool
+    reason: str | None = None
+    reason_zh: str | None = None
+    free_bytes: int | None = None
+    min_free_bytes: int = 0
+
+    @property
+    def free_mb(self) -> float | None:
+        """``free_bytes`` in MiB, rounded to 0.1 (None when unknown)."""
+        return None if self.free_bytes is None else round(self.free_bytes / 2**20, 1)
+
+
 @dataclass
 class QueryResult:
     """Features matching a query, one page of them.

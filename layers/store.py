@@ -49,6 +49,8 @@ from .errors import (
     NotSupported,
     QueryError,
     StoreError,
+    StoreFull,
+    StoreReadOnly,
     VersionConflict,
     VersionNotFound,
 )
@@ -61,6 +63,7 @@ from .records import (
     OutputMode,
     QueryResult,
     SortBy,
+    StoreStatus,
     TemporalExtent,
     VersionInfo,
     check_paging,
@@ -73,7 +76,8 @@ __all__ = [
     "BBox", "CountMode", "JobStore", "LayerExists", "LayerInfo", "LayerNameError",
     "LayerNotFound", "OutputMode",
     "MemoryLayer", "NotSupported", "QueryError", "QueryResult", "SortBy", "Store",
-    "StoreError", "VersionConflict", "VersionInfo", "VersionNotFound", "check_paging",
+    "StoreError", "StoreFull", "StoreReadOnly", "StoreStatus", "VersionConflict",
+    "VersionInfo", "VersionNotFound", "check_paging",
     "TemporalExtent", "layer_exists_error", "parse_bbox", "prepare_for_put",
     "validate_layer_name",
 ]
@@ -274,6 +278,17 @@ class Store(ABC):
         """
 
     # -- upkeep -----------------------------------------------------------------------------
+    @abstractmethod
+    def status(self) -> StoreStatus:
+        """Whether writes would be tried now, why not, and the free space of the store's disk.
+
+        Cheap enough for every ``/healthz``.  A store that could not be written (a full
+        disk, a read-only filesystem) checks here whether it can be again, so writes
+        resume without a restart once the cause is gone.  Writes to a store that is not
+        writable raise :class:`~layers.errors.StoreReadOnly` without being tried; a write
+        that runs out of space raises :class:`~layers.errors.StoreFull`.
+        """
+
     @abstractmethod
     def check(self) -> list[str]:
         """Integrity problems found (empty list when the store is sound)."""

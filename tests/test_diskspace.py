@@ -9,6 +9,7 @@ against the stores' own behaviour: nothing is simulated.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
 import sqlite3
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import geopandas as gpd
@@ -25,17 +27,19 @@ import shapely
 
 from layers.diskspace import (
     LOW_SPACE_BYTES,
-    StoreFull,
-    StoreReadOnly,
     connect_for_reading,
     disk_space,
     error_kind,
     sqlite_header,
     to_store_error,
 )
+from layers.errors import StoreFull, StoreReadOnly
 from layers.gpkg import GeoPackageStore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: About the GeoPackage file and the test machine's disks, not the app's store: run once,
+#: in the first pass of make test (the PostgreSQL test below starts its own cluster).
+pytestmark = pytest.mark.gpkg_only
 
 
 @contextmanager
@@ -160,7 +164,8 @@ def test_read_only_connection(tmp_path):
         con.execute("INSERT INTO t VALUES (1)")
     assert error_kind(info.value) == "readonly"
     err = to_store_error(info.value, str(path), path)
-    assert isinstance(err, StoreReadOnly) and err.status == 503 and err.retry_after > 0
+    assert isinstance(err, StoreReadOnly) and err.code == "store_read_only"
+    assert err.retry_after > 0 and not err.full
 
 
 def test_geopackage_filled_by_writes_then_grown(tmp_path):
@@ -176,14 +181,16 @@ def test_geopackage_filled_by_writes_then_grown(tmp_path):
         for i in range(200):
             try:
                 store.put(f"more{i}", _layer(400, seed=i))
-            except Exception as e:  # whatever the store raises today
+            except StoreFull as e:
                 failure = e
                 break
         assert failure is not None, "2 MB should not hold 200 layers"
         saved = i
-        assert error_kind(failure, path) == "full"
-        err = to_store_error(failure, path, path)
-        assert isinstance(err, StoreFull) and err.status == 507
+        # SQLite's own error is kept as the cause, not masked by a failed ROLLBACK
+        assert isinstance(failure.__cause__, sqlite3.Error)
+        assert failure.__cause__.sqlite_errorname == "SQLITE_FULL"
+        assert error_kind(failure, path) == "full" and failure.code == "store_full"
+        err = failure
         assert err.free_bytes is not None and err.free_bytes < LOW_SPACE_BYTES
         assert "ATLAS_STORE" in err.hint and "磁盘" in err.message_zh
         # nothing acknowledged was lost, the failed layer left nothing behind
@@ -308,6 +315,177 @@ def test_read_only_filesystem_still_reads(tmp_path):
             con.close()
 
 
+# -- the GeoPackage store on a disk it cannot write -----------------------------------------
+def _names(store: GeoPackageStore) -> list[str]:
+    return sorted(i.name for i in store.list_layers())
+
+
+def _same(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
+    return a.drop(columns="geometry").equals(b.drop(columns="geometry")) and \
+        bool(a.geometry.geom_equals_exact(b.geometry, 0).all())
+
+
+def test_store_opened_on_a_full_disk_reads_then_writes_once_space_is_freed():
+    """The restart case through the store: a clean shutdown, the disk fills, the store is
+    opened again.  It reads (another thread too), refuses writes without trying, and
+    writes again once space is freed, with no reopening by the caller."""
+    with tmpfs("2m") as d:
+        path = os.path.join(d, "atlas.gpkg")
+        store = GeoPackageStore(path)
+        store.put("alpha", _layer(20))
+        store.put("beta", _layer(30, seed=1))
+        before = store.get("alpha").copy()
+        _closed(store)
+        fill(d)
+        reopened = GeoPackageStore(path, min_free_mb=0.25)
+        status = reopened.status()
+        assert not status.writable and status.free_bytes < LOW_SPACE_BYTES
+        assert "full" in status.reason and "磁盘" in status.reason_zh
+        other = ThreadPoolExecutor(1)  # one more thread, keeping its own connection
+        assert other.submit(_names, reopened).result() == ["alpha", "beta"] == _names(reopened)
+        assert _same(reopened.get("alpha"), before) and reopened.check() == []
+        with pytest.raises(StoreReadOnly) as refused:
+            reopened.put("gamma", _layer(5))
+        assert refused.value.full and "ATLAS_STORE" in refused.value.hint
+        assert refused.value.code == "store_read_only" and refused.value.retry_after > 0
+        os.remove(os.path.join(d, "filler"))
+        assert reopened.status().writable  # no restart
+        assert reopened.put("gamma", _layer(5)).count == 5
+        assert other.submit(_names, reopened).result() == ["alpha", "beta", "gamma"]
+        assert _same(reopened.get("alpha"), before) and reopened.check() == []
+        other.shutdown()
+        reopened.close()
+        _closed(reopened)
+
+
+def test_store_on_a_read_only_filesystem_reads_then_writes_once_remounted():
+    with tmpfs("4m") as d:
+        path = os.path.join(d, "atlas.gpkg")
+        store = GeoPackageStore(path)
+        store.put("alpha", _layer(10))
+        _closed(store)
+        _remount(d, "ro")
+        reopened = GeoPackageStore(path)
+        status = reopened.status()
+        assert not status.writable and "read-only" in status.reason
+        assert _names(reopened) == ["alpha"]
+        with pytest.raises(StoreReadOnly) as refused:
+            reopened.delete("alpha")
+        assert not refused.value.full and "remount" in refused.value.hint
+        _remount(d, "rw")
+        assert reopened.status().writable
+        reopened.put("beta", _layer(3))
+        assert _names(reopened) == ["alpha", "beta"]
+        reopened.close()
+        _closed(reopened)
+
+
+def test_store_with_commits_in_a_wal_and_no_shm_on_a_full_disk():
+    """Only the exclusive, heap-indexed way reads such a file: the store shares that one
+    connection between threads, and lets go of it when space is back."""
+    with tmpfs("2m") as d:
+        path = os.path.join(d, "atlas.gpkg")
+        store = GeoPackageStore(path)
+        store.put("alpha", _layer(20))
+        _closed(store)
+        _crash_after_write(path, "beta")
+        os.remove(path + "-shm")
+        fill(d)
+        reopened = GeoPackageStore(path)
+        with ThreadPoolExecutor(4) as pool:
+            seen = list(pool.map(lambda _: _names(reopened), range(8)))
+        assert seen == [["alpha", "beta"]] * 8  # beta lives only in the -wal
+        assert reopened.get("beta").shape[0] == 1 and not reopened.status().writable
+        with pytest.raises(StoreReadOnly):
+            reopened.put("gamma", _layer(2))
+        os.remove(os.path.join(d, "filler"))
+        reopened.put("gamma", _layer(2))
+        assert _names(reopened) == ["alpha", "beta", "gamma"] and reopened.check() == []
+        reopened.close()
+        _closed(reopened)
+
+
+# -- through the server -------------------------------------------------------------------
+def _upload(n: int, seed: int = 0) -> bytes:
+    """A GeoJSON upload of ``n`` points, each with a long Chinese note (bulk for the store)."""
+    rng = np.random.default_rng(seed)
+    lon, lat = rng.uniform(115, 118, n), rng.uniform(42, 45, n)
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"note": f"{'草原' * 40}{i}", "k": i},
+         "geometry": {"type": "Point", "coordinates": [float(x), float(y)]}}
+        for i, (x, y) in enumerate(zip(lon, lat, strict=True))]}, ensure_ascii=False).encode()
+
+
+def _leave_free(d: str, keep: int) -> None:
+    """Fill ``d`` with a file until about ``keep`` bytes are left."""
+    with open(os.path.join(d, "filler"), "ab") as fh:
+        fh.write(b"\0" * max(0, disk_space(d).free_bytes - keep))
+
+
+def test_a_full_disk_through_the_server(ref_store_path, token):
+    """Issue 13: the write that fills the disk answers 507 with a hint, later writes 503
+    with Retry-After, reads go on unchanged, a restart on the full disk serves reads, and
+    writes work again once space is freed — without a restart."""
+    import hashlib
+
+    from tests.servers import request, served
+
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/geo+json"}
+
+    def health(port):
+        status, headers, body = request(port, "GET", "/healthz")
+        assert status == 200 and headers["cache-control"] == "no-store"
+        return json.loads(body)
+
+    def reads(port):
+        """What a reader gets: every layer's features (hashed), the list, the page."""
+        out = {}
+        for layer in ("early", "admin", "projects"):
+            status, _, body = request(port, "GET", f"/api/layers/{layer}/features?zoom=8")
+            assert status == 200
+            out[layer] = hashlib.sha256(body).hexdigest()
+        status, _, body = request(port, "GET", "/api/layers")
+        out["layers"] = sorted(lyr["id"] for lyr in json.loads(body)["layers"])
+        assert request(port, "GET", "/")[0] == 200
+        return out
+
+    with tmpfs("8m") as d:
+        path = os.path.join(d, "atlas.gpkg")
+        shutil.copy(ref_store_path, path)
+        env = {"ATLAS_WRITE_TOKEN": token, "ATLAS_MIN_FREE_MB": "1"}
+        with served(path, **env) as port:
+            assert request(port, "PUT", "/api/layers/early", _upload(50), auth)[0] == 201
+            assert health(port)["writable"]
+            before = reads(port)
+            # 2 MB left, above the 1 MB kept free: the write is tried, and does not fit
+            _leave_free(d, 2 * 2**20)
+            status, _, body = request(port, "PUT", "/api/layers/big", _upload(20_000), auth)
+            err = json.loads(body)
+            assert status == 507 and err["status"] == 507 and err["code"] == "store_full"
+            assert "ATLAS_STORE" in err["hint"] and "磁盘" in err["error_zh"]
+            fill(d)
+            h = health(port)
+            assert (h["status"], h["writable"]) == ("degraded", False)
+            assert h["free_bytes"] < 2**20 and "ATLAS_MIN_FREE_MB" in h["reason"]
+            status, headers, body = request(port, "PUT", "/api/layers/small", _upload(3), auth)
+            assert status == 503 and int(headers["retry-after"]) > 0
+            assert json.loads(body)["code"] == "store_read_only"
+            assert reads(port) == before  # earlier layers identical, the failed one absent
+        with served(path, **env) as port:  # a restart on the full disk
+            assert not health(port)["writable"]
+            assert reads(port) == before
+            assert request(port, "PUT", "/api/layers/small", _upload(3), auth)[0] == 503
+            os.remove(os.path.join(d, "filler"))
+            assert health(port)["writable"]  # no restart
+            status, _, body = request(port, "PUT", "/api/layers/small", _upload(3), auth)
+            assert status == 201 and json.loads(body)["count"] == 3
+            assert reads(port) == before | {"layers": sorted([*before["layers"], "small"])}
+        store = GeoPackageStore(path)
+        assert store.check() == [] and "big" not in _names(store)
+        store.close()
+        _closed(store)
+
+
 # -- PostgreSQL -----------------------------------------------------------------------------
 @pytest.mark.slow
 def test_postgres_disk_full_is_sqlstate_53100(pg_cluster, pg_empty_url):
@@ -333,3 +511,38 @@ def test_postgres_disk_full_is_sqlstate_53100(pg_cluster, pg_empty_url):
         err = to_store_error(e, "postgresql://127.0.0.1:5432/atlas")
         assert isinstance(err, StoreFull) and err.free_bytes is None
         assert "database server" in err.hint
+
+
+@pytest.mark.slow
+def test_postgis_store_on_a_full_disk_raises_store_full(pg_cluster, pg_empty_url):
+    """New version tables go to a tablespace on a 1 MB filesystem: a layer that does not fit
+    is StoreFull (507) with the database's hint, earlier layers stay whole, nothing is left."""
+    import psycopg
+
+    from layers.postgis import PostGISStore
+
+    with tmpfs("1m", owner="postgres") as d:
+        space = f"tiny_{os.getpid()}"
+        with psycopg.connect(pg_empty_url, autocommit=True) as con:
+            (db,) = con.execute("SELECT current_database()").fetchone()
+            con.execute(f"CREATE TABLESPACE {space} LOCATION '{d}'")
+        store = PostGISStore(pg_empty_url)
+        try:
+            store.put("small", _layer(10))
+            before = store.get("small").copy()
+            with psycopg.connect(pg_empty_url, autocommit=True) as con:
+                con.execute(f'ALTER DATABASE "{db}" SET default_tablespace = {space}')
+            store.close()  # new sessions put new tables on the tiny tablespace
+            with pytest.raises(StoreFull) as full:
+                store.put("large", _layer(20_000))
+            err = full.value
+            assert err.code == "store_full" and err.free_bytes is None
+            assert "database server" in err.hint and "数据库" in err.hint_zh
+            assert err.__cause__.sqlstate == "53100"
+            assert _names(store) == ["small"] and _same(store.get("small"), before)
+            assert store.check() == []
+        finally:
+            store.close()
+            with psycopg.connect(pg_empty_url, autocommit=True) as con:
+                con.execute(f'ALTER DATABASE "{db}" RESET default_tablespace')
+                con.execute(f"DROP TABLESPACE IF EXISTS {space}")

@@ -19,11 +19,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
+from tests.servers import free_port as _free_port
+from tests.servers import served
 from tests.slowclients import Attack, get
 from webmap.core.config import Settings, SettingsError
 from webmap.core.serving import adjustments, create_server
@@ -34,47 +34,6 @@ HOST = "127.0.0.1"
 GUARD_S = 60.0
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def served(store: str, **env: str) -> Iterator[int]:
-    """``python -m webmap.core.serving`` on a free port with ``env``; yields the port."""
-    port = _free_port()
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ATLAS_")}
-    full_env.update({"ATLAS_STORE": store, "PYTHONUNBUFFERED": "1", **env})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "webmap.core.serving", "--host", HOST, "--port", str(port)],
-        cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"the server exited with {proc.returncode}:\n{out[-3000:]}")
-            try:
-                if get(HOST, port, "/healthz", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer /healthz")
-            time.sleep(0.1)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def _normal_client_served(port: int, source: str | None = None) -> None:

@@ -10,6 +10,8 @@ a capability added to ``Store`` without a test here fails
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
 
 import geopandas as gpd
 import mapbox_vector_tile
@@ -27,6 +29,7 @@ from layers.store import (
     LayerNotFound,
     QueryError,
     Store,
+    StoreReadOnly,
     VersionConflict,
     VersionNotFound,
 )
@@ -36,7 +39,7 @@ from tests.test_store import META, sites
 DECLARED = {
     "list_layers", "info", "exists", "get", "get_feature", "properties", "query",
     "in_memory", "tile", "put", "put_many", "delete", "versions", "restore",
-    "delete_version", "check", "close", "location", "temporal", "jobs",
+    "delete_version", "check", "close", "location", "temporal", "jobs", "status",
 }
 
 
@@ -334,6 +337,69 @@ def test_create_only_refuses_an_existing_layer_inside_the_write(store):
     assert store.info("sites") == before and store.check() == []
     info = store.put("fresh", points(3), create_only=True)
     assert info.version_number == 1 and info.count == 3
+
+
+def _df_avail(path: str) -> int:
+    """Free bytes of the filesystem holding ``path`` as ``df`` reports them."""
+    out = subprocess.run(["df", "-B1", "--output=avail", path], capture_output=True,
+                         text=True, check=True).stdout
+    return int(out.split()[-1])
+
+
+def test_status_says_writable_and_the_free_space(store, backend):
+    status = store.status()
+    assert status.writable and status.reason is None
+    if backend == "postgis":
+        assert status.free_bytes is None  # the database server's disk is not visible
+    else:
+        # other processes write on this disk too: agree with df to within 256 MB
+        assert abs(status.free_bytes - _df_avail(os.path.dirname(store.location))) < 2**28
+
+
+def _read_only_database(url: str, on: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        (db,) = con.execute("SELECT current_database()").fetchone()
+        con.execute("SET default_transaction_read_only = off")
+        con.execute(f'ALTER DATABASE "{db}" SET default_transaction_read_only = '
+                    f'{"on" if on else "off"}')
+
+
+def test_a_store_that_cannot_be_written_says_why_and_refuses_writes(
+        store, backend, backend_store_url):
+    """GeoPackage: less free space than it keeps in reserve; PostGIS: a read-only database.
+    Reads go on, writes raise StoreReadOnly (503) and leave nothing, then resume."""
+    store.close()
+    if backend == "postgis":
+        _read_only_database(backend_store_url, True)
+        blocked = open_store(backend_store_url)
+    else:
+        free_mb = _df_avail(os.path.dirname(backend_store_url)) / 2**20
+        blocked = open_store(backend_store_url, min_free_mb=free_mb + 1024)
+    try:
+        status = blocked.status()
+        assert not status.writable
+        assert ("read-only" in status.reason) if backend == "postgis" else (
+            "ATLAS_MIN_FREE_MB" in status.reason and "ATLAS_MIN_FREE_MB" in status.reason_zh)
+        before = [(i.name, i.version) for i in blocked.list_layers()]
+        assert blocked.get("sites").shape[0] == 6  # reads go on
+        for write in (lambda: blocked.put("more", points(3)),
+                      lambda: blocked.put("sites", points(3)),
+                      lambda: blocked.delete("sites")):
+            with pytest.raises(StoreReadOnly) as e:
+                write()
+            assert e.value.code == "store_read_only" and e.value.retry_after > 0
+            assert e.value.full == (backend == "gpkg")
+        assert [(i.name, i.version) for i in blocked.list_layers()] == before
+        assert blocked.check() == []
+    finally:
+        blocked.close()
+        if backend == "postgis":
+            _read_only_database(backend_store_url, False)
+    again = open_store(backend_store_url)
+    assert again.status().writable and again.put("more", points(3)).count == 3
+    again.close()
 
 
 def test_put_many_lands_all_or_nothing(store):

@@ -22,11 +22,13 @@ Examples
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Flask
 
+from layers.errors import StoreFull, StoreReadOnly
 from layers.open import open_store
 from layers.prepare import prepare_store
 
@@ -110,8 +112,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["atlas_settings"] = settings
 
-    store = open_store(settings.store, memory_mb=settings.layer_memory_mb)
-    prepare_store(store)  # loads committed reference layers that are missing or changed
+    store = open_store(settings.store, memory_mb=settings.layer_memory_mb,
+                       min_free_mb=settings.min_free_mb)
+    try:
+        prepare_store(store)  # loads committed reference layers that are missing or changed
+    except (StoreFull, StoreReadOnly) as e:
+        # A store that cannot be written still serves what it holds: start, say why.
+        logging.getLogger(__name__).warning(
+            "the reference layers in %s could not be brought up to date (%s; %s): serving "
+            "the layers it holds", store.location, e, e.hint)
     attach_store(app, store)
 
     register_error_handlers(app)

@@ -20,6 +20,8 @@ ATLAS_MAX_UNZIPPED_MB   ``max_unzipped_mb``     what a zip may unpack to, in MB 
 ATLAS_TILE_URL          ``tile_url``            self-hosted XYZ tile URL for intranets
 ATLAS_TILE_ATTRIBUTION  ``tile_attribution``    attribution shown with ATLAS_TILE_URL
 ATLAS_TILE_CACHE_MB     ``tile_cache_mb``       memory for vector tiles, in MB (default 64)
+ATLAS_MIN_FREE_MB       ``min_free_mb``         space kept free on the GeoPackage store's
+                                                disk: writes pause below it (default 16)
 TIANDITU_KEY            ``tianditu_key``        Tianditu key; the Tianditu basemaps are hidden
                                                 without one
 ATLAS_HOST              ``host``                listen address of ``python -m
@@ -142,6 +144,11 @@ def _hours(name: str, raw: Any) -> float:
     return value
 
 
+def _megabytes_or_zero(name: str, raw: Any) -> float:
+    return _number(name, raw, integer=False, minimum=0,
+                   what="a number of megabytes, 0 or more")
+
+
 def _host(name: str, raw: Any) -> str:
     return _text(name, raw) or "127.0.0.1"  # empty: the default, loopback
 
@@ -194,6 +201,7 @@ VARIABLES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "ATLAS_TILE_URL": ("tile_url", _text),
     "ATLAS_TILE_ATTRIBUTION": ("tile_attribution", _text),
     "ATLAS_TILE_CACHE_MB": ("tile_cache_mb", _megabytes),
+    "ATLAS_MIN_FREE_MB": ("min_free_mb", _megabytes_or_zero),
     "TIANDITU_KEY": ("tianditu_key", _text),
     # serving (webmap.core.serving: waitress with connection limits and timeouts)
     "ATLAS_HOST": ("host", _host),
@@ -233,6 +241,9 @@ class Settings:
         A self-hosted XYZ basemap and its attribution.
     tile_cache_mb : float
         Memory for cached vector tiles.
+    min_free_mb : float
+        Space the GeoPackage store keeps free on its disk: below it writes are refused
+        (503, ``Retry-After``) until space is freed, reads go on (0: writes always tried).
     tianditu_key : str or None
         Key for the Tianditu basemaps.
     cors_origins : tuple of str
@@ -284,6 +295,7 @@ class Settings:
     tile_url: str | None = None
     tile_attribution: str | None = None
     tile_cache_mb: float = 64.0
+    min_free_mb: float = 16.0
     tianditu_key: str | None = None
     cors_origins: tuple[str, ...] = ("*",)
     testing: bool = False

@@ -43,6 +43,8 @@ from layers.errors import (
     NotSupported,
     QueryError,
     StoreError,
+    StoreFull,
+    StoreReadOnly,
     TooManyJobs,
     UnusableLayer,
     VersionConflict,
@@ -64,6 +66,8 @@ STORE_STATUS: tuple[tuple[type[StoreError], int], ...] = (
     (CatalogLayerError, 409),
     (UnusableLayer, 422),
     (NotSupported, 501),
+    (StoreFull, 507),  # Insufficient Storage (RFC 4918 §11.5): the write did not fit
+    (StoreReadOnly, 503),  # with Retry-After: writes are paused, not refused for good
     (StoreError, 503),
 )
 
@@ -139,6 +143,8 @@ def explained_response(error: ExplainedError, status: int | None = None) -> Resp
     status = status or status_of(error)
     resp = jsonify(error_body(error, status))
     resp.status_code = status
+    if isinstance(error, StoreReadOnly):
+        resp.headers["Retry-After"] = str(error.retry_after)
     return resp
 
 
