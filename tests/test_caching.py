@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -41,7 +42,9 @@ def test_etag_and_304_revalidation(client, kind):
     assert first.status_code == 200, first.data[:300]
     etag = first.headers.get("ETag")
     assert etag and etag.startswith('"') and etag.endswith('"'), "a strong ETag"
-    assert "max-age" in first.headers.get("Cache-Control", "")
+    # what the pages load changes with every write: revalidated (OGC API keeps a minute)
+    expected = "public, max-age=60" if url.startswith("/ogcapi") else "no-cache"
+    assert first.headers["Cache-Control"] == expected
 
     again = _get(client, url, **{"If-None-Match": etag})
     assert again.status_code == 304
@@ -86,6 +89,47 @@ def test_etag_follows_the_layer_version(make_app):
         resp = client.get(u, headers={"If-None-Match": before[u]})
         assert resp.status_code == 200
         assert resp.headers["ETag"] != before[u]
+
+
+def test_the_urls_the_layer_list_hands_out_name_the_version_and_are_kept_for_good(make_app):
+    """Issue 13: a replaced layer was drawn from the browser's copy for up to a minute.
+    Now the layer list (revalidated on every use) hands out features and tile URLs that
+    name the layer's version; those are kept for good, and a new version gets new URLs."""
+    app = make_app()
+    store = app.extensions["atlas_store"]
+    client = app.test_client()
+    n = 20_001  # above the tile threshold: the layer is drawn from tiles
+    pts = shapely.points(np.linspace(115.5, 116.5, n), np.linspace(43.5, 44.5, n))
+    store.put("many", gpd.GeoDataFrame({"k": np.arange(n)}, geometry=pts, crs=4326))
+    store.put("few", gpd.GeoDataFrame({"k": [1]}, geometry=[shapely.Point(*XILINHOT)],
+                                      crs=4326))
+
+    def urls() -> dict[str, str]:
+        listing = client.get("/api/layers")
+        assert listing.headers["Cache-Control"] == "no-cache"
+        by_id = {d["id"]: d for d in listing.json["layers"]}
+        tile = by_id["many"]["tiles_url"].format(z=Z, x=TX, y=TY)
+        return {"features": by_id["few"]["features_url"] + "&zoom=8", "tile": tile,
+                "catalog": by_id["projects"]["features_url"] + "&zoom=8"}
+
+    first = urls()
+    for url in first.values():
+        assert "?v=" in url
+        resp = client.get(url)
+        assert resp.status_code == 200
+        assert resp.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    old_body = client.get(first["features"]).data
+    store.put("few", gpd.GeoDataFrame({"k": [2, 3]}, crs=4326,
+                                      geometry=[shapely.Point(*XILINHOT)] * 2))
+    store.put("projects", store.get("projects").iloc[:5])  # a replaced catalog layer
+    second = urls()
+    assert second["features"] != first["features"] and second["catalog"] != first["catalog"]
+    assert second["tile"] == first["tile"]  # "many" was not replaced
+    # the old URL (a page made before) gets the new version, and may not keep it
+    stale = client.get(first["features"])
+    assert stale.headers["Cache-Control"] == "no-cache" and stale.data != old_body
+    assert stale.json["numberMatched"] == 2
+    assert client.get(second["catalog"]).json["numberMatched"] == 5
 
 
 def test_tile_cache_is_bounded(make_app):

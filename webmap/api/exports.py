@@ -34,7 +34,7 @@ from layers.describe import spec_for
 from layers.store import parse_bbox, validate_layer_name
 
 from ..core.errors import ApiError
-from ..core.http import cached_response, make_etag
+from ..core.http import REVALIDATE, cached_response, make_etag
 from ..core.params import datum_value
 from ..core.store import get_store
 
@@ -100,7 +100,8 @@ def export_layer(target: str):
     if filters:
         store.query(name, filters=filters, limit=0)
     mimetype = FORMATS[fmt][1]
-    resp = cached_response(key, produce, mimetype, max_age=60, compress=fmt != "gpkg")
+    resp = cached_response(key, produce, mimetype, cache_control=REVALIDATE,
+                           compress=fmt != "gpkg")
     suffix = "" if datum in ("wgs84", "cgcs2000") else f"_{datum}"
     filename = holder.get("filename", f"{name}.{FORMATS[fmt][0]}")
     stem, _, ext = filename.rpartition(".")

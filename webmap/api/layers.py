@@ -39,8 +39,8 @@ from geo.geojson import encode_features, encode_for_zoom, feature_collection
 from layers.store import Store, parse_bbox
 
 from ..core.errors import ApiError
-from ..core.http import cached_response, make_etag
-from ..core.listing import describe_layer, layer_listing
+from ..core.http import IMMUTABLE, REVALIDATE, cached_response, make_etag
+from ..core.listing import describe_layer, layer_listing, names_current_version
 from ..core.params import int_value, page_datum
 from ..core.store import get_store
 
@@ -54,7 +54,8 @@ def _lang() -> str:
 def list_layers():
     """Every layer: catalog layers in catalog order, then user layers by name."""
     key, body = layer_listing(get_store(), _lang())
-    return cached_response(key, lambda: body, "application/json", max_age=10)
+    # Revalidated on every use: the page must learn of a new version at once.
+    return cached_response(key, lambda: body, "application/json", cache_control=REVALIDATE)
 
 
 @bp.get("/api/layers/<layer_id>")
@@ -114,7 +115,10 @@ def layer_features(layer_id: str):
             "layer": layer_id, "zoom": zoom, "datum": datum,
             "numberMatched": matched, "numberReturned": len(chosen)})
 
-    return cached_response(key, produce, "application/geo+json", max_age=60)
+    # At the URL the layer list hands out (?v= of the current version) the answer never
+    # changes; anywhere else it changes with the next write.
+    policy = IMMUTABLE if names_current_version(info, request.args.get("v")) else REVALIDATE
+    return cached_response(key, produce, "application/geo+json", cache_control=policy)
 
 
 # -- datum conversion of page-made overlays -----------------------------------------------

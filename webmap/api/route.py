@@ -32,7 +32,7 @@ from geo.crs import to_wgs84
 from geo.geojson import dumps, encode_features, encode_for_zoom, feature_collection
 from layers.reference import reference
 
-from ..core.http import cached_response, make_etag
+from ..core.http import REVALIDATE, cached_response, make_etag
 from ..core.params import datum_value, number_value, page_datum
 from ..core.store import get_store
 
@@ -63,7 +63,7 @@ def route_stages():
                 + dumps(round(route.length_km, 3)) + b',"stages":'
                 + dumps(props.to_dict("records")) + b',"geojson":' + fc + b"}")
 
-    return cached_response(key, produce, "application/json", max_age=60)
+    return cached_response(key, produce, "application/json", cache_control=REVALIDATE)
 
 
 @bp.get("/api/route/locate")
@@ -112,4 +112,4 @@ def km_posts():
     return cached_response(key, lambda: feature_collection(
         encode_for_zoom(posts, 12, datum), {"every_km": every_km,
                                             "length_km": round(float(route.length_km), 1)}),
-        "application/geo+json", max_age=60)
+        "application/geo+json", cache_control=REVALIDATE)

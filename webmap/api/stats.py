@@ -25,7 +25,7 @@ from layers.preview import totals_beside_seed
 from layers.reference import Reference, reference
 
 from ..core.errors import ApiError
-from ..core.http import cached_response, make_etag
+from ..core.http import REVALIDATE, cached_response, make_etag
 from ..core.store import get_store
 
 bp = Blueprint("stats", __name__)
@@ -219,4 +219,5 @@ def projects_stats():
         body.update(seed=seed, difference=diff)
         return dumps(body)
 
-    return cached_response(key, produce, "application/json", max_age=60)
+    return cached_response(key, produce, "application/json",
+                           cache_control=REVALIDATE)

@@ -31,7 +31,8 @@ from layers.store import validate_layer_name
 from layers.tiles import TILE_SCHEMA
 
 from ..core.errors import ApiError
-from ..core.http import ByteLRU, cached_response, make_etag, not_modified
+from ..core.http import IMMUTABLE, REVALIDATE, ByteLRU, cached_response, make_etag, not_modified
+from ..core.listing import names_current_version
 from ..core.store import get_store
 
 bp = Blueprint("tiles", __name__)
@@ -102,8 +103,10 @@ def tile_response(layer: str, zi: int, xi: int, yi: int, datum: str = "wgs84") -
     cache: ByteLRU = current_app.extensions[_CACHE_KEY]["tiles"]
     key = (info.version, datum, zi, xi, yi)
 
+    # Kept for good at the URL the layer list hands out (?v= of the current version).
+    policy = IMMUTABLE if names_current_version(info, request.args.get("v")) else REVALIDATE
     if not_modified(etag):  # revalidation costs a registry lookup, nothing more
-        return cached_response(etag, bytes, MIMETYPE)
+        return cached_response(etag, bytes, MIMETYPE, cache_control=policy)
     made: list[bytes] = []
 
     def produce() -> bytes:  # not called when the gzipped tile is already memoised
@@ -114,7 +117,8 @@ def tile_response(layer: str, zi: int, xi: int, yi: int, datum: str = "wgs84") -
         made.append(body)
         return body
 
-    resp = cached_response(etag, produce, MIMETYPE, memo_gzip=True)
+    resp = cached_response(etag, produce, MIMETYPE, memo_gzip=True, cache_control=policy)
     if made and not made[0]:
-        return cached_response(etag, bytes, MIMETYPE, status=204, compress=False)
+        return cached_response(etag, bytes, MIMETYPE, status=204, compress=False,
+                               cache_control=policy)
     return resp

@@ -36,6 +36,15 @@ from flask import Response, request
 
 _MIN_GZIP = 1024
 
+#: Cache-Control of a response whose URL names the layer version it shows (``?v=``, see
+#: :func:`webmap.core.listing.version_tag`): kept a year without asking again, since a
+#: new version comes under a new URL.
+IMMUTABLE = "public, max-age=31536000, immutable"
+#: Cache-Control of a response that may change with any write (the layer list, features
+#: at an unversioned URL, statistics, exports): kept, but revalidated before every use —
+#: the ETag is known before any work, so the 304 costs a registry lookup.
+REVALIDATE = "no-cache"
+
 #: One element of ``Accept-Encoding``: a coding and optional parameters (only ``q`` counts).
 _CODING = re.compile(r"^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*((?:;\s*[^;]*)*)$")
 #: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )  (RFC 9110 §12.4.2)
@@ -207,6 +216,7 @@ def cached_response(
     mimetype: str,
     *,
     max_age: int = 60,
+    cache_control: str | None = None,
     status: int = 200,
     compress: bool = True,
     memo_gzip: bool = False,
@@ -224,6 +234,8 @@ def cached_response(
         Content type.
     max_age : int
         ``Cache-Control: max-age`` seconds; clients revalidate after that.
+    cache_control : str, optional
+        The whole ``Cache-Control`` instead (:data:`IMMUTABLE`, :data:`REVALIDATE`).
     status : int
         Status of a full response.
     compress : bool
@@ -238,7 +250,8 @@ def cached_response(
     Bodies under 1 KB go out as identity (gzip would not save a packet) unless
     the client refused identity (``identity;q=0``) and accepts gzip.
     """
-    headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
+    headers = {"Cache-Control": cache_control or f"public, max-age={max_age}",
+               "Vary": "Accept-Encoding"}
     matched = not_modified(etag, compress)
     if matched:
         return Response(status=304, headers={"ETag": matched, **headers})

@@ -48,6 +48,19 @@ def version_tag(info: LayerInfo) -> str:
     return hashlib.blake2b(info.version.encode(), digest_size=5).hexdigest()
 
 
+def names_current_version(info: LayerInfo, tag: str | None) -> bool:
+    """Whether a request's ``?v=`` tag names ``info``'s current version (its answer may then
+    be kept a year: :data:`webmap.core.http.IMMUTABLE`).
+
+    Examples
+    --------
+    >>> info = LayerInfo("a", 1, (0, 0, 1, 1), "a__v1", "2024")
+    >>> names_current_version(info, version_tag(info)), names_current_version(info, None)
+    (True, False)
+    """
+    return tag is not None and tag == version_tag(info)
+
+
 def describe_layer(store: Store, info: LayerInfo, lang: str = "zh") -> dict[str, Any]:
     """:func:`layers.describe.describe_spec` plus what the store knows: count, bounds,
     version, and the URLs the page draws it from."""
@@ -60,7 +73,7 @@ def describe_layer(store: Store, info: LayerInfo, lang: str = "zh") -> dict[str,
         "version_number": info.version_number,
         "updated": info.updated,
         # The version in the URL: a page made after a replacement fetches the new
-        # features, never a copy the browser kept (the answers are cached 60 s).
+        # features, never a copy the browser kept (such URLs are cached for good).
         "features_url": f"/api/layers/{info.name}/features?v={version_tag(info)}",
     })
     if not d["user_layer"]:
