@@ -474,6 +474,9 @@ class _PlainStore(Store):
     def check(self):
         return self.inner.check()
 
+    def status(self):
+        return self.inner.status()
+
 
 def test_stores_without_loaded_answer_the_same(user_app):
     client = user_app.test_client()

@@ -14,7 +14,7 @@ import pytest
 from layers.catalog import CATALOG
 from webmap.pages.map_pages import MAX_INLINE_CATALOG
 
-BOOT_RE = re.compile(r"<script>\(function \(boot\).*?\}\)\((\{.*?\})\);\s*</script>", re.DOTALL)
+BOOT_RE = re.compile(r"<script[^>]*>\(function \(boot\).*?\}\)\((\{.*?\})\);\s*</script>", re.DOTALL)
 
 
 def _boot(html: str) -> dict:

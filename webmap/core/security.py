@@ -1,24 +1,34 @@
 """Security headers on every response, and the write key.
 
 Headers
-    Every HTML page gets a Content-Security-Policy that allows only the app
-    itself, plus the tile hosts of the configured basemaps for images.  Folium writes its map as
-    inline ``<script>`` blocks, so rather than ``'unsafe-inline'`` the policy lists
-    the SHA-256 hash of each inline script the page actually carries (computed
-    from the response body once per distinct page and cached); browsers that know
-    hashes ignore the ``'unsafe-inline'`` kept beside them for very old ones.
-    Inline event-handler attributes (``onclick=…``) are allowed by hash the same
-    way (``'unsafe-hashes'``).  Styles keep ``'unsafe-inline'``: Leaflet and Folium
-    position every marker and popup with ``style`` attributes, and a style cannot
-    run code.  Other responses (JSON, files) get ``default-src 'none'``.  All get
-    ``X-Content-Type-Options: nosniff``, ``Referrer-Policy`` and ``X-Frame-Options``.
+    Every HTML page gets a Content-Security-Policy that allows scripts from the app
+    itself and, inline, only the scripts the server wrote into the page: each one
+    carries the response's nonce, a fresh random value per response
+    (``script-src 'self' 'nonce-…'``).  A script injected into the page's body — a
+    feature property or layer title that escaped its escaping, a query string echoed
+    unescaped — has no nonce and does not run; neither do inline event handlers
+    (``onerror=…``), which no nonce can allow.  (Hashing every inline script found in
+    the rendered body, as before, would have allowed an injected one too.)
+
+    Pages are rendered once and kept (:mod:`webmap.pages.map_pages`): the server's own
+    ``<script>`` tags are rendered with :func:`nonce_attribute`, a placeholder that is a
+    secret of this process, and :func:`with_nonce` puts a new nonce in its place for each
+    response.  No data can carry the placeholder into the page, since nobody outside the
+    process ever sees it.
+
+    Styles keep ``'unsafe-inline'``: Leaflet and Folium position every marker and popup
+    with ``style`` attributes, and a style cannot run code.  Images may come from the app
+    and the tile hosts of the configured basemaps.  Other responses (JSON, files, and HTML
+    without a nonce) allow no inline script at all; JSON and files get
+    ``default-src 'none'``.  All get ``X-Content-Type-Options: nosniff``,
+    ``Referrer-Policy`` and ``X-Frame-Options``.
 
     The referrer policy is ``strict-origin-when-cross-origin`` (the browsers'
     default), not ``no-referrer``: the OpenStreetMap tile servers refuse tile
     requests that carry no Referer, and only the origin is sent.
 
 Write key
-    Writes (the blueprint :mod:`webmap.layers_write`) need
+    Writes (the blueprint :mod:`webmap.api.layer_writes`) need
     ``Authorization: Bearer <token>`` equal to ``ATLAS_WRITE_TOKEN``, compared in
     constant time (:func:`hmac.compare_digest`).  Without the variable every write
     is refused with 403 and a hint; a missing or wrong token gets 401 with
@@ -26,26 +36,22 @@ Write key
 
 Examples
 --------
->>> script_hashes('<script src="/static/a.js"></script><script>var a = 1;</script>')
-["'sha256-+dZ6udsWxNVoGfScAq7t5IIF5UJb4F6RhjbN6oe1p4w='"]
+>>> page_policy([], "abc").split("; ")[1]
+"script-src 'self' 'nonce-abc' 'report-sample'"
+>>> page_policy([]).split("; ")[1]  # no nonce: no inline script may run
+"script-src 'self' 'report-sample'"
 >>> tile_hosts([("https://tiles.example.org/{z}/{x}/{y}.png", "")])[0]
 'https://tiles.example.org'
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
-import hashlib
 import hmac
-import html as html_mod
-import re
-import threading
-from collections import OrderedDict
+import secrets
 from collections.abc import Iterable
 from urllib.parse import urlparse
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 
 from .config import current_settings
 from .errors import error_response
@@ -59,55 +65,37 @@ ENABLE_WRITES_HINT = (
 ENABLE_WRITES_HINT_ZH = ("请服务器管理员设置写入密钥（环境变量 ATLAS_WRITE_TOKEN）后重启服务，"
                          "写入时附上该密钥")
 
-_SCRIPT_RE = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
-_SRC_RE = re.compile(r"\bsrc\s*=", re.IGNORECASE)
-# Inline event handlers: on<event>="…" or '…' inside a tag.
-_HANDLER_ATTR_RE = re.compile(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*')", re.DOTALL)
-_TAG_RE = re.compile(r"<[a-zA-Z][^>]*>", re.DOTALL)
+#: Stands for the nonce in rendered pages until a response fills it in: random per
+#: process and never sent, so no data can carry it into a page.
+_PLACEHOLDER = "atlas-nonce-" + secrets.token_hex(16)
+_G_KEY = "atlas_csp_nonce"
 
 
-def _sha256_source(text: str) -> str:
-    # Browsers hash the script text after the HTML parser normalised newlines.
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode()}'"
+def nonce_attribute() -> str:
+    """`` nonce="…"`` for a ``<script>`` tag the server writes into a page it renders.
 
-
-def script_hashes(html: str) -> list[str]:
-    """CSP hash sources of the inline ``<script>`` blocks of ``html``, in order, unique.
+    The value is a placeholder that :func:`with_nonce` replaces per response, so the
+    rendered page can be kept and served many times.
 
     Examples
     --------
-    >>> script_hashes("<p>no scripts</p>")
-    []
+    >>> with_nonce(f"<script{nonce_attribute()}>go()</script>".encode(), "n0nce")
+    b'<script nonce="n0nce">go()</script>'
     """
-    out: dict[str, None] = {}
-    for attrs, body in _SCRIPT_RE.findall(html):
-        if _SRC_RE.search(attrs):
-            continue
-        out[_sha256_source(body)] = None
-    return list(out)
+    return f' nonce="{_PLACEHOLDER}"'
 
 
-def handler_hashes(html: str) -> list[str]:
-    """CSP hash sources of inline event-handler attributes (``onclick="…"``).
+def with_nonce(html: bytes, nonce: str | None = None) -> bytes:
+    """``html`` with this response's nonce in its scripts' nonce attributes.
 
-    Only entities that HTML allows in attribute values and that a handler is
-    likely to contain (``&quot;``, ``&#39;``, ``&amp;``, ``&lt;``, ``&gt;``)
-    are decoded before hashing, as the browser does.
-
-    Examples
-    --------
-    >>> len(handler_hashes('<button onclick="go(1)">go</button><a onclick="go(1)">'))
-    1
+    Called once per response of a page rendered with :func:`nonce_attribute`; the nonce
+    (new and random unless given) is kept for :func:`add_security_headers`, which lists
+    it in the page's policy.
     """
-    out: dict[str, None] = {}
-    # Script bodies may contain strings that look like tags: skip them.
-    stripped = _SCRIPT_RE.sub("", html)
-    for tag in _TAG_RE.findall(stripped):
-        for value in _HANDLER_ATTR_RE.findall(tag):
-            out[_sha256_source(html_mod.unescape(value[1:-1]))] = None
-    return list(out)
+    nonce = nonce or secrets.token_urlsafe(18)
+    if has_request_context():  # the policy of this response names it
+        setattr(g, _G_KEY, nonce)
+    return html.replace(_PLACEHOLDER.encode(), nonce.encode())
 
 
 def _origins(url: str, subdomains: str) -> list[str]:
@@ -147,27 +135,18 @@ def tile_hosts(tile_urls: Iterable[tuple[str, str]]) -> list[str]:
     return list(dict.fromkeys(hosts))
 
 
-def page_policy(img_hosts: Iterable[str], scripts: Iterable[str] = (),
-                handlers: Iterable[str] = ()) -> str:
-    """The Content-Security-Policy of an HTML page.
+def page_policy(img_hosts: Iterable[str], nonce: str | None = None) -> str:
+    """The Content-Security-Policy of an HTML page whose own inline scripts carry ``nonce``.
 
     Examples
     --------
-    >>> p = page_policy(["https://tile.openstreetmap.org"], ["'sha256-abc'"])
-    >>> p.split("; ")[1]
-    "script-src 'self' 'sha256-abc' 'unsafe-inline'"
-    >>> page_policy([]).split("; ")[1]  # no inline script: none may run
-    "script-src 'self'"
+    >>> p = page_policy(["https://tile.openstreetmap.org"], "abc")
+    >>> p.split("; ")[3]
+    "img-src 'self' data: blob: https://tile.openstreetmap.org"
     """
-    scripts = list(scripts)
-    handlers = list(handlers)
-    script_src = ["'self'", *scripts, *handlers]
-    if handlers:
-        script_src.append("'unsafe-hashes'")
-    if any(s.startswith("'sha256-") for s in script_src):
-        # Ignored by every browser that understands hashes; kept only so that
-        # CSP-1 browsers still run the page.  Without a hash it would open the door.
-        script_src.append("'unsafe-inline'")
+    # 'report-sample': a violation report (and the browser's event) quotes the start of
+    # the script it blocked, so an operator can tell what was injected where.
+    script_src = ["'self'"] + ([f"'nonce-{nonce}'"] if nonce else []) + ["'report-sample'"]
     return "; ".join([
         "default-src 'self'",
         "script-src " + " ".join(script_src),
@@ -192,46 +171,6 @@ SCRIPT_POLICY = ("default-src 'none'; script-src 'self'; connect-src 'self'; "
                  "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 _SCRIPT_TYPES = ("application/javascript", "text/javascript")
 
-_FALLBACK_SCRIPTS = ("'unsafe-inline'",)
-
-
-class _HashCache:
-    """Script hashes per distinct page body (bounded LRU): pages repeat, bodies are hashed once."""
-
-    def __init__(self, size: int = 256) -> None:
-        self._data: OrderedDict[bytes, tuple[list[str], list[str]]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, body: bytes) -> tuple[list[str], list[str]]:
-        key = hashlib.blake2b(body, digest_size=16).digest()
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is not None:
-                self._data.move_to_end(key)
-                return hit
-        html = body.decode("utf-8", "replace")
-        value = (script_hashes(html), handler_hashes(html))
-        with self._lock:
-            self._data[key] = value
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
-        return value
-
-
-def _html_body(resp: Response) -> bytes | None:
-    """The decoded body of a buffered HTML response, or None if it cannot be read."""
-    if resp.is_streamed or resp.direct_passthrough:
-        return None
-    body = resp.get_data()
-    if resp.headers.get("Content-Encoding", "").lower() == "gzip":
-        try:
-            body = gzip.decompress(body)
-        except OSError:
-            return None
-    return body
-
-
 def add_security_headers(resp: Response) -> Response:
     """``after_request`` hook: CSP and the other security headers on ``resp``."""
     app = current_app
@@ -242,13 +181,10 @@ def add_security_headers(resp: Response) -> Response:
     if "Content-Security-Policy" in headers:
         return resp  # a handler chose its own policy
     if resp.mimetype == "text/html" and resp.status_code != 304:
-        body = _html_body(resp)
-        if body is None:
-            scripts, handlers = list(_FALLBACK_SCRIPTS), []
-        else:
-            scripts, handlers = app.extensions["atlas_csp_cache"].get(body)
+        # Only a page that went through with_nonce() in this request may run inline
+        # scripts, and only those the server wrote into it.
         headers["Content-Security-Policy"] = page_policy(
-            app.extensions["atlas_img_hosts"], scripts, handlers)
+            app.extensions["atlas_img_hosts"], g.get(_G_KEY))
     elif resp.status_code != 304:
         headers["Content-Security-Policy"] = (SCRIPT_POLICY if resp.mimetype in _SCRIPT_TYPES
                                               else DATA_POLICY)
@@ -302,5 +238,4 @@ def init_app(app: Flask, img_hosts: Iterable[str]) -> None:
     ``img_hosts`` are the origins map tiles come from (:func:`tile_hosts`).
     """
     app.extensions["atlas_img_hosts"] = list(img_hosts)
-    app.extensions["atlas_csp_cache"] = _HashCache()
     app.after_request(add_security_headers)

@@ -12,7 +12,7 @@ first: their downloads start before Leaflet and the plugins have loaded.
 
 Examples
 --------
->>> boot_script({"layers": []}, [], "wgs84").startswith("<script>")
+>>> boot_script({"layers": []}, [], "wgs84").startswith("<script nonce=")
 True
 """
 
@@ -31,10 +31,12 @@ from geo.validate import LEAGUE_BBOX
 from ..core.config import current_settings
 from ..core.http import ByteLRU
 from ..core.listing import layer_listing
+from ..core.security import nonce_attribute, with_nonce
 from ..core.store import get_store
 from .maps import atlas, route, watershed
 from .maps.base import AtlasPage, render, safe_json
 from .maps.i18n import lang_of
+from .nonces import mark_own_scripts
 
 bp = Blueprint("pages", __name__)
 
@@ -85,7 +87,8 @@ def boot_script(catalog: dict[str, Any] | None, layers: list[tuple[str, str]], d
     boot = {"catalog": catalog, "lang": lang, "layers": layers, "datum": datum,
             "bounds": [minx, miny, maxx, maxy], "zoom": list(zoom),
             "point_zoom": POINT_ZOOM, "layout": LAYOUT}
-    return "<script>" + _BOOT_JS.replace("(BOOT)", "(" + safe_json(boot) + ")") + "</script>"
+    return (f"<script{nonce_attribute()}>" + _BOOT_JS.replace("(BOOT)", "(" + safe_json(boot) + ")")
+            + "</script>")
 
 
 def _add_boot(m: folium.Map, lang: str) -> None:
@@ -110,8 +113,8 @@ def _page(page: str) -> Response:
     lang = lang_of(request.args.get("lang"))
 
     # A page is a pure function of (page, query, layer versions, app config): building it
-    # with Folium costs ~30 ms, so each app keeps the rendered bytes.  A stable page also
-    # keeps its inline-script hashes (the CSP) stable.
+    # with Folium costs ~30 ms, so each app keeps the rendered bytes, with a placeholder
+    # where each response puts its own script nonce (webmap.core.security).
     listing_key, _ = layer_listing(get_store(), lang)
     key = (page, tuple(sorted(request.args.items(multi=True))), listing_key)
     pages: ByteLRU = current_app.extensions.setdefault("atlas_pages", ByteLRU(8 * 1024 * 1024))
@@ -120,9 +123,14 @@ def _page(page: str) -> Response:
         m = _BUILDERS[page](lang, current_settings(), static_url=static_url,
                             url_for_page=url_for_page, args=request.args)
         _add_boot(m, lang)
+        # A notice while writes are paused (a full disk …): a hook file reading /healthz.
+        m.get_root().header.add_child(Element(
+            f'<script src="{static_url("atlas/store_status.js")}" defer></script>'),
+            name="atlas_store_status")
+        mark_own_scripts(m)
         html = render(m, lang).encode()
         pages.put(key, html)
-    resp = Response(html, mimetype="text/html")
+    resp = Response(with_nonce(html), mimetype="text/html")
     resp.headers["Content-Language"] = "en" if lang == "en" else "zh-CN"
     resp.headers["Cache-Control"] = "no-cache"
     return resp
