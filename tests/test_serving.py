@@ -1,11 +1,15 @@
 """Serving under hostile connections: the limits of ``webmap/core/serving.py`` on a real server.
 
-Each test starts ``python -m webmap.core.serving`` — what ``make run`` starts — in a
-child process on a free port of 127.0.0.1, with its own settings in the
-environment, and talks to it over real sockets.  What is asserted is what the
-clients get (answers, a 408, a 503, a closed socket), never how fast: waits
-are bounded only so that a broken server fails the test instead of hanging it.
-Every socket is closed and the server stopped when a test ends.
+The issue's attack runs against ``python -m webmap.core.serving`` — what ``make run``
+starts — in a child process at the default settings.  The other tests serve the same
+atlas app (created once for the module) with the same server code,
+:func:`webmap.core.serving.create_server`, in a thread with each test's own settings,
+so that no test pays for a process start.  All talk to it over real sockets on
+127.0.0.1.  What is asserted is what the clients get (answers, a 408, a 503, a closed
+socket), never how fast: waits are bounded only so that a broken server fails the
+test instead of hanging it.  Every socket is closed and the server stopped when a
+test ends.  One xdist group, in the first pass of ``make test`` only (nothing here
+depends on the store's backend).
 
 Run them alone with ``.venv/bin/python -m pytest -q tests/test_serving.py``.
 """
@@ -15,10 +19,10 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -33,7 +37,29 @@ HOST = "127.0.0.1"
 #: Upper bound on any single wait (a hang guard, not an expectation).
 GUARD_S = 60.0
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serving"), pytest.mark.gpkg_only]
+
+
+@pytest.fixture(scope="module")
+def atlas(ref_store_path):
+    """The atlas app on the reference store, shared by the module's in-process servers."""
+    from webmap import create_app
+
+    return create_app({"ATLAS_STORE": ref_store_path})
+
+
+@contextmanager
+def serving(app, **settings) -> Iterator[int]:
+    """``app`` served by :func:`create_server` with ``settings`` in a thread; yields the port."""
+    port = _free_port()
+    server = create_server(app, Settings(host=HOST, port=port, **settings))
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    try:
+        yield port
+    finally:
+        server.close()
+        runner.join(10)
 
 
 def _normal_client_served(port: int, source: str | None = None) -> None:
@@ -99,13 +125,11 @@ def test_idle_and_slowloris_connections_do_not_starve_a_normal_client(ref_store_
             time.sleep(1.0)
         # the server made room by closing the attacker's own idle connections
         assert attack.closed_by_server > 0
-    with served(ref_store_path) as port:  # a fresh server: nothing else needed for the checks
-        _normal_client_served(port)
 
 
-def test_many_attacking_addresses_at_the_connection_limit(ref_store_path):
+def test_many_attacking_addresses_at_the_connection_limit(atlas):
     """Ten addresses, each under its cap, together over the total: newcomers still get in."""
-    with served(ref_store_path, ATLAS_CONNECTION_LIMIT="100") as port:
+    with serving(atlas, connection_limit=100) as port:
         attacks = [Attack(HOST, port, idle=20, slow=2, source=f"127.0.0.{10 + i}")
                    for i in range(10)]
         try:
@@ -121,17 +145,16 @@ def test_many_attacking_addresses_at_the_connection_limit(ref_store_path):
                 a.__exit__(None, None, None)
 
 
-def test_slowloris_headers_time_out_with_408(ref_store_path):
-    with served(ref_store_path, ATLAS_HEADER_TIMEOUT="2") as port, _connect(port) as s:
+def test_slowloris_headers_time_out_with_408(atlas):
+    with serving(atlas, header_timeout=2) as port, _connect(port) as s:
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: atlas\r\nX-a: ")
         got, sent = _read_until_closed(s, keep_sending=b"a", every=0.5)
         assert got.startswith(b"HTTP/1.1 408 ")
         assert sent > 0  # it kept trickling and was cut off all the same
 
 
-def test_slow_body_times_out_and_a_steady_one_is_served(ref_store_path):
-    env = {"ATLAS_BODY_TIMEOUT": "3", "ATLAS_BODY_MIN_RATE": "1000"}
-    with served(ref_store_path, **env) as port:
+def test_slow_body_times_out_and_a_steady_one_is_served(atlas):
+    with serving(atlas, body_timeout=3, body_min_rate=1000) as port:
         with _connect(port) as s:  # 100 kB announced, 10 bytes every 0.5 s
             s.sendall(b"POST /healthz HTTP/1.1\r\nHost: atlas\r\nContent-Length: 100000\r\n\r\n")
             got, sent = _read_until_closed(s, keep_sending=b"x" * 10, every=0.5)
@@ -146,9 +169,9 @@ def test_slow_body_times_out_and_a_steady_one_is_served(ref_store_path):
             assert got.startswith(b"HTTP/1.1 405 ")  # the app saw the whole request
 
 
-def test_idle_connections_are_closed(ref_store_path):
+def test_idle_connections_are_closed(atlas):
     # 3 s rather than 1: on a loaded machine the test's own request must beat it
-    with served(ref_store_path, ATLAS_IDLE_TIMEOUT="3") as port:
+    with serving(atlas, idle_timeout=3) as port:
         with _connect(port) as never_asked:
             got, _ = _read_until_closed(never_asked)
             assert got == b""
@@ -158,8 +181,8 @@ def test_idle_connections_are_closed(ref_store_path):
             assert got.startswith(b"HTTP/1.1 200 ")  # answered, then closed once idle
 
 
-def test_a_client_at_its_cap_gives_up_its_oldest_idle_connection(ref_store_path):
-    with served(ref_store_path, ATLAS_CONNECTIONS_PER_CLIENT="4") as port:
+def test_a_client_at_its_cap_gives_up_its_oldest_idle_connection(atlas):
+    with serving(atlas, connections_per_client=4) as port:
         held = []
         try:
             for _ in range(4):
@@ -180,8 +203,8 @@ def _body_in_flight(port: int, source: str | None = None) -> socket.socket:
     return s
 
 
-def test_refused_with_503_when_every_connection_of_the_client_is_busy(ref_store_path):
-    with served(ref_store_path, ATLAS_CONNECTIONS_PER_CLIENT="3") as port:
+def test_refused_with_503_when_every_connection_of_the_client_is_busy(atlas):
+    with serving(atlas, connections_per_client=3) as port:
         busy = [_body_in_flight(port) for _ in range(3)]
         try:
             # a whole request from elsewhere: by its answer the server has read the three
@@ -219,9 +242,8 @@ def _self_link(port: int) -> str:
     return next(link["href"] for link in links if link["rel"] == "self")
 
 
-def test_a_trusted_proxy_is_not_capped_per_client(ref_store_path):
-    env = {"ATLAS_CONNECTIONS_PER_CLIENT": "3", "ATLAS_TRUSTED_PROXY": HOST}
-    with served(ref_store_path, **env) as port:
+def test_a_trusted_proxy_is_not_capped_per_client(atlas):
+    with serving(atlas, connections_per_client=3, trusted_proxy=HOST) as port:
         busy = [_body_in_flight(port) for _ in range(3)]
         try:
             _normal_client_served(port)
@@ -232,8 +254,8 @@ def test_a_trusted_proxy_is_not_capped_per_client(ref_store_path):
                 s.close()
 
 
-def test_proxy_headers_of_anyone_else_are_ignored(ref_store_path):
-    with served(ref_store_path) as port:
+def test_proxy_headers_of_anyone_else_are_ignored(atlas):
+    with serving(atlas) as port:
         assert _self_link(port).startswith(f"http://{HOST}:{port}/ogcapi")
 
 
@@ -253,12 +275,16 @@ def test_settings_from_the_environment():
             Settings.from_env({var: bad})
 
 
-def test_a_bad_serving_setting_stops_the_server_with_its_name(ref_store_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATLAS_")}
-    env.update(ATLAS_STORE=ref_store_path, ATLAS_HEADER_TIMEOUT="soon")
-    done = subprocess.run([sys.executable, "-m", "webmap.core.serving", "--port", "1"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "ATLAS_HEADER_TIMEOUT" in done.stderr
+def test_a_bad_serving_setting_stops_the_server_with_its_name(ref_store_path, monkeypatch,
+                                                            capsys):
+    """``python -m webmap.core.serving`` (its main(), in this process) refuses to start."""
+    from webmap.core.serving import main
+
+    monkeypatch.setenv("ATLAS_STORE", ref_store_path)
+    monkeypatch.setenv("ATLAS_HEADER_TIMEOUT", "soon")
+    assert main(["--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "ATLAS_HEADER_TIMEOUT" in err and "'soon'" in err
 
 
 def test_a_client_that_stops_reading_frees_its_worker_thread():
