@@ -28,7 +28,7 @@ import pytest
 
 from tests.servers import free_port as _free_port
 from tests.servers import served
-from tests.slowclients import Attack, get
+from tools.slowclients import Attack, get
 from webmap.core.config import Settings, SettingsError
 from webmap.core.serving import adjustments, create_server
 

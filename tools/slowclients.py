@@ -1,9 +1,10 @@
 """Clients that hold connections without finishing a request: idle ones and slowloris.
 
-Used by ``tests/test_serving.py`` against a real server on 127.0.0.1, and to
-measure the same attack against a server without the limits (see the report of
-issue 13).  Everything is bounded: a fixed number of sockets, a background
-thread that stops when the ``with`` block ends, every socket closed.
+Used by ``tests/test_serving.py`` against a real server on 127.0.0.1 (asserting the
+answers) and by the load section of ``make bench`` (``benchmarks/load.py``, reporting
+how fast a normal client is answered meanwhile).  Everything is bounded: a fixed number
+of sockets, a background thread that stops when the ``with`` block ends, every socket
+closed.
 
 Examples
 --------
