@@ -366,6 +366,8 @@ class GeoPackageStore(Store):
         space = disk_space(self.path)
         if space.read_only:
             return ("its filesystem is mounted read-only", "文件系统以只读方式挂载", False)
+        if os.path.exists(self.path) and not os.access(self.path, os.W_OK):
+            return ("the server may not write its file", "服务器无权写入存储文件", False)
         if space.free_bytes < self.min_free_bytes:
             return (f"its disk has {human_size(space.free_bytes)} free, less than the "
                     f"{human_size(self.min_free_bytes)} kept free (ATLAS_MIN_FREE_MB)",
