@@ -133,6 +133,10 @@ class AtlasChannel(HTTPChannel):
     served_at = 0.0
     #: When this channel was answered 408 (0: never).
     timed_out_at = 0.0
+    #: When a response started waiting to be sent with nothing else pending (a worker
+    #: thread's first bytes): a client is stalled only if it takes none for the idle
+    #: timeout after that, not after its last byte read or sent.
+    output_since = 0.0
     _tracked: object = None
     _booked = False
 
@@ -153,6 +157,11 @@ class AtlasChannel(HTTPChannel):
         if req.headers_finished and not self.body_started:
             self.body_started = now
         return result
+
+    def write_soon(self, data: Any) -> int:
+        if data and not self.total_outbufs_len:
+            self.output_since = time.time()
+        return super().write_soon(data)
 
     def service(self) -> None:
         super().service()
@@ -189,7 +198,10 @@ class AtlasChannel(HTTPChannel):
             since = max(self.last_activity, self.timed_out_at)
             return "stalled" if now - since > settings.idle_timeout else None
         if self.requests:  # a request in flight: how long it runs is the app's business
-            stalled = self.total_outbufs_len and now - self.last_activity > settings.idle_timeout
+            # (its answer may have taken longer than the idle timeout to start: count from
+            # when it did, or from the client's last byte taken since)
+            since = max(self.last_activity, self.output_since)
+            stalled = self.total_outbufs_len and now - since > settings.idle_timeout
             return "stalled" if stalled else None
         req = self.request
         if req is None:
