@@ -69,7 +69,7 @@ from layers.reference import Reference, reference
 from layers.store import LayerNotFound, Store
 
 from ..core.errors import ApiError
-from ..core.http import ByteLRU, cached_response, make_etag
+from ..core.http import REVALIDATE, ByteLRU, cached_response, make_etag
 from ..core.store import get_store
 
 bp = Blueprint("sections", __name__)
@@ -199,7 +199,8 @@ def _cached(etag: str, produce) -> Any:
             found = produce()
             _BODIES.put(etag, found)
         return found
-    return cached_response(etag, body, "application/json", max_age=60)
+    # layer-derived: revalidated on every use, so a replaced layer shows at once (issue 13)
+    return cached_response(etag, body, "application/json", cache_control=REVALIDATE)
 
 
 # -- upstream ---------------------------------------------------------------------------
