@@ -46,6 +46,7 @@ import argparse
 import ipaddress
 import logging
 import resource
+import select
 import socket
 import sys
 import threading
@@ -167,6 +168,15 @@ class AtlasChannel(HTTPChannel):
         super().service()
         self.served_at = time.time()
 
+    def socket_full(self) -> bool:
+        """Whether the kernel would take no byte now: the client has not read what it was sent."""
+        try:
+            poller = select.poll()
+            poller.register(self.socket.fileno(), select.POLLOUT)
+            return not poller.poll(0)  # POLLOUT, or an error/hang-up waitress will see: not full
+        except (OSError, ValueError, AttributeError):  # closed meanwhile: waitress handles it
+            return False
+
     def bytes_waiting(self) -> bool:
         """Whether bytes (or the client's close) wait unread in the socket's receive buffer."""
         try:
@@ -186,23 +196,25 @@ class AtlasChannel(HTTPChannel):
 
         ``"idle"``: no request and nothing sent or received for ``idle_timeout``;
         ``"headers"``/``"body"``: the request is not arriving in time;
-        ``"stalled"``: a response waits to be sent and the client has taken no
-        byte of it for ``idle_timeout`` (a client that does not read would
+        ``"stalled"``: a response waits to be sent, the client's socket takes no
+        byte now and has taken none for ``idle_timeout`` (a client that does not read would
         otherwise hold a worker thread once the response outgrows waitress's
         16 MB buffer).
         """
-        if self.will_close or self.close_when_flushed:
-            # closing already, but waitress closes only once the socket takes bytes
-            # again: one that takes none for idle_timeout (a client that reads nothing)
-            # is cut off
-            since = max(self.last_activity, self.timed_out_at)
+        if self.total_outbufs_len or self.will_close or self.close_when_flushed:
+            # Bytes wait to be sent (or a close waits for them to go): the client is stalled
+            # only if its socket takes nothing now and has taken nothing for idle_timeout.
+            # A socket that would take bytes is never stalled: the worker thread may be in
+            # the middle of sending them (waitress sends from the worker, and a response
+            # queued behind others may start long after the client's last byte), or the
+            # main loop is about to.  The clock starts at the later of the last byte sent,
+            # the response's first bytes queued and a 408.
+            if not self.socket_full():
+                return None
+            since = max(self.last_activity, self.output_since, self.timed_out_at)
             return "stalled" if now - since > settings.idle_timeout else None
         if self.requests:  # a request in flight: how long it runs is the app's business
-            # (its answer may have taken longer than the idle timeout to start: count from
-            # when it did, or from the client's last byte taken since)
-            since = max(self.last_activity, self.output_since)
-            stalled = self.total_outbufs_len and now - since > settings.idle_timeout
-            return "stalled" if stalled else None
+            return None
         req = self.request
         if req is None:
             return "idle" if now - self.last_activity > settings.idle_timeout else None
