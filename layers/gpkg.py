@@ -290,7 +290,7 @@ class GeoPackageStore(Store):
                 message_zh=f"无法创建存储 {self.path} 所在的目录") from e
         self._open()
         # Jobs in the same file (tables made on first use), each call on its own connection.
-        self._jobs = JobStore(lambda: closing(self._connect()), "sqlite")
+        self._jobs = JobStore(self._job_connection, "sqlite", reading=self._reading_connection)
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({self.path!r})"
@@ -464,17 +464,45 @@ class GeoPackageStore(Store):
 
     @contextmanager
     def _reading_connection(self) -> Iterator[sqlite3.Connection]:
-        """A connection to read with: this thread's, or the one of "exclusive" reading."""
-        with self._shared_lock if self._reading == "exclusive" else nullcontext():
-            if self._reading != "exclusive":  # (changed meanwhile, or never was)
-                yield self._reader()
+        """A connection to read with: this thread's, or the one of "exclusive" reading.
+
+        A thread's first connection may fail on a disk that filled up while the store was
+        open (SQLite cannot grow the ``-shm`` index of a WAL that a failed write left
+        long): the store then reads another way, as if it had been opened on that disk,
+        and pauses writes until there is room again.
+        """
+        for attempt in (1, 2):
+            with self._shared_lock if self._reading == "exclusive" else nullcontext():
+                if self._reading != "exclusive":  # (changed meanwhile, or never was)
+                    try:
+                        con = self._reader()
+                    except (sqlite3.Error, OSError) as e:
+                        if attempt == 2 or not self._read_another_way(e):
+                            raise
+                        continue
+                    yield con
+                    return
+                if self._shared is None:  # closed by close(): the store reopens it when used
+                    con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                          check_same_thread=False)
+                    con.execute("PRAGMA locking_mode = EXCLUSIVE")
+                    self._shared = con
+                yield self._shared
                 return
-            if self._shared is None:  # closed by close(): the store reopens it when used
-                con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                      check_same_thread=False)
-                con.execute("PRAGMA locking_mode = EXCLUSIVE")
-                self._shared = con
-            yield self._shared
+
+    def _read_another_way(self, error: BaseException) -> bool:
+        """After ``error`` opening a reading connection: whether the store now reads
+        another way (a full or read-only disk), or the error is not about the disk."""
+        kind = error_kind(error, self.path)
+        if kind is None:
+            return False
+        with self._lock:
+            if self._reading == "normal":
+                self._read_only_after(error, kind)
+                log.warning("the store %s cannot be read normally any more (%s): reading it "
+                            "another way, writes paused until it can be written again",
+                            self.path, error)
+        return True
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -503,6 +531,29 @@ class GeoPackageStore(Store):
             finally:
                 if con is not None:
                     con.close()
+
+    @contextmanager
+    def _job_connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection to change the jobs' tables with, under the rules of a layer write.
+
+        While writes are paused, so are submitting, running and cancelling jobs
+        (:class:`StoreReadOnly`: 503, not a wait on a file the store holds for reading);
+        a full or read-only disk is mapped as for layers (:class:`StoreFull`: 507), the
+        original error logged.  Jobs are read (status, results) as layers are, so
+        finished jobs stay downloadable meanwhile.
+        """
+        reason = self._pause_reason()
+        if reason is not None:
+            raise StoreReadOnly(self.path, reason[0], reason[1], full=reason[2])
+        try:
+            with closing(self._connect()) as con:
+                yield con
+        except (sqlite3.Error, OSError) as e:
+            mapped = to_store_error(e, self.path, self.path)
+            if mapped is None:
+                raise
+            log.error("a job's write to the store %s failed: %s", self.path, e)
+            raise mapped from e
 
     def _rows(self, where: str = "", args: tuple = ()) -> list[tuple]:
         with self._reading_connection() as con:

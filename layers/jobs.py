@@ -49,6 +49,7 @@ b'lon,lat\\r\\n116.1,44.0\\r\\n'
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import time
@@ -60,6 +61,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import JobNotDone, JobNotFound, JobQueueFull, TooManyJobs
+
+log = logging.getLogger(__name__)
 
 #: The states of a job.
 STATUSES = ("queued", "running", "done", "failed")
@@ -281,10 +284,14 @@ class JobStore:
     """
 
     def __init__(self, connection: Callable[[], AbstractContextManager[Any]],
-                 dialect: str) -> None:
+                 dialect: str,
+                 reading: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
         if dialect not in ("sqlite", "postgres"):
             raise ValueError(f"unknown dialect {dialect!r}")
         self._connection = connection
+        #: Where a job's state and results are read (default: ``connection``): a store whose
+        #: disk is full still serves finished jobs through the connection it reads layers with.
+        self._reading = reading
         self.dialect = dialect
         self.jobs_table = "atlas_jobs" if dialect == "sqlite" else "atlas.jobs"
         self.files_table = "atlas_job_files" if dialect == "sqlite" else "atlas.job_files"
@@ -305,6 +312,24 @@ class JobStore:
             yield con
 
     @contextmanager
+    def _read(self) -> Iterator[Any]:
+        """A connection to read jobs with (no DDL, no write)."""
+        if self._reading is None:
+            with self._con() as con:
+                yield con
+            return
+        with self._reading() as con:
+            if not self._ready and self.dialect == "sqlite" and con.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name = ?",
+                    (self.jobs_table,)).fetchone() is None:
+                con = None  # no job was ever submitted: make the tables first
+            if con is not None:
+                yield con
+                return
+        with self._con() as con:
+            yield con
+
+    @contextmanager
     def _tx(self, con: Any, lock: bool = False) -> Iterator[None]:
         """A write transaction (SQLite: the database's one writer; PostgreSQL: with the
         jobs' advisory lock when ``lock``)."""
@@ -312,10 +337,16 @@ class JobStore:
             con.execute("BEGIN IMMEDIATE")
             try:
                 yield
-            except BaseException:
-                con.execute("ROLLBACK")
+                con.execute("COMMIT")
+            except BaseException as e:
+                # SQLite has rolled back already on some errors (a full disk): a ROLLBACK
+                # then fails and would hide the real error, which the store maps to 507.
+                if con.in_transaction:
+                    try:
+                        con.execute("ROLLBACK")
+                    except Exception:
+                        log.exception("rolling back after %r failed too", e)
                 raise
-            con.execute("COMMIT")
         else:
             with con.transaction():
                 if lock:
@@ -378,7 +409,7 @@ class JobStore:
 
     def get(self, job_id: str) -> Job:
         """The job ``job_id``; raises JobNotFound."""
-        with self._con() as con:
+        with self._read() as con:
             row = self._exec(con, f"SELECT {_COLUMNS} FROM {{jobs}} WHERE id = ?",
                              (str(job_id),)).fetchone()
         if row is None:
@@ -391,7 +422,7 @@ class JobStore:
     def list(self, status: str | None = None) -> list[Job]:
         """Jobs (with ``status``), oldest first."""
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
-        with self._con() as con:
+        with self._read() as con:
             rows = self._exec(con, f"SELECT {_COLUMNS} FROM {{jobs}} {where}"
                                    " ORDER BY created, id", args).fetchall()
         return [self._job(r) for r in rows]
@@ -533,7 +564,7 @@ class JobStore:
 
     def _iter_parts(self, job_id: str, name: str, n: int) -> Iterator[bytes]:
         for seq in range(n):
-            with self._con() as con:
+            with self._read() as con:
                 row = self._exec(con, "SELECT data FROM {files} WHERE job_id = ? AND name = ?"
                                       " AND seq = ?", (job_id, name, seq)).fetchone()
             if row is None:  # expired or cancelled meanwhile: the stream just ends

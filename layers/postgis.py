@@ -340,7 +340,7 @@ class PostGISStore(Store):
         self._lock = threading.RLock()
         self._loaded = LayerCache(float("inf") if memory_mb is None else memory_mb * 2**20)
         self._temporal: dict[str, TemporalExtent] = {}
-        self._jobs = JobStore(self._pool.connection, "postgres")
+        self._jobs = JobStore(self._job_connection, "postgres")
         self._tile_layers: dict[str, TileLayer | bool] = {}
         # The version table each layer had at its last query: the next query's guess
         # (read_items checks it against the registry in the same round trip).
@@ -434,6 +434,13 @@ class PostGISStore(Store):
                 # see the database writable again once it is.
                 self._pool.close()
             raise mapped from e
+
+    @contextmanager
+    def _job_connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection for the jobs' tables; a full or read-only database is
+        mapped as for layer writes (507, 503)."""
+        with self._write_errors(), self._pool.connection() as con:
+            yield con
 
     def status(self) -> StoreStatus:
         """Writable unless the database is read-only (a standby, or

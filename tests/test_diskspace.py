@@ -405,6 +405,59 @@ def test_store_with_commits_in_a_wal_and_no_shm_on_a_full_disk():
         _closed(reopened)
 
 
+def test_jobs_on_a_full_disk_answer_507_then_wait_for_space():
+    """Jobs live in the store's file: a submission that does not fit is StoreFull (507)
+    with nothing of it kept, not SQLite's rollback error; while writes are paused, new
+    jobs are refused at once (503, over HTTP too) and the stored ones still read; jobs
+    resume with the space."""
+    import io
+
+    from webmap import create_app
+
+    with tmpfs("2m") as d:
+        path = os.path.join(d, "atlas.gpkg")
+        store = GeoPackageStore(path)
+        store.put("alpha", _layer(20))
+        jobs = store.jobs()
+        first = jobs.submit("overlay", {}, "127.0.0.1", "sites.csv", b"lon,lat\n116.1,44.0\n")
+        fill(d)
+        rng = np.random.default_rng(0)
+        big = rng.integers(0, 256, 2**20, dtype=np.uint8).tobytes()  # does not compress
+        with pytest.raises(StoreFull) as full:
+            jobs.submit("overlay", {}, "127.0.0.1", "sites.csv", big)
+        assert full.value.code == "store_full" and "ATLAS_STORE" in full.value.hint
+        assert error_kind(full.value.__cause__, path) == "full"
+        assert [j.id for j in jobs.list()] == [first.id]  # reads go on; nothing kept
+        # this thread had no reading connection yet, and SQLite cannot open a normal one
+        # now: the store reads another way, layers too, from any thread
+        with ThreadPoolExecutor(1) as other:
+            assert other.submit(_names, store).result() == ["alpha"]
+        assert not store.status().writable
+        # a server with space kept in reserve: writes paused, new jobs refused without a
+        # wait, the jobs there are read as layers are
+        paused = GeoPackageStore(path, min_free_mb=0.25)
+        assert paused.jobs().get(first.id).status == "queued"
+        with pytest.raises(StoreReadOnly) as refused:
+            paused.jobs().submit("overlay", {}, "127.0.0.1", "sites.csv", b"lon,lat\n")
+        assert refused.value.full and refused.value.code == "store_read_only"
+        app = create_app({"ATLAS_STORE": path, "ATLAS_MIN_FREE_MB": "0.25", "TESTING": True})
+        try:
+            resp = app.test_client().post(
+                "/api/jobs/overlay", content_type="multipart/form-data",
+                data={"file": (io.BytesIO(b"lon,lat\n116.1,44.0\n"), "sites.csv")})
+            assert resp.status_code == 503 and int(resp.headers["Retry-After"]) > 0
+            assert resp.get_json()["code"] == "store_read_only"
+            os.remove(os.path.join(d, "filler"))
+            # no restart
+            assert paused.jobs().submit("overlay", {}, "127.0.0.2", "s.csv", b"x").status == "queued"
+            assert jobs.submit("overlay", {}, "127.0.0.3", "sites.csv", big).status == "queued"
+        finally:
+            app.extensions["atlas_job_runner"].stop()
+            for s in (store, paused, app.extensions["atlas_store"]):
+                s.close()
+                _closed(s)
+
+
 # -- through the server -------------------------------------------------------------------
 def _upload(n: int, seed: int = 0) -> bytes:
     """A GeoJSON upload of ``n`` points, each with a long Chinese note (bulk for the store)."""

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from geo.errors import MESSAGES, ExplainedError
-from layers.errors import JobNotFound, StoreError
+from layers.errors import JobNotFound, StoreError, StoreReadOnly
 from layers.jobs import (
     Job,
     ResultWriter,
@@ -214,6 +214,8 @@ class JobRunner:
                 if time.time() - last_expire > 600:
                     jobs.expire()
                     last_expire = time.time()
+            except StoreReadOnly:  # writes paused (full disk …): /healthz says why
+                pass
             except Exception:  # keep the thread alive through a database hiccup
                 log.exception("job housekeeping failed")
 
@@ -221,6 +223,8 @@ class JobRunner:
         while not self._stop.is_set():
             try:
                 job = self.store.jobs().claim(self.owner)
+            except StoreReadOnly:  # writes paused: no job can run until they resume
+                job = None
             except Exception:
                 log.exception("could not look for queued jobs")
                 job = None
