@@ -121,7 +121,52 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any 
     >>> doc["crs"]["properties"]["name"][:46]
     'GEOGCRS["GCJ-02 (AMap/Gaode offset of WGS 84)"'
     """
-    from .crs import datum_crs_wkt, normalise_datum, parse_crs, transform_geometries
+    from .crs import datum_crs_wkt, transform_geometries
+
+    key, target, datum_key = export_options(fmt, crs=crs, datum=datum, encoding=encoding)
+    ext, mimetype = {**FORMATS, **ARCHIVE_FORMATS}[key]
+    gdf = _prepare(gdf, spec)
+    out_crs: Any = "EPSG:4326"
+    if datum_key in ("gcj02", "bd09"):
+        gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", datum_key),
+                               crs=4326)
+        out_crs = datum_crs_wkt(datum_key)
+    elif target is not None:
+        gdf = gdf.to_crs(target.crs)  # GeoPandas keeps x = easting / longitude
+        out_crs = target.code
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "layer"
+    out = _Output(out_crs, target is not None and not target.geographic, encoding)
+    writer = {"geojson": _geojson, "csv": _csv, "gpx": _gpx, "kml": _kml, "gpkg": _gpkg,
+              "shp.zip": _shp_zip}[key]
+    return writer(gdf, safe, spec, lang, out), mimetype, f"{safe}.{ext}"
+
+
+def export_options(fmt: str, *, crs: str | None = None, datum: str | None = None,
+                   encoding: str = "utf-8") -> tuple[str, Any, str]:
+    """Check an export's options without writing anything: ``(format, CrsInfo or None,
+    datum)``.
+
+    The web export checks a request with this before answering (a bad option is a 400,
+    never a 304 of an older file); :func:`to_bytes` calls it first.
+
+    Raises
+    ------
+    GeoInputError
+        For an unknown format, CRS, datum or Shapefile encoding, or a combination a file
+        cannot hold (GPX/KML in a projected CRS, GCJ-02 with a CRS).
+
+    Examples
+    --------
+    >>> key, target, datum_key = export_options("shp.zip", crs="EPSG:4548")
+    >>> key, target.code, datum_key
+    ('shp.zip', 'EPSG:4548', 'wgs84')
+    >>> export_options("gpx", crs="EPSG:4548")
+    Traceback (most recent call last):
+    ...
+    geo.errors.GeoInputError: GPX files are always WGS 84 longitude/latitude
+    """
+    from .crs import normalise_datum, parse_crs
+    from .shapefile import normalise_encoding
 
     key = str(fmt).lower().lstrip(".")
     known = {**FORMATS, **ARCHIVE_FORMATS}
@@ -130,8 +175,6 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any 
                             hint="formats: " + ", ".join(known), status=400,
                             code="unsupported_format", message_zh=f"不支持导出格式 {fmt!r}",
                             hint_zh="可选格式：" + "、".join(known))
-    ext, mimetype = known[key]
-    gdf = _prepare(gdf, spec)
     try:
         datum_key = normalise_datum(datum)
     except ValueError as e:
@@ -153,19 +196,9 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any 
                                  f"{target.code}", status=400, code="bad_crs",
                             message_zh=f"{key.upper()} 文件只能是 WGS 84 经纬度",
                             hint_zh=f"如需 {target.code}，请导出 GeoJSON、CSV、GeoPackage 或 Shapefile")
-    out_crs: Any = "EPSG:4326"
-    if datum_key in ("gcj02", "bd09"):
-        gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", datum_key),
-                               crs=4326)
-        out_crs = datum_crs_wkt(datum_key)
-    elif target is not None:
-        gdf = gdf.to_crs(target.crs)  # GeoPandas keeps x = easting / longitude
-        out_crs = target.code
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "layer"
-    out = _Output(out_crs, target is not None and not target.geographic, encoding)
-    writer = {"geojson": _geojson, "csv": _csv, "gpx": _gpx, "kml": _kml, "gpkg": _gpkg,
-              "shp.zip": _shp_zip}[key]
-    return writer(gdf, safe, spec, lang, out), mimetype, f"{safe}.{ext}"
+    if key == "shp.zip":
+        normalise_encoding(encoding)
+    return key, target, datum_key
 
 
 class _Output:

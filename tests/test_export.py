@@ -130,7 +130,7 @@ def test_every_catalog_layer_exports(client, fmt, tmp_path):
                       for n, _ in pyogrio.list_layers(path) if n in ("waypoints", "tracks"))
         else:
             got = len(read_file(str(path), region=False).gdf) if fmt != "gpkg" else \
-                len(pyogrio.read_dataframe(path))
+                len(pyogrio.read_dataframe(path, layer=layer))
         assert got == count, (layer, fmt)
 
 

@@ -5,31 +5,42 @@
 ``GET /api/export/<layer>.csv``                         lon/lat (points) or WKT, UTF-8 with BOM
 ``GET /api/export/<layer>.gpx``                         waypoints + tracks, for car navigation
 ``GET /api/export/<layer>.kml``                         names and descriptions, for Google Earth
-``GET /api/export/<layer>.gpkg``                        a GeoPackage copy, for QGIS
+``GET /api/export/<layer>.gpkg``                        a GeoPackage 1.2 with the map's style in
+                                                        ``layer_styles``, for QGIS
+``GET /api/export/<layer>.shp.zip``                     a zipped Shapefile (``.prj``, ``.cpg``,
+                                                        10-character field names and their
+                                                        mapping), for ArcGIS desks
 =====================================================  ========================================
 
 Optional query parameters: ``bbox=minx,miny,maxx,maxy`` and property filters
 (``?category=energy``), as in the items API, answered through
-:meth:`layers.store.Store.query`; ``datum=gcj02`` (or ``bd09``) writes the
-coordinates in that datum for Chinese navigation apps (AMap/Gaode, Baidu), which
-expect it; ``with=stations,attractions`` adds other layers' features to the same
-file (one GPX for drivers: the road as a track, its stations as waypoints).  The work is :func:`geo.export.to_bytes`; this module only parses the
+:meth:`layers.store.Store.query`; ``crs=EPSG:4548`` (any CRS :func:`geo.crs.parse_crs`
+knows: CGCS2000 EPSG:4490, its Gauss-Krüger zones …) writes the coordinates in that CRS,
+easting first as GIS files expect, and declares it; ``datum=gcj02`` (or ``bd09``) writes
+the coordinates in that datum for Chinese navigation apps (AMap/Gaode, Baidu), declared
+as a custom CRS named for it; ``encoding=gbk`` writes a Shapefile's attributes in GBK
+for old desktop tools (UTF-8 by default, with a ``.cpg`` either way);
+``with=stations,attractions`` adds other layers' features to the same file (one GPX for
+drivers: the road as a track, its stations as waypoints).  The work is
+:func:`geo.export.to_bytes`, which also converts the datum; this module only parses the
 request and names the attachment.
 
 Examples
 --------
->>> split_target("scenic_road.gpx")
-('scenic_road', 'gpx')
+>>> split_target("scenic_road.gpx"), split_target("projects.shp.zip")
+(('scenic_road', 'gpx'), ('projects', 'shp.zip'))
 """
 
 from __future__ import annotations
+
+import re
 
 import geopandas as gpd
 import pandas as pd
 from flask import Blueprint, request
 
-from geo.crs import transform_geometries
-from geo.export import FORMATS, to_bytes
+from geo.crs import parse_crs
+from geo.export import ARCHIVE_FORMATS, FORMATS, export_options, to_bytes
 from layers.describe import spec_for
 from layers.store import parse_bbox, validate_layer_name
 
@@ -40,19 +51,26 @@ from ..core.store import get_store
 
 bp = Blueprint("exports", __name__)
 
+#: Every format by its file extension (``shp.zip`` has two).
+ALL_FORMATS = {**FORMATS, **ARCHIVE_FORMATS}
 #: Query parameters that are not property filters.
-RESERVED = frozenset({"bbox", "datum", "lang", "f", "with"})
+RESERVED = frozenset({"bbox", "datum", "lang", "f", "with", "crs", "encoding"})
+#: Formats that are compressed already (no gzip on top).
+_COMPRESSED = ("gpkg", "shp.zip")
 
 
 def split_target(target: str) -> tuple[str, str]:
     """``"<layer>.<fmt>"`` → ``(layer, fmt)``; layer names never contain a dot."""
+    for ext in ARCHIVE_FORMATS:
+        if target.lower().endswith("." + ext) and len(target) > len(ext) + 1:
+            return target[:-len(ext) - 1], ext
     layer, dot, fmt = target.rpartition(".")
     if not dot or not layer:
         raise ApiError(f"no format in {target!r}", 400,
                        hint="ask for /api/export/<layer>.<format>, format one of "
-                       + ", ".join(FORMATS), code="unsupported_format",
+                       + ", ".join(ALL_FORMATS), code="unsupported_format",
                        message_zh="下载地址里没有文件格式",
-                       hint_zh="可选格式：" + "、".join(FORMATS))
+                       hint_zh="可选格式：" + "、".join(ALL_FORMATS))
     return layer, fmt.lower()
 
 
@@ -60,23 +78,26 @@ def split_target(target: str) -> tuple[str, str]:
 def export_layer(target: str):
     """A layer (or the part matching bbox/filters) as a downloadable file."""
     name, fmt = split_target(target)
-    if fmt not in FORMATS:
+    if fmt not in ALL_FORMATS:
         raise ApiError(f"unknown export format {fmt!r}", 400,
-                       hint="formats: " + ", ".join(FORMATS), code="unsupported_format",
+                       hint="formats: " + ", ".join(ALL_FORMATS), code="unsupported_format",
                        message_zh=f"不支持导出格式 {fmt!r}",
-                       hint_zh="可选格式：" + "、".join(FORMATS))
+                       hint_zh="可选格式：" + "、".join(ALL_FORMATS))
     validate_layer_name(name)
     store = get_store()
     info = store.info(name)  # LayerNotFound → 404 JSON
     bbox = parse_bbox(request.args.get("bbox"))
     filters = {k: v for k, v in request.args.items() if k not in RESERVED}
     datum = datum_value(request.args.get("datum") or "wgs84")
+    crs = request.args.get("crs") or None
+    crs_code = parse_crs(crs).code if crs else None  # 400 for an unknown CRS, before work
+    encoding = request.args.get("encoding") or "utf-8"
     lang = "en" if request.args.get("lang") == "en" else "zh"  # labels in GPX/KML descriptions
     extra = [n.strip() for n in (request.args.get("with") or "").split(",") if n.strip()]
     extra_infos = [store.info(validate_layer_name(n)) for n in extra if n != name]
     key = make_etag("export", info.version, fmt, bbox, sorted(filters.items()), datum, lang,
-                    *(i.version for i in extra_infos))
-    holder: dict[str, str] = {}
+                    crs_code, encoding, *(i.version for i in extra_infos))
+    spec = spec_for(store, info)
 
     def produce() -> bytes:
         if bbox is None and not filters:
@@ -88,22 +109,21 @@ def export_layer(target: str):
             parts = [gdf] + [store.query(i.name, bbox=bbox).features for i in extra_infos]
             gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
                                    crs=gdf.crs)
-        if datum in ("gcj02", "bd09"):
-            gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", datum),
-                                   crs=gdf.crs)
-        data, _mimetype, filename = to_bytes(gdf, fmt, name=name, spec=spec_for(store, info),
-                                              lang=lang)
-        holder["filename"] = filename
+        # to_bytes converts WGS 84 to GCJ-02/BD-09 itself: the frame goes in as stored.
+        data, _mimetype, _filename = to_bytes(gdf, fmt, name=name, spec=spec, lang=lang,
+                                              crs=crs, datum=datum, encoding=encoding)
         return data
 
-    # Filters are checked before the body is produced so a bad one answers 400, not 304.
+    # Checked before the body is produced so a bad request answers 400, not 304.
     if filters:
         store.query(name, filters=filters, limit=0)
-    mimetype = FORMATS[fmt][1]
+    export_options(fmt, crs=crs, datum=datum, encoding=encoding)
+    ext, mimetype = ALL_FORMATS[fmt]
     resp = cached_response(key, produce, mimetype, cache_control=REVALIDATE,
-                           compress=fmt != "gpkg")
+                           compress=fmt not in _COMPRESSED)
     suffix = "" if datum in ("wgs84", "cgcs2000") else f"_{datum}"
-    filename = holder.get("filename", f"{name}.{FORMATS[fmt][0]}")
-    stem, _, ext = filename.rpartition(".")
+    if crs_code and crs_code not in ("OGC:CRS84", "EPSG:4326"):
+        suffix += "_" + re.sub(r"[^A-Za-z0-9]+", "", crs_code).lower()
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "layer"
     resp.headers["Content-Disposition"] = f'attachment; filename="{stem}{suffix}.{ext}"'
     return resp

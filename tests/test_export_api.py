@@ -1,0 +1,110 @@
+"""The export route's new formats and options through the real app: zipped Shapefile,
+``crs=``, ``encoding=gbk``, the datum converted once, GeoPackage with ``layer_styles``.
+
+Read back with pyogrio (GDAL) and checked against pyproj and the committed GeoJSON.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pyproj
+import pytest
+
+from geo.crs import gcj02_to_wgs84
+
+URL = "/api/export/projects"
+
+
+@pytest.fixture(scope="module")
+def projects() -> gpd.GeoDataFrame:
+    return gpd.read_file("data/xilingol/projects.geojson")
+
+
+def _save(tmp_path, resp, name: str):
+    path = tmp_path / name
+    path.write_bytes(resp.data)
+    return path
+
+
+def test_zipped_shapefile(client, projects, tmp_path):
+    r = client.get(f"{URL}.shp.zip")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    assert r.headers["Content-Disposition"] == 'attachment; filename="projects.shp.zip"'
+    names = zipfile.ZipFile(io.BytesIO(r.data)).namelist()
+    assert {"projects.shp", "projects.shx", "projects.dbf", "projects.prj",
+            "projects.cpg"} <= set(names)
+    path = _save(tmp_path, r, "p.shp.zip")
+    got = pyogrio.read_dataframe(f"/vsizip/{path}")
+    assert len(got) == len(projects)
+    assert set(got["name_zh"]) == set(projects["name_zh"])  # Chinese survives (UTF-8 .cpg)
+    gbk = client.get(f"{URL}.shp.zip?encoding=gbk")
+    cpg = zipfile.ZipFile(io.BytesIO(gbk.data)).read("projects.cpg").decode().strip()
+    assert cpg.upper() in ("GBK", "936", "CP936")
+    path = _save(tmp_path, gbk, "g.shp.zip")
+    assert set(pyogrio.read_dataframe(f"/vsizip/{path}")["name_zh"]) == set(projects["name_zh"])
+    assert gbk.headers["ETag"] != r.headers["ETag"]
+
+
+def test_exports_in_gauss_kruger_agree_with_pyproj(client, projects, tmp_path):
+    r = client.get(f"{URL}.geojson?crs=EPSG:4548")
+    assert r.status_code == 200
+    assert r.headers["Content-Disposition"].endswith('projects_epsg4548.geojson"')
+    doc = json.loads(r.data)
+    coords = np.array([f["geometry"]["coordinates"] for f in doc["features"]])
+    # Files are easting first, as GIS formats expect (pyproj with always_xy).
+    e, n = pyproj.Transformer.from_crs(4326, 4548, always_xy=True).transform(
+        projects.geometry.x.to_numpy(), projects.geometry.y.to_numpy())
+    assert np.abs(coords[:, 0] - e).max() < 1e-3 and np.abs(coords[:, 1] - n).max() < 1e-3
+    shp = _save(tmp_path, client.get(f"{URL}.shp.zip?crs=EPSG:4548"), "gk.shp.zip")
+    assert pyogrio.read_info(f"/vsizip/{shp}")["crs"] == "EPSG:4548"
+    gpkg = _save(tmp_path, client.get(f"{URL}.gpkg?crs=EPSG:4527"), "gk.gpkg")
+    assert pyogrio.read_info(gpkg, layer="projects")["crs"] == "EPSG:4527"
+
+
+def test_gcj02_export_is_shifted_once_and_declared(client, projects, tmp_path):
+    doc = json.loads(client.get(f"{URL}.geojson?datum=gcj02").data)
+    coords = np.array([f["geometry"]["coordinates"] for f in doc["features"]])
+    back_lon, back_lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
+    # One conversion back gives the stored WGS 84 (twice shifted would be ~500 m off).
+    assert np.abs(back_lon - projects.geometry.x.to_numpy()).max() < 1e-5
+    assert np.abs(back_lat - projects.geometry.y.to_numpy()).max() < 1e-5
+    assert "GCJ-02" in doc["crs"]["properties"]["name"]
+    gpkg = _save(tmp_path, client.get(f"{URL}.gpkg?datum=gcj02"), "gcj.gpkg")
+    crs = pyproj.CRS.from_user_input(pyogrio.read_info(gpkg, layer="projects")["crs"])
+    assert "GCJ-02" in crs.name and crs.to_epsg() != 4326
+
+
+def test_geopackage_1_2_with_the_maps_style(client, tmp_path):
+    path = _save(tmp_path, client.get(f"{URL}.gpkg"), "p.gpkg")
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 10200
+        (qml,) = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = "
+                             "'projects'").fetchone()
+    finally:
+        con.close()
+    assert 'type="categorizedSymbol"' in qml and 'attr="category"' in qml
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    (".geojson?crs=EPSG:99999", "bad_crs"), (".gpx?crs=EPSG:4548", "bad_crs"),
+    (".shp.zip?encoding=latin9", "bad_parameter"), (".geojson?datum=gcj02&crs=EPSG:4548",
+                                                     "bad_crs"),
+    (".shp", "unsupported_format"),
+])
+def test_bad_export_options_are_400(client, query, code):
+    r = client.get(URL + query)
+    assert r.status_code == 400 and r.json["code"] == code and r.json["hint_zh"]
+
+
+def test_one_charset_per_content_type(client):
+    for fmt in ("csv", "geojson", "kml", "gpx"):
+        ctype = client.get(f"{URL}.{fmt}").headers["Content-Type"]
+        assert ctype.lower().count("charset") <= 1, ctype
