@@ -8,7 +8,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export ATLAS_STORE ?= $(CURDIR)/var/atlas.gpkg
 
-.PHONY: run dev test lint bench screenshots build-data store clean browser postgis test-postgis
+.PHONY: run dev test lint bench screenshots build-data store clean browser postgis test-postgis qgis
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,14 +65,15 @@ PG_PASS_SKIP := test_store.py test_postgis.py test_read.py test_validate.py test
 	test_encoded.py test_tile_thinning.py
 
 ## make test: install what the tests need and run the whole suite (then the API on PostGIS).
-test: $(VENV)/.dev browser postgis
+## QGIS (Debian's, ~1 GB, about a minute once) is a tested client: `make qgis` installs it.
+test: $(VENV)/.dev browser postgis qgis
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 	ATLAS_TEST_BACKEND=postgis $(PY) -m pytest -n 2 --dist loadgroup -q \
 	  -m "not browser and not gpkg_only" $(addprefix --ignore=tests/,$(PG_PASS_SKIP)) tests
 
 ## make test-postgis: only that second pass.
-test-postgis: $(VENV)/.dev postgis
+test-postgis: $(VENV)/.dev postgis qgis
 	ATLAS_TEST_BACKEND=postgis $(PY) -m pytest -n 2 --dist loadgroup -q \
 	  -m "not browser and not gpkg_only" $(addprefix --ignore=tests/,$(PG_PASS_SKIP)) tests
 
@@ -112,7 +113,6 @@ qgis:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q \
 	    --no-install-recommends python3-qgis qgis-providers gdal-bin; \
 	fi
-.PHONY: qgis
 
 # make bench-full: make bench plus the large sizes of issue 12 — PostGIS at 10M points beside
 # tipg (items and tiles, A/B), overlays of 1M sites and a 1M-point layer through HTTP, each

@@ -327,3 +327,18 @@ def test_openapi_describes_parts_2_and_3(client):
              for p in doc["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]}
     assert {"crs", "bbox-crs", "filter", "filter-lang", "filter-crs", "sortby",
             "properties", "skipGeometry"} <= names
+
+
+def test_datetime_on_the_catalogs_declared_temporal_field(client):
+    samples = gpd.read_file("data/xilingol/wq_samples.geojson")
+    day = pd.to_datetime(samples["sampled_on"]).dt.strftime("%Y-%m-%d")
+    doc = client.get("/ogcapi/collections/wq_samples").json
+    assert doc["temporalProperty"] == "sampled_on"
+    assert doc["extent"]["temporal"]["interval"] == [[f"{day.min()}T00:00:00Z",
+                                                      f"{day.max()}T23:59:59Z"]]
+    fc = client.get("/ogcapi/collections/wq_samples/items?limit=1000"
+                    "&datetime=2023-06-01/2023-08-31").json
+    want = samples[(day >= "2023-06-01") & (day <= "2023-08-31")]
+    assert fc["numberMatched"] == len(want) > 0
+    assert sorted(f["properties"]["sampled_on"][:10] for f in fc["features"]) == sorted(
+        day[want.index])

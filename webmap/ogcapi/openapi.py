@@ -182,7 +182,8 @@ def openapi(base: str, collections: list[tuple[LayerInfo, list[dict[str, Any]]]]
             "Json", not_found=True),
         "/collections/{collectionId}/schema": _get(
             "JSON Schema of the collection's features", "getSchema",
-            [{"$ref": _REF + "collectionId"}], "Json", not_found=True),
+            [{"$ref": _REF + "collectionId"}, _param("f", "json only.", {
+                "type": "string", "enum": ["json"]})], "Schema", not_found=True),
         "/collections/{collectionId}/items": _get(
             "Features of a collection", "getFeatures",
             [{"$ref": _REF + "collectionId"}, *item_params], "Features", tags=["Data"],

@@ -323,7 +323,8 @@ def _parse_bbox(args: MultiDict, crs: CrsInfo) -> tuple[BBox | None, Any, str | 
 
 
 def _finite(v: float) -> bool:
-    return v == v and v not in (float("inf"), float("-inf"))
+    """A usable coordinate: a number, and not beyond any CRS's extent (1e9 m or degrees)."""
+    return v == v and abs(v) <= 1e9
 
 
 def parse_items_query(args: MultiDict, kinds: Mapping[str, str] | None) -> ItemsQuery:
