@@ -73,7 +73,7 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any = None,
              lang: str = "zh", crs: str | None = None, datum: str | None = None,
-             encoding: str = "utf-8") -> tuple[bytes, str, str]:
+             encoding: str = "utf-8", timestamp: str | None = None) -> tuple[bytes, str, str]:
     """Encode ``gdf`` in ``fmt``.
 
     Parameters
@@ -99,6 +99,11 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any 
         file then declares a custom CRS named for that datum, never EPSG:4326.
     encoding : {"utf-8", "gbk"}
         Attribute encoding of a Shapefile (``gbk`` for old desktop tools).
+    timestamp : str, optional
+        ISO 8601 UTC time of the data (the layer version's): the GeoPackage's
+        ``last_change`` and style time, the Shapefile's DBF date and zip member times.
+        Files never carry the time of writing, so the same data gives the same bytes
+        (default 1980-01-01T00:00:00Z).
 
     Returns
     -------
@@ -135,7 +140,7 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, name: str = "layer", spec: Any 
         gdf = gdf.to_crs(target.crs)  # GeoPandas keeps x = easting / longitude
         out_crs = target.code
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "layer"
-    out = _Output(out_crs, target is not None and not target.geographic, encoding)
+    out = _Output(out_crs, target is not None and not target.geographic, encoding, timestamp)
     writer = {"geojson": _geojson, "csv": _csv, "gpx": _gpx, "kml": _kml, "gpkg": _gpkg,
               "shp.zip": _shp_zip}[key]
     return writer(gdf, safe, spec, lang, out), mimetype, f"{safe}.{ext}"
@@ -204,11 +209,13 @@ def export_options(fmt: str, *, crs: str | None = None, datum: str | None = None
 class _Output:
     """How the writers declare the coordinates: the CRS and the decimals."""
 
-    def __init__(self, crs: Any, metres: bool, encoding: str) -> None:
+    def __init__(self, crs: Any, metres: bool, encoding: str,
+                 timestamp: str | None = None) -> None:
         self.crs = crs  # "EPSG:4326", "EPSG:n" or a custom WKT
         self.precision = PRECISION_METRES if metres else PRECISION
         self.metres = metres
         self.encoding = encoding
+        self.timestamp = timestamp
 
     @property
     def default(self) -> bool:
@@ -469,9 +476,28 @@ def _gpkg(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh",
 
             title = spec.title(lang) if hasattr(spec, "title") else name
             add_layer_styles(path, name, style, family, title=title)
+        _stamp_gpkg(path, out.timestamp)
 
     return _via_gdal(frame, name, "GPKG", ".gpkg", geometry_type=geometry_type,
                      dataset_options={"VERSION": GPKG_VERSION}, after=styled)
+
+
+def _stamp_gpkg(path: str, timestamp: str | None) -> None:
+    """Set the GeoPackage's times (``gpkg_contents.last_change``, the styles'
+    ``update_time``) to the data's time: GDAL and SQLite write the hour of writing."""
+    import sqlite3
+
+    from .shapefile import file_time
+
+    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.000Z".format(*file_time(timestamp))
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            con.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
+            if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'").fetchone():
+                con.execute("UPDATE layer_styles SET update_time = ?", (stamp,))
+    finally:
+        con.close()
 
 
 def _style_family(types: set[str]) -> str | None:
@@ -489,7 +515,8 @@ def _shp_zip(gdf: gpd.GeoDataFrame, name: str, spec: Any, lang: str = "zh",
     out = out or _Output("EPSG:4326", False, "utf-8")
     frame = gpd.GeoDataFrame(_props(gdf), crs=out.crs,
                              geometry=np.asarray(gdf.geometry.values, dtype=object))
-    return to_shapefile_zip(frame, name, crs=out.crs, encoding=out.encoding, spec=spec)
+    return to_shapefile_zip(frame, name, crs=out.crs, encoding=out.encoding, spec=spec,
+                            timestamp=out.timestamp)
 
 
 def _via_gdal(gdf: gpd.GeoDataFrame, layer: str, driver: str, suffix: str,

@@ -182,7 +182,8 @@ def _split_families(geoms: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray
 
 
 def to_shapefile_zip(gdf: gpd.GeoDataFrame, name: str, *, crs: Any = None,
-                     encoding: str = "utf-8", spec: Any = None) -> bytes:
+                     encoding: str = "utf-8", spec: Any = None,
+                     timestamp: str | None = None) -> bytes:
     """A zip holding the layer as shapefile(s) and the field-name mapping.
 
     Parameters
@@ -197,6 +198,9 @@ def to_shapefile_zip(gdf: gpd.GeoDataFrame, name: str, *, crs: Any = None,
         Encoding of the attribute table.
     spec : LayerSpec-like, optional
         Field labels and units for the mapping file.
+    timestamp : str, optional
+        ISO 8601 UTC time of the data, written as the DBF's update date and the zip
+        members' times (default 1980-01-01): the same data gives the same bytes.
 
     Examples
     --------
@@ -241,6 +245,7 @@ def to_shapefile_zip(gdf: gpd.GeoDataFrame, name: str, *, crs: Any = None,
     families = _split_families(geoms)
     crs = crs if crs is not None else gdf.crs
     labels = {f.name: f for f in getattr(spec, "fields", ())} if spec is not None else {}
+    when = file_time(timestamp)
     buf = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="atlas-shp-") as tmp, \
             zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -258,14 +263,18 @@ def to_shapefile_zip(gdf: gpd.GeoDataFrame, name: str, *, crs: Any = None,
                                     promote_to_multi=geometry_type.startswith("Multi"))
             with open(os.path.join(tmp, f"{stem}.cpg"), "w", encoding="ascii") as fh:
                 fh.write(cpg)
-            # DBF header byte 29: the language driver, for readers that ignore .cpg.
             with open(os.path.join(tmp, f"{stem}.dbf"), "r+b") as fh:
+                # DBF header bytes 1-3: the date of the last update (GDAL writes today's).
+                fh.seek(1)
+                fh.write(bytes([when[0] - 1900, when[1], when[2]]))
+                # Byte 29: the language driver, for readers that ignore .cpg.
                 fh.seek(29)
                 fh.write(bytes([ldid]))
             for ext in ("shp", "shx", "dbf", "prj", "cpg"):
                 p = os.path.join(tmp, f"{stem}.{ext}")
                 if os.path.exists(p):
-                    zf.write(p, f"{stem}.{ext}")
+                    with open(p, "rb") as fh:
+                        _add(zf, f"{stem}.{ext}", fh.read(), when)
         mapping = pd.DataFrame({
             "shapefile_field": [short[c] for c in props.columns],
             "property": list(props.columns),
@@ -275,5 +284,32 @@ def to_shapefile_zip(gdf: gpd.GeoDataFrame, name: str, *, crs: Any = None,
             "note": ["; ".join(notes[c]) for c in props.columns],
         })
         text = mapping.to_csv(index=False, lineterminator="\r\n")
-        zf.writestr(f"{name}_fields.csv", b"\xef\xbb\xbf" + text.encode("utf-8"))
+        _add(zf, f"{name}_fields.csv", b"\xef\xbb\xbf" + text.encode("utf-8"), when)
     return buf.getvalue()
+
+
+def file_time(timestamp: str | None) -> tuple[int, int, int, int, int, int]:
+    """``(Y, M, D, h, m, s)`` of an ISO 8601 UTC time, 1980-01-01 (the zip epoch) for None.
+
+    Files carry the time of the data, never the time of writing, so the same layer
+    version gives the same bytes (the web export's ETag promises that).
+
+    Examples
+    --------
+    >>> file_time("2026-11-30T07:15:02.5Z"), file_time(None)
+    ((2026, 11, 30, 7, 15, 2), (1980, 1, 1, 0, 0, 0))
+    """
+    if not timestamp:
+        return (1980, 1, 1, 0, 0, 0)
+    t = pd.Timestamp(timestamp)
+    t = t.tz_convert("UTC") if t.tzinfo is not None else t
+    t = max(t.tz_localize(None), pd.Timestamp(1980, 1, 1))  # zip times start in 1980
+    return (t.year, t.month, t.day, t.hour, t.minute, t.second)
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes,
+         when: tuple[int, int, int, int, int, int]) -> None:
+    """Add a member stamped with the data's time, not the hour of writing."""
+    info = zipfile.ZipInfo(name, date_time=when)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, data)

@@ -13,6 +13,7 @@ import zipfile
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pyproj
 import pytest
@@ -91,6 +92,30 @@ def test_geopackage_1_2_with_the_maps_style(client, tmp_path):
     finally:
         con.close()
     assert 'type="categorizedSymbol"' in qml and 'attr="category"' in qml
+
+
+def test_files_carry_the_layers_time_not_the_hour_of_writing(app, client, tmp_path):
+    """The same layer version gives the same bytes (its ETag promises that): the zip
+    members, the DBF date and the GeoPackage's times are the layer's last write, as the
+    store reports it, whenever the file is written."""
+    from webmap.core.store import get_store
+
+    with app.app_context():
+        updated = pd.Timestamp(get_store().info("projects").updated).tz_convert("UTC")
+    zf = zipfile.ZipFile(io.BytesIO(client.get(f"{URL}.shp.zip").data))
+    want = (updated.year, updated.month, updated.day, updated.hour, updated.minute,
+            updated.second)
+    assert {i.date_time for i in zf.infolist()} == {want}
+    dbf = zf.read("projects.dbf")
+    assert (dbf[1] + 1900, dbf[2], dbf[3]) == want[:3]
+    path = _save(tmp_path, client.get(f"{URL}.gpkg"), "p.gpkg")
+    con = sqlite3.connect(path)
+    try:
+        stamps = {pd.Timestamp(t) for (t,) in con.execute(
+            "SELECT last_change FROM gpkg_contents UNION SELECT update_time FROM layer_styles")}
+    finally:
+        con.close()
+    assert stamps == {updated.floor("s")}
 
 
 @pytest.mark.parametrize(("query", "code"), [

@@ -181,7 +181,8 @@ def export_command(layer: str, fmt: str | None, output: str | None, bbox: str | 
     if d in ("gcj02", "bd09"):
         gdf = gdf.set_geometry(transform_geometries(gdf.geometry.values, "wgs84", d),
                                crs=gdf.crs)
-    data, _mimetype, filename = to_bytes(gdf, fmt, name=layer, spec=spec_for(store, info))
+    data, _mimetype, filename = to_bytes(gdf, fmt, name=layer, spec=spec_for(store, info),
+                                         timestamp=info.updated)
     target = output or filename
     with open(target, "wb") as fh:
         fh.write(data)

@@ -98,6 +98,8 @@ def export_layer(target: str):
     key = make_etag("export", info.version, fmt, bbox, sorted(filters.items()), datum, lang,
                     crs_code, encoding, *(i.version for i in extra_infos))
     spec = spec_for(store, info)
+    # Files carry the data's time (the newest layer's last write): same ETag, same bytes.
+    updated = max([info.updated, *(i.updated for i in extra_infos)])
 
     def produce() -> bytes:
         if bbox is None and not filters:
@@ -111,7 +113,8 @@ def export_layer(target: str):
                                    crs=gdf.crs)
         # to_bytes converts WGS 84 to GCJ-02/BD-09 itself: the frame goes in as stored.
         data, _mimetype, _filename = to_bytes(gdf, fmt, name=name, spec=spec, lang=lang,
-                                              crs=crs, datum=datum, encoding=encoding)
+                                              crs=crs, datum=datum, encoding=encoding,
+                                              timestamp=updated)
         return data
 
     # Checked before the body is produced so a bad request answers 400, not 304.
