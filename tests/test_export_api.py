@@ -119,7 +119,51 @@ def test_files_carry_the_layers_time_not_the_hour_of_writing(app, client, tmp_pa
     assert stamps == {updated.floor("s")}
 
 
+def test_cql2_filter_and_gauss_kruger_in_one_export(client, projects, tmp_path):
+    """What a GIS desk downloads for QGIS or ArcGIS: a CQL2 selection (as the OGC API's
+    items take it) in CGCS2000 / Gauss-Krüger — the same features GeoPandas selects, at
+    pyproj's coordinates."""
+    flt = "category = 'energy' AND total_investment_yi > 20 AND name_zh LIKE '%储能%'"
+    r = client.get(f"{URL}.gpkg", query_string={"crs": "EPSG:4548", "filter": flt})
+    assert r.status_code == 200
+    got = pyogrio.read_dataframe(_save(tmp_path, r, "sel.gpkg"), layer="projects")
+    want = projects[(projects.category == "energy") & (projects.total_investment_yi > 20)
+                    & projects.name_zh.str.contains("储能")]
+    assert 0 < len(want) < len(projects)
+    assert sorted(got["id"]) == sorted(want["id"]) and got.crs.to_epsg() == 4548
+    got, want = got.set_index("id").sort_index(), want.set_index("id").sort_index()
+    e, n = pyproj.Transformer.from_crs(4326, 4548, always_xy=True).transform(
+        want.geometry.x.to_numpy(), want.geometry.y.to_numpy())
+    assert np.abs(got.geometry.x.to_numpy() - e).max() < 1e-3
+    assert np.abs(got.geometry.y.to_numpy() - n).max() < 1e-3
+    # CQL2 JSON, a geometry literal in the filter's CRS (northing first in EPSG:4548).
+    x0, y0, x1, y1 = want.geometry.iloc[0].buffer(0.01).bounds
+    east, north = pyproj.Transformer.from_crs(4326, 4548, always_xy=True).transform(
+        [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
+    near = {"op": "s_intersects", "args": [{"property": "geometry"}, {
+        "type": "Polygon",
+        "coordinates": [[[nn, ee] for ee, nn in zip(east, north, strict=True)]]}]}
+    doc = client.get(f"{URL}.geojson", query_string={
+        "filter": json.dumps(near), "filter-lang": "cql2-json",
+        "filter-crs": "http://www.opengis.net/def/crs/EPSG/0/4548"}).json
+    ids = [f["properties"]["id"] for f in doc["features"]]
+    assert want.index[0] in ids and len(ids) < 10
+
+
+def test_datetime_selects_on_the_temporal_field(client):
+    samples = gpd.read_file("data/xilingol/wq_samples.geojson")
+    day = pd.to_datetime(samples["sampled_on"])
+    r = client.get("/api/export/wq_samples.geojson?datetime=2023-06-01/..")
+    assert r.status_code == 200
+    want = samples[day >= pd.Timestamp("2023-06-01")]
+    assert 0 < len(want) < len(samples)
+    assert len(json.loads(r.data)["features"]) == len(want)
+
+
 @pytest.mark.parametrize(("query", "code"), [
+    (".geojson?filter=total_investment_yi > 'lots'", "bad_filter"),
+    (".geojson?filter=category = 'energy'&filter-lang=xml", "bad_filter"),
+    (".geojson?datetime=yesterday", "bad_filter"),
     (".geojson?crs=EPSG:99999", "bad_crs"), (".gpx?crs=EPSG:4548", "bad_crs"),
     (".shp.zip?encoding=latin9", "bad_parameter"), (".geojson?datum=gcj02&crs=EPSG:4548",
                                                      "bad_crs"),

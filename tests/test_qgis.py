@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import urllib.parse
 import urllib.request
 
 import geopandas as gpd
@@ -49,13 +50,17 @@ def _run_qgis(*args: str) -> dict:
 
 def test_qgis_opens_every_collection_filters_and_opens_the_exports(live_server, tmp_path):
     base = f"{live_server.url}/ogcapi"
-    for fmt in ("gpkg", "shp.zip"):
-        with urllib.request.urlopen(f"{live_server.url}/api/export/projects.{fmt}",
+    # The GIS officer's file: a CQL2 selection in CGCS2000 / Gauss-Krüger (CM 117°E).
+    cql2 = "category = 'energy' AND total_investment_yi > 20"
+    gk = urllib.parse.urlencode({"crs": "EPSG:4548", "filter": cql2})
+    for fmt, query in (("gpkg", ""), ("shp.zip", ""), ("gpkg", gk)):
+        with urllib.request.urlopen(f"{live_server.url}/api/export/projects.{fmt}?{query}",
                                     timeout=60) as resp:
-            (tmp_path / f"projects.{fmt}").write_bytes(resp.read())
+            (tmp_path / f"projects{'_gk' if query else ''}.{fmt}").write_bytes(resp.read())
     report = _run_qgis("--oapif", base, "--subset", "\"category\" = 'energy'",
                        "--file", str(tmp_path / "projects.gpkg"),
-                       "--file", str(tmp_path / "projects.shp.zip"))
+                       "--file", str(tmp_path / "projects.shp.zip"),
+                       "--file", str(tmp_path / "projects_gk.gpkg"))
     assert report["qgis"].startswith("3.")
     ids = [c["id"] for c in _get(f"{base}/collections")["collections"]]
     got = {c["id"]: c for c in report["collections"]}
@@ -85,6 +90,11 @@ def test_qgis_opens_every_collection_filters_and_opens_the_exports(live_server, 
         assert lyr["valid"] and lyr["count"] == got["projects"]["count"]
         assert lyr["crs"] == "EPSG:4326"
     assert gpkg["renderer"]["type"] == "categorizedSymbol"  # the map's colours
+    gk_layer = {lyr["name"]: lyr for lyr in files["projects_gk.gpkg"]}["projects"]
+    server = _get(f"{base}/collections/projects/items?limit=1&"
+                  + urllib.parse.urlencode({"filter": cql2}))
+    assert gk_layer["valid"] and gk_layer["crs"] == "EPSG:4548"
+    assert gk_layer["count"] == server["numberMatched"] > 0
 
 
 def test_owslib_features_client(live_server):

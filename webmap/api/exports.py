@@ -12,8 +12,9 @@
                                                         mapping), for ArcGIS desks
 =====================================================  ========================================
 
-Optional query parameters: ``bbox=minx,miny,maxx,maxy`` and property filters
-(``?category=energy``), as in the items API, answered through
+Optional query parameters: ``bbox=minx,miny,maxx,maxy``, property filters
+(``?category=energy``), a CQL2 ``filter`` (with ``filter-lang`` and ``filter-crs``) and
+``datetime``, as in the OGC API's items, answered through
 :meth:`layers.store.Store.query`; ``crs=EPSG:4548`` (any CRS :func:`geo.crs.parse_crs`
 knows: CGCS2000 EPSG:4490, its Gauss-Krüger zones …) writes the coordinates in that CRS,
 easting first as GIS files expect, and declares it; ``datum=gcj02`` (or ``bd09``) writes
@@ -42,6 +43,7 @@ from flask import Blueprint, request
 from geo.crs import parse_crs
 from geo.export import ARCHIVE_FORMATS, FORMATS, export_options, to_bytes
 from layers.describe import spec_for
+from layers.filter import parse_filter
 from layers.store import parse_bbox, validate_layer_name
 
 from ..core.errors import ApiError
@@ -54,7 +56,8 @@ bp = Blueprint("exports", __name__)
 #: Every format by its file extension (``shp.zip`` has two).
 ALL_FORMATS = {**FORMATS, **ARCHIVE_FORMATS}
 #: Query parameters that are not property filters.
-RESERVED = frozenset({"bbox", "datum", "lang", "f", "with", "crs", "encoding"})
+RESERVED = frozenset({"bbox", "datum", "lang", "f", "with", "crs", "encoding", "filter",
+                      "filter-lang", "filter-crs", "datetime"})
 #: Formats that are compressed already (no gzip on top).
 _COMPRESSED = ("gpkg", "shp.zip")
 
@@ -88,6 +91,16 @@ def export_layer(target: str):
     info = store.info(name)  # LayerNotFound → 404 JSON
     bbox = parse_bbox(request.args.get("bbox"))
     filters = {k: v for k, v in request.args.items() if k not in RESERVED}
+    # CQL2 as in the OGC API (Part 3): a desk asks for the selection it needs in its CRS.
+    args = request.args
+    where = None
+    if "filter" in args:
+        where = parse_filter(args["filter"], lang=args.get("filter-lang"),
+                             crs=args.get("filter-crs"))
+    elif "filter-lang" in args or "filter-crs" in args:
+        parse_filter("TRUE", lang=args.get("filter-lang"), crs=args.get("filter-crs"))
+    when = args.get("datetime") or None
+    selected = bool(filters) or where is not None or when is not None
     datum = datum_value(request.args.get("datum") or "wgs84")
     crs = request.args.get("crs") or None
     crs_code = parse_crs(crs).code if crs else None  # 400 for an unknown CRS, before work
@@ -96,16 +109,18 @@ def export_layer(target: str):
     extra = [n.strip() for n in (request.args.get("with") or "").split(",") if n.strip()]
     extra_infos = [store.info(validate_layer_name(n)) for n in extra if n != name]
     key = make_etag("export", info.version, fmt, bbox, sorted(filters.items()), datum, lang,
-                    crs_code, encoding, *(i.version for i in extra_infos))
+                    crs_code, encoding, where and where.text, when,
+                    *(i.version for i in extra_infos))
     spec = spec_for(store, info)
     # Files carry the data's time (the newest layer's last write): same ETag, same bytes.
     updated = max([info.updated, *(i.updated for i in extra_infos)])
 
     def produce() -> bytes:
-        if bbox is None and not filters:
+        if bbox is None and not selected:
             gdf = store.get(name)
         else:
-            gdf = store.query(name, bbox=bbox, filters=filters).features
+            gdf = store.query(name, bbox=bbox, filters=filters, where=where,
+                              datetime=when).features
         if extra_infos:
             # Filters belong to the main layer; the added layers are cut by bbox only.
             parts = [gdf] + [store.query(i.name, bbox=bbox).features for i in extra_infos]
@@ -118,8 +133,8 @@ def export_layer(target: str):
         return data
 
     # Checked before the body is produced so a bad request answers 400, not 304.
-    if filters:
-        store.query(name, filters=filters, limit=0)
+    if selected:
+        store.query(name, filters=filters, where=where, datetime=when, limit=0)
     export_options(fmt, crs=crs, datum=datum, encoding=encoding)
     ext, mimetype = ALL_FORMATS[fmt]
     resp = cached_response(key, produce, mimetype, cache_control=REVALIDATE,
