@@ -70,6 +70,12 @@ MAX_FILTER_CHARS = 32_768
 MAX_DEPTH = 64
 MAX_LITERAL_VERTICES = 100_000
 
+#: ``S_DWITHIN`` units → metres (never degrees: distances are metres in this project).
+DISTANCE_UNITS: dict[str, float] = {"meters": 1.0, "metres": 1.0, "m": 1.0,
+                                    "kilometers": 1000.0, "kilometres": 1000.0, "km": 1000.0}
+#: Largest ``S_DWITHIN`` distance: 1,000 km (beyond it the local projection drifts).
+MAX_DWITHIN_M = 1_000_000
+
 #: Conformance classes of OGC API – Features Part 3 / CQL2 that this module implements.
 CONFORMANCE: tuple[str, ...] = (
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -83,7 +89,24 @@ CONFORMANCE: tuple[str, ...] = (
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/cql2/1.0/conf/functions",  # S_DWITHIN, listed at /functions
     "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/sortables",  # sortby
+)
+
+#: The custom functions filters may call, as Part 3's ``/functions`` lists them.
+FUNCTIONS: tuple[dict[str, Any], ...] = (
+    {"name": "S_DWITHIN",
+     "description": "True where the feature's geometry comes within the distance of the "
+                    "geometry literal, measured on the WGS 84 ellipsoid in metres (never "
+                    "degrees), e.g. S_DWITHIN(geometry, POINT(116.07 43.93), 5000) or "
+                    "S_DWITHIN(geometry, POINT(116.07 43.93), 5, 'kilometers'). "
+                    "距离以米计(椭球面)：几何在字面量几何的给定距离之内为真。",
+     "arguments": [
+         {"title": "the geometry queryable", "type": ["geometry"]},
+         {"title": "a geometry literal (in filter-crs)", "type": ["geometry"]},
+         {"title": f"the distance, 0 to {MAX_DWITHIN_M:,} m", "type": ["number"]},
+         {"title": "optional units: meters (default) or kilometers", "type": ["string"]}],
+     "returns": ["boolean"]},
 )
 
 _COMPARISONS = {"=": "=", "<>": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
@@ -100,7 +123,7 @@ _UNSUPPORTED_FAMILIES = {
     "a_": ("array operators (A_CONTAINS …) are not supported", "不支持数组运算符(A_CONTAINS 等)",
            "use IN (…) to test a property against a list of values"),
     "s_": ("this spatial function is not supported", "不支持该空间函数",
-           "use S_INTERSECTS, S_WITHIN, S_CONTAINS or S_DISJOINT"),
+           "use S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT or S_DWITHIN (metres)"),
 }
 _ARITHMETIC = {"+", "-", "*", "/", "%", "^", "div"}
 _DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -495,6 +518,7 @@ def _part(node: Any) -> str:
 #   ("between", prop, kind, low, high)
 #   ("isnull", prop)
 #   ("spatial", rel, geometry)               rel in intersects/within/contains/disjoint
+#   ("dwithin", geometry, metres)            S_DWITHIN: within that many metres (geodesic)
 
 
 def infer_kinds(gdf: pd.DataFrame) -> dict[str, str]:
@@ -577,6 +601,8 @@ def _typed(node: Any, kinds: Mapping[str, str]) -> tuple:
         return ("isnull", _property(args[0], kinds, node)[0])
     if lop in _SPATIAL:
         return _typed_spatial(node, _SPATIAL[lop], args, kinds)
+    if lop == "s_dwithin":
+        return _typed_dwithin(node, args, kinds)
     raise _unsupported(op, node)
 
 
@@ -594,9 +620,9 @@ def _unsupported(op: str, node: Any) -> FilterError:
                                hint_zh=hint)
     return FilterError(f"unsupported function {op}", f"不支持函数 {op}", part=_part(node),
                        hint="supported: comparisons, LIKE, IN, BETWEEN, IS NULL, AND/OR/NOT, "
-                            "S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT",
+                            "S_INTERSECTS, S_WITHIN, S_CONTAINS, S_DISJOINT, S_DWITHIN",
                        hint_zh="支持: 比较、LIKE、IN、BETWEEN、IS NULL、AND/OR/NOT、"
-                               "S_INTERSECTS、S_WITHIN、S_CONTAINS、S_DISJOINT")
+                               "S_INTERSECTS、S_WITHIN、S_CONTAINS、S_DISJOINT、S_DWITHIN")
 
 
 def _property(arg: Any, kinds: Mapping[str, str], node: Any) -> tuple[str, str]:
@@ -827,6 +853,30 @@ def _typed_spatial(node: dict, rel: str, args: list, kinds: Mapping[str, str]) -
     return ("spatial", rel, _literal_geometry(b))
 
 
+def _typed_dwithin(node: dict, args: list, kinds: Mapping[str, str]) -> tuple:
+    """``S_DWITHIN(geometry, literal, distance[, units])``: the distance in metres."""
+    example = "S_DWITHIN(geometry, POINT(116.07 43.93), 5000)"
+    if len(args) not in (3, 4):
+        raise FilterError("S_DWITHIN takes the geometry, a geometry literal and a distance "
+                          "in metres", "S_DWITHIN 需要几何属性、几何字面量和以米为单位的距离",
+                          part=_part(node), hint=example, hint_zh=example)
+    _, _, lit = _typed_spatial(node, "intersects", list(args[:2]), kinds)
+    distance, units = args[2], (args[3] if len(args) == 4 else "meters")
+    unit = str(units).strip().lower() if isinstance(units, str) else None
+    if unit not in DISTANCE_UNITS:
+        raise FilterError(f"S_DWITHIN distance units {units!r} are not supported",
+                          f"不支持 S_DWITHIN 的距离单位 {units!r}", part=_part(node),
+                          hint="distances are metres ('meters', the default) or 'kilometers'; "
+                               "never degrees", hint_zh="距离以米('meters'，默认)或千米"
+                                                        "('kilometers')计，不能用度")
+    if (isinstance(distance, bool) or not isinstance(distance, (int, float))
+            or not 0 <= distance <= MAX_DWITHIN_M / DISTANCE_UNITS[unit]):
+        raise FilterError(f"S_DWITHIN needs a distance from 0 to {MAX_DWITHIN_M:,} m",
+                          f"S_DWITHIN 的距离应在 0 到 {MAX_DWITHIN_M:,} 米之间",
+                          part=_part(node), hint=example, hint_zh=example)
+    return ("dwithin", lit, float(distance) * DISTANCE_UNITS[unit])
+
+
 # -- evaluation on a GeoDataFrame --------------------------------------------------------------
 class _Frame:
     """Column values of a frame, converted once per property and kind."""
@@ -1020,6 +1070,8 @@ def _eval(node: tuple, fr: _Frame) -> tuple[np.ndarray, np.ndarray]:
         return _known(valid, res)
     if tag == "spatial":
         return _spatial(node[1], node[2], fr)
+    if tag == "dwithin":
+        return _dwithin(node[1], node[2], fr)
     raise AssertionError(tag)  # pragma: no cover - _typed makes only these
 
 
@@ -1083,6 +1135,43 @@ def _spatial(rel: str, lit: shapely.Geometry, fr: _Frame) -> tuple[np.ndarray, n
               "within": shapely.contains, "contains": shapely.within}[rel]
         hits = np.zeros(fr.n, dtype=bool)
         hits[valid] = fn(lit, geoms[valid])  # the prepared literal first: fast
+    return hits & valid, ~hits & valid
+
+
+def dwithin_box(lit: shapely.Geometry, metres: float) -> tuple[float, float, float, float]:
+    """A lon/lat box holding every point within ``metres`` of ``lit``: the index's part of
+    ``S_DWITHIN`` (a degree of latitude is at least 110.5 km, one of longitude at least
+    111.3 km times the cosine of the box's highest latitude).
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in dwithin_box(shapely.Point(116, 44), 11_000)]
+    [115.862, 43.9, 116.138, 44.1]
+    """
+    x0, y0, x1, y1 = shapely.bounds(lit).tolist()
+    dlat = metres / 110_000.0
+    top = min(90.0, max(abs(y0), abs(y1)) + dlat)
+    cos = float(np.cos(np.radians(top)))
+    dlon = 360.0 if cos < 1e-6 else min(360.0, metres / (111_000.0 * cos))
+    return (max(-180.0, x0 - dlon), max(-90.0, y0 - dlat), min(180.0, x1 + dlon),
+            min(90.0, y1 + dlat))
+
+
+def _dwithin(lit: shapely.Geometry, metres: float, fr: _Frame) -> tuple[np.ndarray, np.ndarray]:
+    from geo.measure import within_metres
+
+    geoms, valid = fr.values(GEOMETRY, "geometry")
+    hits = np.zeros(fr.n, dtype=bool)
+    if len(geoms):
+        box = shapely.box(*dwithin_box(lit, metres))
+        if fr.tree is not None:
+            near = fr.tree.query(box, predicate="intersects")
+        else:
+            near = np.flatnonzero(valid)
+            near = near[shapely.intersects(box, geoms[near])]
+        near = near[valid[near]]
+        # Only the features near the box are measured, in metres around the literal.
+        hits[near] = within_metres(geoms[near], lit, metres)
     return hits & valid, ~hits & valid
 
 
@@ -1234,6 +1323,14 @@ def _sql(node: tuple, columns: Mapping[str, SqlColumn], geometry: str, srid: int
         fn = {"intersects": "ST_Intersects", "within": "ST_Within", "contains": "ST_Contains",
               "disjoint": "ST_Disjoint"}[rel]
         return f"{fn}({geometry}, ST_GeomFromWKB(%s, {int(srid)}))"
+    if tag == "dwithin":
+        # The box lets the GiST index pick the candidates; ST_DWithin on geography measures
+        # them geodesically on the WGS 84 spheroid.
+        _, lit, metres = node
+        args.extend([*dwithin_box(lit, metres), shapely.to_wkb(lit), metres])
+        return (f"({geometry} && ST_MakeEnvelope(%s, %s, %s, %s, {int(srid)}) AND "
+                f"ST_DWithin({geometry}::geography, ST_GeomFromWKB(%s, {int(srid)})::geography,"
+                " %s::double precision))")
     raise AssertionError(tag)  # pragma: no cover
 
 

@@ -164,7 +164,7 @@ def test_filter_crs_gauss_kruger_northing_first(projects):
     ("name_en LIKE 'abc\\'", ["lone escape"]),
     ("plan_2023_yi * 1 < 0", ["arithmetic", "算术"]),
     ("T_AFTER(name_zh, DATE('2023-01-01'))", ["temporal operators", "T_AFTER"]),
-    ("S_DWITHIN(geometry, POINT(116 44), 5000)", ["spatial function", "S_DWITHIN"]),
+    ("S_CROSSES(geometry, LINESTRING(116 44, 117 45))", ["spatial function", "S_CROSSES"]),
     ("CASEI(name_en) = CASEI('x')", ["CASEI", "不支持"]),
     ("foo(geometry)", ["unsupported function FOO", "不支持函数"]),
     ("categ ory = 'energy'", ["categ is a property, not a condition"]),
@@ -344,6 +344,82 @@ def test_three_valued_logic_dates_and_escapes(awkward, pg_awkward, text, rows):
     assert np.flatnonzero(filter_mask(flt, awkward, kinds, tree=tree)).tolist() == rows
     url, columns = pg_awkward
     assert [f - 1 for f in _sql_fids(url, "awkward", *filter_sql(flt, columns))] == rows
+
+
+# S_DWITHIN: features at known geodesic distances from a centre, laid out with pyproj.Geod
+# (apart from the filter's own projection): points on both sides of each threshold, a
+# radial line whose nearest point is its first vertex, a polygon around the centre, a
+# missing geometry.
+CENTRE = (116.07, 43.93)
+POINT_DISTANCES = [0.0, 999.0, 1001.0, 4990.0, 5010.0, 29_950.0, 30_050.0, 200_000.0]
+
+
+@pytest.fixture(scope="module")
+def around() -> gpd.GeoDataFrame:
+    geod = pyproj.Geod(ellps="WGS84")
+    n = len(POINT_DISTANCES)
+    az = np.linspace(0, 315, n)
+    lon, lat, _ = geod.fwd([CENTRE[0]] * n, [CENTRE[1]] * n, az, POINT_DISTANCES)
+    (l0, l1), (b0, b1), _ = geod.fwd([CENTRE[0]] * 2, [CENTRE[1]] * 2, [200, 200],
+                                     [4000, 40_000])
+    geoms = [*shapely.points(lon, lat), shapely.LineString([(l0, b0), (l1, b1)]),
+             shapely.Point(*CENTRE).buffer(0.1), None]
+    return gpd.GeoDataFrame({"k": np.arange(len(geoms))}, geometry=geoms, crs=4326)
+
+
+@pytest.fixture(scope="module")
+def pg_around(pg_cluster, around):
+    url = pg_cluster.create_database()
+    columns = _load(url, "around", around)
+    yield url, columns
+    pg_cluster.drop_database(url)
+
+
+def _within(metres: float) -> list[int]:
+    """Rows within ``metres`` of CENTRE, from the distances they were laid out at."""
+    d = [*POINT_DISTANCES, 4000.0, 0.0]  # the line's first vertex, the polygon
+    return [i for i, v in enumerate(d) if v <= metres]
+
+
+@pytest.mark.parametrize(("text", "crs", "rows"), [
+    (f"S_DWITHIN(geometry, POINT({CENTRE[0]} {CENTRE[1]}), 1000)", None, _within(1000)),
+    (f"S_DWITHIN(geometry, POINT({CENTRE[0]} {CENTRE[1]}), 5000, 'meters')", None,
+     _within(5000)),
+    (f"S_DWITHIN(geometry, POINT({CENTRE[0]} {CENTRE[1]}), 30, 'kilometers')", None,
+     _within(30_000)),
+    (f"NOT S_DWITHIN(geometry, POINT({CENTRE[0]} {CENTRE[1]}), 5000)", None,
+     [i for i in range(10) if i not in _within(5000)]),
+    ("S_DWITHIN(geometry, POINT({n} {e}), 5000)", "EPSG:4548", _within(5000)),
+])
+def test_dwithin_is_a_geodesic_distance_in_metres(around, pg_around, text, crs, rows):
+    if crs:  # the literal in Gauss-Krüger, northing first as EPSG:4548 defines it
+        n, e = pyproj.Transformer.from_crs(4326, 4548).transform(CENTRE[1], CENTRE[0])
+        text = text.format(n=n, e=e)
+    flt = parse_filter(text, crs=crs)
+    kinds = infer_kinds(around)
+    assert np.flatnonzero(filter_mask(flt, around, kinds)).tolist() == rows
+    tree = shapely.STRtree(around.geometry.values)
+    assert np.flatnonzero(filter_mask(flt, around, kinds, tree=tree)).tolist() == rows
+    # CQL2 JSON of the same filter, and PostGIS (geography on the spheroid).
+    assert np.flatnonzero(filter_mask(parse_filter(flt.to_json()), around, kinds)).tolist() \
+        == rows
+    url, columns = pg_around
+    assert [f - 1 for f in _sql_fids(url, "around", *filter_sql(flt, columns))] == rows
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("S_DWITHIN(geometry, POINT(116 44), 0.1, 'degrees')", ["units", "never degrees"]),
+    ("S_DWITHIN(geometry, POINT(116 44), -5)", ["0 to 1,000,000 m"]),
+    ("S_DWITHIN(geometry, POINT(116 44), 'far')", ["0 to 1,000,000 m"]),
+    ("S_DWITHIN(geometry, POINT(116 44))", ["distance in metres"]),
+    ("S_DWITHIN(k, POINT(116 44), 5)", ["not the geometry"]),
+])
+def test_dwithin_errors_name_the_part(around, text, words):
+    with pytest.raises(FilterError) as e:
+        check_filter(parse_filter(text), infer_kinds(around))
+    message = f"{e.value} {e.value.hint}"
+    assert all(w in message for w in words), message
+    assert "S_DWITHIN" in str(e.value) and e.value.message_zh
 
 
 def test_datetime_parameter_as_a_filter(awkward, pg_awkward):

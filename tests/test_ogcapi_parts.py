@@ -190,6 +190,37 @@ def test_spatial_filter_with_a_literal_in_gauss_kruger(client, projects, xilinho
     assert _ids(client, f"filter=S_DISJOINT(geometry, {xilinhot.wkt})") == outside
 
 
+def test_s_dwithin_is_advertised_and_selects_by_geodesic_metres(client, projects):
+    """A planner's question — which projects lie within 30 km of Xilinhot? — as the custom
+    function listed at /functions, answered as pyproj.Geod measures it, also with the
+    point given in Gauss-Krüger (northing first)."""
+    listed = client.get("/ogcapi/functions").json["functions"]
+    assert [f["name"] for f in listed] == ["S_DWITHIN"]
+    assert [a["type"] for a in listed[0]["arguments"]] == [
+        ["geometry"], ["geometry"], ["number"], ["string"]]
+    links = client.get("/ogcapi").json["links"]
+    assert any(lnk["href"].endswith("/ogcapi/functions") for lnk in links)
+    assert "http://www.opengis.net/spec/cql2/1.0/conf/functions" in client.get(
+        "/ogcapi/conformance").json["conformsTo"]
+    lon, lat, metres = 116.07, 43.93, 30_000
+    n = len(projects)
+    d = np.asarray(pyproj.Geod(ellps="WGS84").inv(
+        projects.geometry.x.to_numpy(), projects.geometry.y.to_numpy(), np.full(n, lon),
+        np.full(n, lat))[2])
+    assert np.abs(d - metres).min() > 10  # nothing on the edge
+    want = projects.index[d <= metres].tolist()
+    assert 0 < len(want) < n
+    got = _ids(client, "filter=" + f"S_DWITHIN(geometry, POINT({lon} {lat}), {metres})")
+    assert sorted(got) == want
+    north, east = pyproj.Transformer.from_crs(4326, 4548).transform(lat, lon)
+    got = _ids(client, f"filter-crs={EPSG}4548&filter=" +
+               f"S_DWITHIN(geometry, POINT({north} {east}), 30, 'kilometers')")
+    assert sorted(got) == want
+    r = client.get(f"{ITEMS}?filter=S_DWITHIN(geometry, POINT({lon} {lat}), 0.3, 'degrees')")
+    assert r.status_code == 400 and r.json["code"] == "bad_filter"
+    assert "never degrees" in r.json["hint"]
+
+
 @pytest.mark.parametrize(("flt", "part"), [
     ("nope = 1", "nope = 1"),
     ("total_investment_yi > 'abc'", "total_investment_yi > 'abc'"),

@@ -128,6 +128,25 @@ def test_query_sortby_and_properties(store):
 # Each condition with the same selection written independently in GeoPandas on the frame
 # that was stored (sites(): fids 1..6 in row order; three-valued logic: a missing value
 # satisfies neither a comparison nor its negation).
+def _geodesic_within(g: gpd.GeoDataFrame, lon: float, lat: float, metres: float) -> pd.Series:
+    """Within ``metres`` of (lon, lat) on the ellipsoid, by pyproj.Geod over each shape's
+    vertices densified to 0.005° (0 inside a polygon): the filter measures otherwise."""
+    import pyproj
+
+    geod, here = pyproj.Geod(ellps="WGS84"), shapely.Point(lon, lat)
+
+    def dist(geom) -> float:
+        if geom is None or geom.is_empty:
+            return np.inf
+        if geom.intersects(here):
+            return 0.0
+        xy = shapely.get_coordinates(shapely.segmentize(geom, 0.005))
+        return float(np.min(geod.inv(xy[:, 0], xy[:, 1], np.full(len(xy), lon),
+                                     np.full(len(xy), lat))[2]))
+
+    return pd.Series([dist(x) <= metres for x in g.geometry], index=g.index)
+
+
 WHERE_CASES = [
     ("seq IN (1, 3, 5)", lambda g: g.seq.isin([1, 3, 5])),
     ("invest_yi BETWEEN 1 AND 3", lambda g: g.invest_yi.between(1, 3)),
@@ -144,6 +163,10 @@ WHERE_CASES = [
      lambda g: g.within(shapely.box(115, 41, 119, 46))),
     ("S_DISJOINT(geometry, POINT(116 44))",
      lambda g: g.geometry.notna() & g.disjoint(shapely.Point(116, 44))),
+    ("S_DWITHIN(geometry, POINT(116.5 42.5), 40000)",
+     lambda g: _geodesic_within(g, 116.5, 42.5, 40_000)),
+    ("S_DWITHIN(geometry, POINT(116.5 42.5), 200, 'kilometers') AND NOT seq = 6",
+     lambda g: _geodesic_within(g, 116.5, 42.5, 200_000) & (g.seq != 6)),
 ]
 
 

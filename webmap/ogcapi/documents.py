@@ -76,6 +76,8 @@ def landing(base: str, fmt: str) -> dict[str, Any]:
             link(f"{base}/openapi?f=html", "service-doc", HTML, "The API documentation"),
             link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
             link(f"{base}/collections", "data", JSON, "The collections"),
+            link(f"{base}/functions", "http://www.opengis.net/def/rel/ogc/1.0/functions", JSON,
+                 "Functions CQL2 filters may call"),
         ],
     }
 

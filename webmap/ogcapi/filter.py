@@ -7,7 +7,9 @@
                    JSON: comparisons, ``LIKE``, ``IN``, ``BETWEEN``, ``IS NULL``,
                    ``AND``/``OR``/``NOT``, property-property comparisons, and
                    ``S_INTERSECTS``, ``S_WITHIN``, ``S_CONTAINS``, ``S_DISJOINT`` on the
-                   queryable ``geometry`` with any geometry literal
+                   queryable ``geometry`` with any geometry literal, and the custom
+                   function ``S_DWITHIN(geometry, literal, metres)`` listed at
+                   ``/ogcapi/functions`` (geodesic metres, never degrees)
 ``filter-lang``    ``cql2-text`` (default for text) or ``cql2-json``
 ``filter-crs``     CRS of the geometry literals (any CRS the collection offers; CRS84
                    by default), in that CRS's axis order
@@ -30,11 +32,17 @@ True
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, request
 
+from geo.geojson import dumps
 from layers.filter import CONFORMANCE as _FILTER_CLASSES
+from layers.filter import FUNCTIONS
 
-from .common import PREFIX, declare_conformance
+from ..core.errors import ApiError
+from ..core.http import cached_response, make_etag
+from . import documents as docs
+from .common import MAX_AGE, PREFIX, declare_conformance
+from .params import check_known
 
 bp = Blueprint("ogcapi_filter", __name__, url_prefix=PREFIX)
 
@@ -45,3 +53,16 @@ CONFORMANCE: tuple[str, ...] = tuple(c for c in _FILTER_CLASSES
                                                         "/queryables-query-parameters",
                                                         "/sortables")))
 declare_conformance(bp, CONFORMANCE)
+
+
+@bp.get("/functions")
+def functions() -> Response:
+    """The custom functions a filter may call (``S_DWITHIN``, distances in metres)."""
+    check_known(request.args, ("f",))
+    if request.args.get("f", "json") != "json":
+        raise ApiError("the functions are JSON only", 400, hint="leave out f or use f=json",
+                       code="unsupported_format", message_zh="只提供 JSON 格式",
+                       hint_zh="请去掉 f 或使用 f=json")
+    return cached_response(make_etag("ogcapi", "functions"),
+                           lambda: dumps({"functions": list(FUNCTIONS)}), docs.JSON,
+                           max_age=MAX_AGE)

@@ -73,7 +73,8 @@ def _components() -> dict[str, Any]:
                            {"type": "string", "pattern": DATETIME_PATTERN}),
         "filter": _param("filter", "CQL2 filter (Part 3): comparisons, LIKE, IN, BETWEEN, IS "
                          "NULL, AND/OR/NOT, S_INTERSECTS/S_WITHIN/S_CONTAINS/S_DISJOINT on "
-                         "geometry; /collections/{id}/queryables lists the properties. A "
+                         "geometry, and S_DWITHIN(geometry, literal, metres) (/functions); "
+                         "/collections/{id}/queryables lists the properties. A "
                          "filter the server cannot evaluate is a 400 naming the part.",
                          {"type": "string", "minLength": 1}),
         "filter-lang": _param("filter-lang", "Language of filter (default cql2-text; CQL2 "
@@ -196,6 +197,9 @@ def openapi(base: str, collections: list[tuple[LayerInfo, list[dict[str, Any]]]]
             "Queryable properties (JSON Schema)", "getQueryables",
             [{"$ref": _REF + "collectionId"}, _param("f", "json only.", {
                 "type": "string", "enum": ["json"]})], "Schema", not_found=True),
+        "/functions": _get(
+            "Custom functions CQL2 filters may call", "getFunctions",
+            [_param("f", "json only.", {"type": "string", "enum": ["json"]})], "Json"),
         "/collections/{collectionId}/sortables": _get(
             "Sortable properties (JSON Schema)", "getSortables",
             [{"$ref": _REF + "collectionId"}, _param("f", "json only.", {
