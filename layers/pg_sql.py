@@ -237,7 +237,9 @@ def feature_json_sql(columns: Sequence[Sequence[Any]], precision: int = 6) -> st
     """SQL text of one GeoJSON Feature per row (as :func:`geo.geojson.encode_features` writes it).
 
     Properties keep the column map's order; missing values and non-finite floats
-    are ``null``; numbers print in PostgreSQL's shortest form (``3`` for 3.0).
+    are ``null``; numbers print in PostgreSQL's shortest form, a float with its decimal
+    point as Python writes it (``3.0``, never ``3``: QGIS and GDAL type a field by its
+    values, and an integer-looking float would make it an Integer field).
 
     Examples
     --------
@@ -249,8 +251,10 @@ def feature_json_sql(columns: Sequence[Sequence[Any]], precision: int = 6) -> st
         key = json.dumps(str(prop), ensure_ascii=False).replace("'", "''").replace("%", "%%")
         c = quote(col)
         if sql_type == "REAL":
+            # Below 1e15 PostgreSQL writes a whole float without exponent or point.
             value = (f"CASE WHEN {c} IS NULL OR {c} IN ('NaN', 'Infinity', '-Infinity')"
-                     f" THEN 'null' ELSE {c}::text END")
+                     f" THEN 'null' WHEN {c} = trunc({c}) AND abs({c}) < 1e15"
+                     f" THEN {c}::text || '.0' ELSE {c}::text END")
         elif sql_type in ("INTEGER", "BOOLEAN"):
             value = f"COALESCE({c}::text, 'null')"
         else:
