@@ -64,6 +64,7 @@ def data_html(lang: str, config: dict[str, Any], static_url: Callable[[str], str
 <script type="application/json" id="atlas-data-config">{safe_json(config)}</script>
 <script src="{escape(static_url("vendor/leaflet/leaflet.js"))}" defer></script>
 <script src="{escape(static_url("atlas/data.js"))}" defer></script>
+<script src="{escape(static_url("atlas/store_status.js"))}" defer></script>
 </head>
 <body class="atlas-data-page">
 <a class="atlas-skip" href="#data-main">{L("data_skip")}</a>
