@@ -111,7 +111,7 @@ def data_html(lang: str, config: dict[str, Any], static_url: Callable[[str], str
 <input type="text" id="data-date" name="date" maxlength="40" placeholder="2024-03"></div>
 <div>{_label("data-author", "data_author", lang)}
 <input type="text" id="data-author" name="author" maxlength="200"></div>
-<div class="atlas-data-wide">{_label("data-note", "data_note", lang)}
+<div class="atlas-data-span">{_label("data-note", "data_note", lang)}
 <input type="text" id="data-note" name="note" maxlength="2000"></div>
 <div>{_label("data-crs", "data_crs", lang)}
 <input type="text" id="data-crs" name="crs" placeholder="EPSG:4548"></div>

@@ -243,6 +243,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data_difference": ("差额", "Difference"),
     "data_plan": ("2023年计划投资(亿元)", "2023 plan (100M yuan)"),
     "data_investment": ("总投资(亿元)", "Total investment (100M yuan)"),
+    "data_unit_亿元": ("亿元", "100M yuan"),
     "data_permits": ("手续已办结(个)", "Permits complete"),
     "data_count": ("项目数", "Projects"),
     "data_by_category": ("按类别", "By category"),
