@@ -130,6 +130,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                 "the items assessed; the annual class comes from each item's annual mean."),
     "wq_sections": ("各断面{year}年水质", "The sections in {year}"),
     "wq_target": ("目标", "Target"),
+    "wq_year": ("年份", "Year"),
     "wq_annual": ("年度", "Annual"),
     "wq_latest": ("最新", "Latest"),
     "wq_months": ("达标月数", "Months meeting"),

@@ -77,6 +77,8 @@ def _water_html(lang: str) -> str:
         f'<p class="atlas-note">{escape(t("wq_rule", lang))}</p>'
         f'<ul class="atlas-wq-legend" aria-label="{escape(t("legend", lang))}">{legend}</ul>'
         '<p id="atlas-wq-status" class="atlas-note" role="status"></p>'
+        f'<label for="atlas-wq-year">{escape(t("wq_year", lang))}</label> '
+        '<select id="atlas-wq-year"></select>'
         + _scroll("atlas-wq-sections", "water", lang) +
         '<div id="atlas-wq-detail" hidden>'
         '<h4 id="atlas-wq-title" tabindex="-1"></h4>'
@@ -153,10 +155,12 @@ def build(lang: str, settings: Settings, *, static_url: Callable[[str], str],
     # An unknown id is the script's to report (it knows the sections); only its length is
     # bounded here, since the page cache keys on the query.
     section = ((args or {}).get("section") or "").strip()[:80] or None
+    year = ((args or {}).get("year") or "").strip()
+    year = year if year.isdigit() and len(year) == 4 else None
     panels = side(_basin_html(lang), _water_html(lang), _upload_html(lang),
                   _filters_html(lang), legend_box(lang), provenance_box(lang))
     return build_map(PAGE, lang, settings, static_url=static_url, url_for_page=url_for_page,
                      page_config={"layers": list(LAYERS), "cluster": [],
                                   "color_projects_by_basin": True, "basin": basin,
-                                  "section": section},
+                                  "section": section, "year": year},
                      scripts=["atlas/watershed.js", "atlas/water.js"], panels_html=panels)
