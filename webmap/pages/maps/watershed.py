@@ -4,7 +4,10 @@ Projects are coloured by basin; picking a basin (click or the select) zooms to i
 and shows its project summary from ``/api/stats/projects?basin=`` as a Chart.js
 chart and a table; a file of sites uploaded with its datum goes to
 ``POST /api/overlay`` and comes back as a report table, markers and CSV/GeoJSON
-downloads; projects can be filtered by category and status.
+downloads streamed by the server (``format=csv|geojson``, the same file posted again);
+a file of more sites than one JSON answer holds (``ATLAS_OVERLAY_MAX_SITES``) runs as
+a job (``POST /api/jobs/overlay``) with a progress bar, its downloads the job's result
+files; projects can be filtered by category and status.
 
 The water-quality panel (``static/atlas/water.js``) colours the national sections by
 their latest class (GB 3838-2002, :mod:`geo.water`), lists them with their annual class
@@ -162,5 +165,6 @@ def build(lang: str, settings: Settings, *, static_url: Callable[[str], str],
     return build_map(PAGE, lang, settings, static_url=static_url, url_for_page=url_for_page,
                      page_config={"layers": list(LAYERS), "cluster": [],
                                   "color_projects_by_basin": True, "basin": basin,
-                                  "section": section, "year": year},
+                                  "section": section, "year": year,
+                                  "overlay_max_sites": settings.overlay_max_sites},
                      scripts=["atlas/watershed.js", "atlas/water.js"], panels_html=panels)
