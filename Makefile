@@ -8,7 +8,8 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export ATLAS_STORE ?= $(CURDIR)/var/atlas.gpkg
 
-.PHONY: run dev test lint bench screenshots build-data store clean browser postgis test-postgis qgis
+.PHONY: run dev test lint bench screenshots build-data store clean browser postgis test-postgis qgis \
+	test-memory
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +72,12 @@ test: $(VENV)/.dev browser postgis qgis
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 	ATLAS_TEST_BACKEND=postgis $(PY) -m pytest -n 2 --dist loadgroup -q \
 	  -m "not browser and not gpkg_only" $(addprefix --ignore=tests/,$(PG_PASS_SKIP)) tests
+
+## make test-memory: issue 12's memory group (tests/test_memory.py, deselected from make test by
+## pyproject's addopts): a million sites and a million-point layer through HTTP against a running
+## server, each request's growth of the server's peak RSS (VmHWM) under 1 GB; ~5 min on 2 cores.
+test-memory: $(VENV)/.dev
+	$(PY) -m pytest -q -m memory tests/test_memory.py
 
 ## make test-postgis: only that second pass.
 test-postgis: $(VENV)/.dev postgis qgis

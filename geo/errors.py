@@ -115,6 +115,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "overlay_too_large": ("点位太多，无法一次在页面上显示：请改为后台任务，或下载 CSV/GeoJSON 结果。",
                           "Too many sites to answer in one page: run it as a job, or download "
                           "the result as CSV or GeoJSON."),
+    "too_many_features": ("要素太多，无法一次返回：请缩小范围、加上 limit，或改用矢量瓦片或分页的 OGC API。",
+                          "Too many features for one answer: narrow the bbox, add a limit, or "
+                          "use the vector tiles or the paged OGC API items."),
     "job_not_found": ("没有这个任务，或它的结果已过期删除。",
                       "There is no such job, or its results have expired."),
     "job_not_done": ("任务还没有完成，结果尚不能下载。", "The job has not finished; its results "

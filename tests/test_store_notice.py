@@ -2,7 +2,7 @@
 
 A store whose disk has less free space than it keeps (``ATLAS_MIN_FREE_MB`` set above
 what the disk has) refuses writes; the map pages still draw every layer and show why
-saving is paused, in the page's language.  A writable store shows nothing.
+saving is paused, in the page's language, as does the data page.  A writable store shows nothing.
 """
 
 from __future__ import annotations
@@ -45,4 +45,6 @@ def test_a_notice_while_writes_are_paused_and_none_otherwise(page, make_app, sto
         _open(pg, server.url + "/?lang=en")
         text = pg.locator("#atlas-store-notice").inner_text()
         assert "cannot be written just now" in text and "kept free" in text
+        _open(pg, server.url + "/data")  # where layers are replaced: said there too
+        assert "暂时无法写入" in pg.locator("#atlas-store-notice").inner_text()
     assert watch.page_errors == [] and watch.console_errors == []

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 
 import pytest
 
+from tests.conftest import LiveServer
 from tests.test_browser import assert_clean, open_page, poll
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -59,7 +61,8 @@ def test_ecology_officer_uploads_several_files(page, live_server, tmp_path):
     assert all("." not in r[4] for r in rows)
     # the report speaks the page's language
     assert pg.locator("#atlas-report-table", has_text="表格坐标按WGS 84经纬度读取").count() == 1
-    # the CSV download carries the sites' coordinates
+    # the CSV download (streamed by the server: the form posted again) carries the sites'
+    # coordinates
     with pg.expect_download() as download:
         pg.click("#atlas-download-csv")
     with open(download.value.path(), encoding="utf-8") as fh:
@@ -178,3 +181,39 @@ def test_popups_show_words_not_codes(page, live_server, lang):
         assert project["Total investment"].endswith(" × 100M yuan")
         assert river["Basin"] == "Xilin River basin"
     assert_clean(watch)
+
+
+def test_a_file_of_too_many_sites_runs_as_a_job_with_progress(page, make_app, tmp_path):
+    """More sites than one JSON answer holds (ATLAS_OVERLAY_MAX_SITES=2 here): the page
+    sends the file as a job, shows its progress and offers the job's result files; the
+    downloaded CSV and GeoJSON hold every site with its coordinates."""
+    pg, watch = page
+    sites = tmp_path / "sites.csv"
+    sites.write_text(SITES_CSV, encoding="utf-8")
+    with LiveServer(make_app(ATLAS_OVERLAY_MAX_SITES=2)) as server:
+        open_page(pg, server.url + "/watershed")
+        pg.set_input_files("#atlas-upload-file", str(sites))
+        pg.evaluate("window.atlas.upload = null")
+        pg.click("#atlas-upload-submit")
+        result = poll(pg, "window.atlas.upload && !window.atlas.upload.running "
+                          "&& window.atlas.upload", timeout=120)
+        assert result.get("count") == 3 and result.get("job"), result
+        assert pg.evaluate("window.atlas.job") == {"id": result["job"], "status": "done",
+                                                   "progress": 1}
+        assert "后台任务已完成" in pg.locator("#atlas-upload-status").inner_text()
+        assert pg.locator("#atlas-upload-downloads").is_visible()
+        href = pg.get_attribute("#atlas-download-csv", "href")
+        assert href.endswith(f"/api/jobs/{result['job']}/results/csv")
+        with pg.expect_download() as download:
+            pg.click("#atlas-download-csv")
+        with open(download.value.path(), encoding="utf-8-sig") as fh:
+            table = list(csv.DictReader(fh))
+        assert [r["名称"] for r in table] == ["锡林河上游监测点", "正蓝旗闪电河", "东乌旗草原站"]
+        assert (table[0]["lon"], table[0]["lat"]) == ("116.3", "43.75")
+        with pg.expect_download() as download:
+            pg.click("#atlas-download-geojson")
+        with open(download.value.path(), encoding="utf-8") as fh:
+            doc = json.load(fh)
+        assert [f["geometry"]["coordinates"] for f in doc["features"]] == [
+            [116.3, 43.75], [115.95, 42.25], [116.95, 45.52]]
+    assert watch.page_errors == [] and watch.outside_requests == []

@@ -111,3 +111,57 @@ def test_loaded_layers_stay_within_the_memory_budget(make_app):
     again = store.in_memory("a")  # was dropped for b: loaded afresh, b dropped now
     assert again is not a and again.gdf.equals(a.gdf)
     assert store.in_memory("b") is not b
+
+
+def test_map_features_of_a_large_layer_are_cut_before_encoding(big_app, monkeypatch):
+    """/api/layers/<id>/features: above MAX_FEATURES a 413 naming tiles and pages; a large
+    layer (above CACHE_ROWS) encodes the rows it returns only, the same bytes as the
+    cached whole-layer encoding of a small one; bbox counts checked by hand."""
+    import webmap.api.layers as layers_api
+
+    client = big_app.test_client()
+    gdf = big_app.extensions["many"]
+    monkeypatch.setattr(layers_api, "MAX_FEATURES", 5000)
+    r = client.get("/api/layers/many/features?zoom=9")
+    assert r.status_code == 413 and r.json["code"] == "too_many_features"
+    assert "/tiles/many/" in r.json["hint"] and r.json["hint_zh"]
+    box = (115.2, 43.1, 115.9, 43.8)
+    bbox = ",".join(map(str, box))
+    urls = ["/api/layers/many/features?zoom=9&limit=700",
+            f"/api/layers/many/features?zoom=12&bbox={bbox}",
+            f"/api/layers/many/features?zoom=12&bbox={bbox}&limit=9"]
+    cached = [client.get(u).get_json() for u in urls]
+    monkeypatch.setattr(layers_api, "CACHE_ROWS", 1000)
+    cut = [client.get(u, headers={"Cache-Control": "no-cache"}).get_json() for u in urls]
+    assert cut == cached
+    assert cached[0]["numberReturned"] == 700 and cached[1]["numberMatched"] == _truth(gdf, box)
+    assert len(cached[2]["features"]) == 9
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv"])
+def test_large_exports_stream_page_by_page_the_same_file(big_app, monkeypatch, fmt):
+    """Above STREAM_ROWS an export is written a page at a time (gzipped on the fly when
+    asked): byte for byte the file written whole, with bbox, filters and datum too; a
+    revalidation answers 304 before anything is read."""
+    import gzip
+
+    import webmap.api.exports as exports
+
+    client = big_app.test_client()
+    urls = [f"/api/export/many.{fmt}", f"/api/export/many.{fmt}?bbox=115,43,116,44&datum=gcj02",
+            f"/api/export/many.{fmt}?v=17"]
+    whole = [client.get(u) for u in urls]
+    assert all(r.status_code == 200 for r in whole)
+    monkeypatch.setattr(exports, "STREAM_ROWS", 1000)
+    monkeypatch.setattr(exports, "PAGE_ROWS", 777)
+    for url, before in zip(urls, whole, strict=True):
+        plain = client.get(url)
+        assert plain.is_streamed and plain.get_data() == before.get_data()
+        zipped = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(zipped.get_data()) == before.get_data()
+        again = client.get(url, headers={"If-None-Match": plain.headers["ETag"]})
+        assert again.status_code == 304
+    if fmt == "geojson":
+        doc = json.loads(whole[0].get_data())
+        assert len(doc["features"]) == 12_000

@@ -442,6 +442,7 @@ def overlay():
         return Response(_then_trim(body), mimetype="application/json")
     body = _then_trim(answer_chunks(sites, ref, req, report, req.format))
     resp = Response(body, mimetype=FORMATS[req.format])
-    if req.format == "csv":
-        resp.headers["Content-Disposition"] = "attachment; filename=overlay.csv"
+    # A file to save (the watershed page posts its form here for its downloads).
+    suffix = {"csv": "csv", "ndjson": "geojsonl", "geojson": "geojson"}[req.format]
+    resp.headers["Content-Disposition"] = f"attachment; filename=overlay.{suffix}"
     return resp

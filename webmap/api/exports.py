@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import geopandas as gpd
 import pandas as pd
@@ -47,7 +48,7 @@ from layers.filter import parse_filter
 from layers.store import parse_bbox, validate_layer_name
 
 from ..core.errors import ApiError
-from ..core.http import REVALIDATE, cached_response, make_etag
+from ..core.http import REVALIDATE, cached_response, make_etag, streamed_response
 from ..core.params import datum_value
 from ..core.store import get_store
 
@@ -60,6 +61,10 @@ RESERVED = frozenset({"bbox", "datum", "lang", "f", "with", "crs", "encoding", "
                       "filter-lang", "filter-crs", "datetime"})
 #: Formats that are compressed already (no gzip on top).
 _COMPRESSED = ("gpkg", "shp.zip")
+#: Layers of more features export GeoJSON and CSV as a stream of pages read from the
+#: store (:data:`PAGE_ROWS` at a time), never the layer or the file whole in memory.
+STREAM_ROWS = 100_000
+PAGE_ROWS = 20_000
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -137,11 +142,85 @@ def export_layer(target: str):
         store.query(name, filters=filters, where=where, datetime=when, limit=0)
     export_options(fmt, crs=crs, datum=datum, encoding=encoding)
     ext, mimetype = ALL_FORMATS[fmt]
-    resp = cached_response(key, produce, mimetype, cache_control=REVALIDATE,
-                           compress=fmt not in _COMPRESSED)
+    if info.count > STREAM_ROWS and not extra_infos and _streamable(fmt, info.geometry_type):
+        def pages():
+            for page in _pages(store, name, bbox, filters, where, when):
+                # to_bytes converts the datum and the CRS of each page itself.
+                yield to_bytes(page, fmt, name=name, spec=spec, lang=lang, crs=crs,
+                               datum=datum, encoding=encoding, timestamp=updated)[0]
+
+        resp = streamed_response(key, lambda: spliced(pages(), fmt), mimetype,
+                                 cache_control=REVALIDATE)
+    else:
+        resp = cached_response(key, produce, mimetype, cache_control=REVALIDATE,
+                               compress=fmt not in _COMPRESSED)
     suffix = "" if datum in ("wgs84", "cgcs2000") else f"_{datum}"
     if crs_code and crs_code not in ("OGC:CRS84", "EPSG:4326"):
         suffix += "_" + re.sub(r"[^A-Za-z0-9]+", "", crs_code).lower()
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "layer"
     resp.headers["Content-Disposition"] = f'attachment; filename="{stem}{suffix}.{ext}"'
     return resp
+
+
+def _streamable(fmt: str, geometry_type: str | None) -> bool:
+    """Whether pages of a layer join into one file of ``fmt``: GeoJSON always; CSV when
+    every page has the same columns (lon/lat for points, WKT for other types — a layer
+    mixing points with other types could change from page to page)."""
+    if fmt == "geojson":
+        return True
+    kind = (geometry_type or "").upper()
+    return fmt == "csv" and (kind == "POINT" or (
+        "POINT" not in kind and kind not in ("", "GEOMETRY", "GEOMETRYCOLLECTION")))
+
+
+def _pages(store, name: str, bbox, filters, where=None, when=None
+           ) -> Iterator[gpd.GeoDataFrame]:
+    """The features of a layer (within bbox/filters/CQL2/datetime) a page of
+    :data:`PAGE_ROWS` at a time."""
+    offset = 0
+    while True:
+        page = store.query(name, bbox=bbox, filters=filters or None, where=where,
+                           datetime=when, limit=PAGE_ROWS, offset=offset).features
+        if len(page) or offset == 0:
+            yield page
+        if len(page) < PAGE_ROWS:
+            return
+        offset += PAGE_ROWS
+
+
+def spliced(files: Iterator[bytes], fmt: str) -> Iterator[bytes]:
+    """One GeoJSON or CSV file from the files of its pages (each written by
+    :func:`geo.export.to_bytes`): the first page's head, every page's features or rows, the
+    last page's tail.
+
+    Examples
+    --------
+    >>> a = b'{"type":"FeatureCollection","features":[{"id":1},{"id":2}],"name":"x"}'
+    >>> b = b'{"type":"FeatureCollection","features":[{"id":3}],"name":"x"}'
+    >>> b"".join(spliced(iter([a, b]), "geojson"))
+    b'{"type":"FeatureCollection","features":[{"id":1},{"id":2},{"id":3}],"name":"x"}'
+    >>> csv = [b"\\xef\\xbb\\xbfid,lon\\r\\n1,2\\r\\n", b"\\xef\\xbb\\xbfid,lon\\r\\n3,4\\r\\n"]
+    >>> b"".join(spliced(iter(csv), "csv"))
+    b'\\xef\\xbb\\xbfid,lon\\r\\n1,2\\r\\n3,4\\r\\n'
+    """
+    if fmt == "csv":
+        for i, data in enumerate(files):
+            yield data if i == 0 else data[data.index(b"\r\n") + 2:]  # the header once
+        return
+    head = b'{"type":"FeatureCollection","features":['
+    tail = b"]}"
+    started = wrote = False
+    for data in files:
+        cut = data.rfind(b'],"name":')  # the members follow the last feature
+        features, tail = data[len(head):cut], data[cut:]
+        if not started:
+            yield head
+            started = True
+        if features:
+            if wrote:
+                yield b","
+            yield features
+            wrote = True
+    if not started:
+        yield head
+    yield tail

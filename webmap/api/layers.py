@@ -9,11 +9,15 @@
                                                         page made itself, e.g. an upload result)
 =====================================================  =========================================
 
-The pages never inline layer data: they fetch it here.  Each layer version is
-encoded once per (zoom, datum) and kept in the version's cache where the store holds
-the layer in memory (:meth:`layers.store.Store.in_memory`), so a request costs a
-spatial-index lookup and a byte join; responses carry an ETag (304 on revalidation)
-and are gzipped.
+The pages never inline layer data: they fetch it here.  Each layer version of up to
+:data:`CACHE_ROWS` features is encoded once per (zoom, datum) and kept in the
+version's cache where the store holds the layer in memory
+(:meth:`layers.store.Store.in_memory`), so a request costs a spatial-index lookup and
+a byte join; a larger layer encodes only the rows it returns.  One answer holds at
+most :data:`MAX_FEATURES` features (413 ``too_many_features`` above, naming the vector
+tiles and the OGC API pages: the page draws large point layers from tiles), so no
+request of a million-feature layer builds a million-feature body.  Responses carry
+an ETag (304 on revalidation) and are gzipped.
 
 Examples
 --------
@@ -45,6 +49,11 @@ from ..core.params import int_value, page_datum
 from ..core.store import get_store
 
 bp = Blueprint("layers_api", __name__)
+
+#: Most features one answer of ``/features`` holds (a bigger answer: 413).
+MAX_FEATURES = 100_000
+#: Layers up to this many features are encoded whole and cached per (zoom, datum).
+CACHE_ROWS = 100_000
 
 def _lang() -> str:
     return "en" if request.args.get("lang") == "en" else "zh"
@@ -95,22 +104,30 @@ def layer_features(layer_id: str):
     datum = page_datum()
     bbox = parse_bbox(request.args.get("bbox"))
     key = make_etag("features", info.version, zoom, datum, bbox, limit)
+    if bbox is None:  # refused before anything is loaded
+        _check_size(layer_id, info.count, limit)
 
     def produce() -> bytes:
         layer, positions = _positions(store, layer_id, bbox)
         in_memory = not isinstance(layer, gpd.GeoDataFrame)
-        cache = layer.cache if in_memory else None
         gdf = layer.gdf if in_memory else layer
-        ckey = ("page_features", zoom, datum)
-        feats = cache.get(ckey) if cache is not None else None
-        if feats is None:
-            feats = encode_for_zoom(gdf, zoom, datum)
-            if cache is not None:
-                cache[ckey] = feats
-        matched = len(feats) if positions is None else len(positions)
-        chosen = feats if positions is None else [feats[i] for i in positions]
-        if limit is not None:
-            chosen = chosen[:limit]
+        matched = len(gdf) if positions is None else len(positions)
+        _check_size(layer_id, matched, limit)
+        if len(gdf) > CACHE_ROWS:  # the rows returned only, never the whole layer
+            n = matched if limit is None else min(limit, matched)
+            rows = np.arange(n) if positions is None else positions[:n]
+            chosen = encode_for_zoom(gdf.iloc[rows], zoom, datum)
+        else:
+            cache = layer.cache if in_memory else None
+            ckey = ("page_features", zoom, datum)
+            feats = cache.get(ckey) if cache is not None else None
+            if feats is None:
+                feats = encode_for_zoom(gdf, zoom, datum)
+                if cache is not None:
+                    cache[ckey] = feats
+            chosen = feats if positions is None else [feats[i] for i in positions]
+            if limit is not None:
+                chosen = chosen[:limit]
         return feature_collection(chosen, {
             "layer": layer_id, "zoom": zoom, "datum": datum,
             "numberMatched": matched, "numberReturned": len(chosen)})
@@ -119,6 +136,21 @@ def layer_features(layer_id: str):
     # changes; anywhere else it changes with the next write.
     policy = IMMUTABLE if names_current_version(info, request.args.get("v")) else REVALIDATE
     return cached_response(key, produce, "application/geo+json", cache_control=policy)
+
+
+def _check_size(layer_id: str, matched: int, limit: int | None) -> None:
+    """413 when an answer would hold more than :data:`MAX_FEATURES` features."""
+    n = matched if limit is None else min(limit, matched)
+    if n > MAX_FEATURES:
+        raise ApiError(
+            f"{n:,} features of {layer_id!r} are more than the {MAX_FEATURES:,} one answer "
+            "holds", 413, code="too_many_features",
+            hint=f"add limit (at most {MAX_FEATURES:,}) or a smaller bbox, draw the layer "
+                 f"from /tiles/{layer_id}/{{z}}/{{x}}/{{y}}.mvt, or page through "
+                 f"/ogcapi/collections/{layer_id}/items",
+            message_zh=f"{n:,} 个要素超过了一次答复的上限（{MAX_FEATURES:,} 个）",
+            hint_zh=f"请加上 limit（不超过 {MAX_FEATURES:,}）或缩小范围，或改用矢量瓦片、"
+                    "分页的 OGC API 要素接口")
 
 
 # -- datum conversion of page-made overlays -----------------------------------------------

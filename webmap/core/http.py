@@ -29,8 +29,9 @@ import gzip
 import hashlib
 import re
 import threading
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 
 from flask import Response, request
 
@@ -273,6 +274,36 @@ def cached_response(
     else:
         headers["ETag"] = etag
     return Response(body, status=status, mimetype=mimetype, headers=headers)
+
+
+def streamed_response(etag: str, chunks: Callable[[], Iterator[bytes]], mimetype: str, *,
+                      max_age: int = 60, cache_control: str | None = None) -> Response:
+    """:func:`cached_response` for a body made a chunk at a time and never held whole.
+
+    The ETag is known before the body (it names the data's version and the request), so
+    a revalidation still answers 304 without producing anything; otherwise the chunks
+    are sent as they come, gzipped on the fly (one deflate stream, flushed per chunk)
+    when the client accepts it.  No Content-Length: the size is not known in advance.
+    """
+    headers = {"Cache-Control": cache_control or f"public, max-age={max_age}",
+               "Vary": "Accept-Encoding"}
+    matched = not_modified(etag, True)
+    if matched:
+        return Response(status=304, headers={"ETag": matched, **headers})
+    if negotiate_encoding(request.headers.get("Accept-Encoding"), True) == "gzip":
+        headers.update({"ETag": coded_etag(etag, "gzip"), "Content-Encoding": "gzip"})
+
+        def body() -> Iterator[bytes]:
+            z = zlib.compressobj(5, zlib.DEFLATED, 31)  # wbits 31: a gzip member
+            for chunk in chunks():
+                out = z.compress(chunk)
+                if out:
+                    yield out
+            yield z.flush()
+
+        return Response(body(), mimetype=mimetype, headers=headers)
+    headers["ETag"] = etag
+    return Response(chunks(), mimetype=mimetype, headers=headers)
 
 
 class ByteLRU:

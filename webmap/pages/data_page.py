@@ -64,6 +64,7 @@ def data_html(lang: str, config: dict[str, Any], static_url: Callable[[str], str
 <script type="application/json" id="atlas-data-config">{safe_json(config)}</script>
 <script src="{escape(static_url("vendor/leaflet/leaflet.js"))}" defer></script>
 <script src="{escape(static_url("atlas/data.js"))}" defer></script>
+<script src="{escape(static_url("atlas/store_status.js"))}" defer></script>
 </head>
 <body class="atlas-data-page">
 <a class="atlas-skip" href="#data-main">{L("data_skip")}</a>
@@ -110,7 +111,7 @@ def data_html(lang: str, config: dict[str, Any], static_url: Callable[[str], str
 <input type="text" id="data-date" name="date" maxlength="40" placeholder="2024-03"></div>
 <div>{_label("data-author", "data_author", lang)}
 <input type="text" id="data-author" name="author" maxlength="200"></div>
-<div class="atlas-data-wide">{_label("data-note", "data_note", lang)}
+<div class="atlas-data-span">{_label("data-note", "data_note", lang)}
 <input type="text" id="data-note" name="note" maxlength="2000"></div>
 <div>{_label("data-crs", "data_crs", lang)}
 <input type="text" id="data-crs" name="crs" placeholder="EPSG:4548"></div>

@@ -4,7 +4,10 @@ Projects are coloured by basin; picking a basin (click or the select) zooms to i
 and shows its project summary from ``/api/stats/projects?basin=`` as a Chart.js
 chart and a table; a file of sites uploaded with its datum goes to
 ``POST /api/overlay`` and comes back as a report table, markers and CSV/GeoJSON
-downloads; projects can be filtered by category and status.
+downloads streamed by the server (``format=csv|geojson``, the same file posted again);
+a file of more sites than one JSON answer holds (``ATLAS_OVERLAY_MAX_SITES``) runs as
+a job (``POST /api/jobs/overlay``) with a progress bar, its downloads the job's result
+files; projects can be filtered by category and status.
 
 The water-quality panel (``static/atlas/water.js``) colours the national sections by
 their latest class (GB 3838-2002, :mod:`geo.water`), lists them with their annual class
@@ -77,6 +80,8 @@ def _water_html(lang: str) -> str:
         f'<p class="atlas-note">{escape(t("wq_rule", lang))}</p>'
         f'<ul class="atlas-wq-legend" aria-label="{escape(t("legend", lang))}">{legend}</ul>'
         '<p id="atlas-wq-status" class="atlas-note" role="status"></p>'
+        f'<label for="atlas-wq-year">{escape(t("wq_year", lang))}</label> '
+        '<select id="atlas-wq-year"></select>'
         + _scroll("atlas-wq-sections", "water", lang) +
         '<div id="atlas-wq-detail" hidden>'
         '<h4 id="atlas-wq-title" tabindex="-1"></h4>'
@@ -153,10 +158,13 @@ def build(lang: str, settings: Settings, *, static_url: Callable[[str], str],
     # An unknown id is the script's to report (it knows the sections); only its length is
     # bounded here, since the page cache keys on the query.
     section = ((args or {}).get("section") or "").strip()[:80] or None
+    year = ((args or {}).get("year") or "").strip()
+    year = year if year.isdigit() and len(year) == 4 else None
     panels = side(_basin_html(lang), _water_html(lang), _upload_html(lang),
                   _filters_html(lang), legend_box(lang), provenance_box(lang))
     return build_map(PAGE, lang, settings, static_url=static_url, url_for_page=url_for_page,
                      page_config={"layers": list(LAYERS), "cluster": [],
                                   "color_projects_by_basin": True, "basin": basin,
-                                  "section": section},
+                                  "section": section, "year": year,
+                                  "overlay_max_sites": settings.overlay_max_sites},
                      scripts=["atlas/watershed.js", "atlas/water.js"], panels_html=panels)

@@ -295,7 +295,8 @@
     tbody.textContent = "";
     d.fields.filter(function (f) { return !f.derived; }).forEach(function (f) {
       var tr = el("tr");
-      var label = (lang === "en" ? f.label_en : f.label_zh) + (f.unit ? " (" + f.unit + ")" : "");
+      var unit = S["data_unit_" + f.unit] || f.unit;  // 亿元 reads "100M yuan" in English
+      var label = (lang === "en" ? f.label_en : f.label_zh) + (unit ? " (" + unit + ")" : "");
       var th = el("th", null, label);
       th.scope = "row";
       if (f.required) th.appendChild(el("span", "atlas-badge", S.data_required));
@@ -321,6 +322,7 @@
       tr.appendChild(el("td", null, how));
       tbody.appendChild(tr);
     });
+    labelCells($("data-mapping"));
   }
 
   function renderMap(p) {

@@ -1,6 +1,7 @@
 /* Xilingol Grassland Atlas — a notice while the store cannot be written (issue 13).
  *
- * Loaded by every map page (webmap/pages/map_pages.py).  It asks /healthz once the page
+ * Loaded by every map page (webmap/pages/map_pages.py) and the data page, where layers
+ * are replaced (webmap/pages/data_page.py).  It asks /healthz once the page
  * has loaded; when writes are paused (the store's disk is full or below the space kept
  * free, or its filesystem is read-only) it shows why, in the page's language: the map
  * still reads every layer, but saving a layer will be refused until the operator frees

@@ -4,7 +4,8 @@
  * class (the conventional colours: Ⅰ–Ⅱ blue, Ⅲ green, Ⅳ yellow, Ⅴ orange, 劣Ⅴ red) and
  * fills the panel's table: each section's annual class against its target.  Picking a
  * section (its button in the table, a click on the map, or ?section=<id> in a link; the
- * pick is kept in the URL) shows GET /api/sections/{id}/quality for that year: the class
+ * pick is kept in the URL, like the year chosen, ?year=) shows
+ * GET /api/sections/{id}/quality for that year: the class
  * of each sample over the year on bands Ⅰ–劣Ⅴ with the target as a line, each item of a
  * sample against its target limit, and — when the section misses its target in the year
  * or in a month — GET /api/sections/{id}/upstream: the projects upstream of it, each a
@@ -98,12 +99,14 @@
       p.classList.toggle("atlas-error", !!isError);
     }
 
-    // -- the page's URL carries the picked section ---------------------------------------
-    function keepInUrl(id) {
-      if (page.setQuery) { page.setQuery({section: id || null}); return; }
+    // -- the page's URL carries the picked section and the year ---------------------------
+    function keepInUrl(changes) {
+      if (page.setQuery) { page.setQuery(changes); return; }
       var set = function (href) {
         var u = new URL(href, location.href);
-        if (id) u.searchParams.set("section", id); else u.searchParams.delete("section");
+        Object.keys(changes).forEach(function (k) {
+          if (changes[k]) u.searchParams.set(k, changes[k]); else u.searchParams.delete(k);
+        });
         return u.pathname + u.search + u.hash;
       };
       var now = location.pathname + location.search + location.hash, next = set(location.href);
@@ -456,7 +459,7 @@
       var mine = ++seq;
       id = id || null;
       W.section = id;
-      keepInUrl(id);
+      keepInUrl({section: id});
       markPicked(id);
       page.restyle("sections");
       var detail = $("atlas-wq-detail");
@@ -495,12 +498,46 @@
     }
     W.pick = pick;
 
-    function start() {
-      return U.fetchJSON(cfg.api + "/sections/quality").then(function (summary) {
+    function yearSelect(summary) {
+      var select = $("atlas-wq-year");
+      if (!select) return;
+      select.textContent = "";
+      (summary.years || []).slice().sort().reverse().forEach(function (y) {
+        var opt = el("option", null, String(y));
+        opt.value = String(y);
+        select.appendChild(opt);
+      });
+      select.value = String(summary.year || "");
+      select.disabled = (summary.years || []).length < 2;
+    }
+
+    /** The sections' table for ``year`` (default: the latest year with samples). */
+    function loadYear(year) {
+      var url = U.withParams(cfg.api + "/sections/quality", {year: year || null});
+      return U.fetchJSON(url).then(function (summary) {
         (summary.classes || []).forEach(function (c) { colours[c.number] = c.color; });
+        byId = {};
         summary.sections.forEach(function (row) { byId[row.section_id] = row; });
         W.summary = summary;
         sectionsTable(summary);
+        yearSelect(summary);
+        page.restyle("sections");
+        return summary;
+      });
+    }
+
+    function start() {
+      var query = page.query || {};
+      var year = query.year || cfg.year;
+      var select = $("atlas-wq-year");
+      if (select) select.addEventListener("change", function () {
+        // Only a year other than the latest is page state worth a link.
+        var latest = (W.summary.years || []).slice(-1)[0];
+        keepInUrl({year: String(latest) === select.value ? null : select.value});
+        loadYear(select.value).then(function () { if (W.section) pick(W.section); })
+          .catch(function (err) { status(S.error + ": " + err.message, true); });
+      });
+      return loadYear(/^\d{4}$/.test(String(year || "")) ? year : null).then(function () {
         if (page.layers.sections) {
           page.whenLayer("sections").then(function (entry) {
             if (!entry) return;
@@ -508,7 +545,7 @@
             bindSectionClicks(entry);
           });
         }
-        var first = (page.query && page.query.section) || cfg.section;
+        var first = query.section || cfg.section;
         return first ? pick(first) : null;
       }).catch(function (err) {
         status(S.error + ": " + err.message, true);

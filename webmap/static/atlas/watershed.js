@@ -230,32 +230,42 @@
       return fmt(row[key]);
     }
 
-    function csvOf(rows, features) {
-      if (!rows.length) return "";
-      // The sites' own coordinates first (points), so the table can be mapped again.
-      rows = rows.map(function (r, i) {
-        var g = features[i] && features[i].geometry;
-        var xy = g && g.type === "Point" ? g.coordinates : [null, null];
-        return Object.assign({lon: xy[0], lat: xy[1]}, r);
+    // Downloads come from the server, streamed: a synchronous result's links post the same
+    // form again with format=csv|geojson (answered as an attachment); a job's links are its
+    // result files.  Nothing is built in the browser from the rows.
+    var downloadMode = null;   // {form: true} or {csv: url, geojson: url}
+
+    function setDownloads(mode) {
+      downloadMode = mode;
+      ["csv", "geojson"].forEach(function (fmt) {
+        var a = document.getElementById("atlas-download-" + fmt);
+        if (!a) return;
+        a.href = mode.form ? U.withParams(cfg.api + "/overlay", {format: fmt}) : mode[fmt];
       });
-      var cols = [];
-      rows.forEach(function (r) { Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0) cols.push(k); }); });
-      var q = function (v) {
-        var s = v === null || v === undefined ? "" : (typeof v === "object" ? JSON.stringify(v) : String(v));
-        // A leading = + - @ would be a formula in a spreadsheet: keep it text.
-        if (/^[=+\-@]/.test(s) && !/^-?\d/.test(s)) s = "'" + s;
-        return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-      };
-      return "\ufeff" + [cols.map(q).join(",")].concat(rows.map(function (r) {
-        return cols.map(function (c) { return q(r[c]); }).join(",");
-      })).join("\r\n") + "\r\n";
+      document.getElementById("atlas-upload-downloads").hidden = false;
     }
 
-    function setDownload(id, text, type) {
-      var a = document.getElementById(id);
-      if (!a) return;
-      if (a.href && a.href.indexOf("blob:") === 0) URL.revokeObjectURL(a.href);
-      a.href = URL.createObjectURL(new Blob([text], {type: type}));
+    function postForm(fmt) {
+      var form = document.getElementById("atlas-upload-form");
+      var extra = el("input");
+      extra.type = "hidden"; extra.name = "format"; extra.value = fmt;
+      form.appendChild(extra);
+      form.method = "post";
+      form.action = cfg.api + "/overlay";
+      form.submit();  // an attachment: the browser saves it, the page stays
+      form.removeChild(extra);
+    }
+
+    function setupDownloads() {
+      ["csv", "geojson"].forEach(function (fmt) {
+        var a = document.getElementById("atlas-download-" + fmt);
+        if (!a) return;
+        a.addEventListener("click", function (ev) {
+          if (!downloadMode || !downloadMode.form) return;  // a job's file: the link itself
+          ev.preventDefault();
+          postForm(fmt);
+        });
+      });
     }
 
     var KINDS = {warnings: "warnings", repairs: "repairs", dropped: "dropped"};
@@ -286,6 +296,81 @@
       var dyn = page.dynamic.upload;
       if (dyn) { dyn.source = {type: "FeatureCollection", features: []}; dyn.container.clearLayers(); }
       api.counts.upload = 0;
+      downloadMode = null;
+    }
+
+    // -- large files: a job on the server, its progress polled ----------------------------
+    function errorText(body, status) {
+      var e = body && typeof body.error === "object" && body.error ? body.error : body;
+      var msg = e && e.error ? e.error : (e && e.message) || (typeof e === "string" ? e : "HTTP " + status);
+      var hint = e && e.hint;
+      return {msg: msg, hint: hint};
+    }
+
+    function showError(status, body, code) {
+      var t = errorText(body, code);
+      status.classList.add("atlas-error");
+      status.textContent = S.error + ": " + t.msg + (t.hint ? "\n" + S.hint + ": " + t.hint : "");
+      api.upload = {error: t.msg + (t.hint ? " — " + t.hint : ""), status: code};
+    }
+
+    function showJobResult(doc, status) {
+      setDownloads({csv: doc.results.csv, geojson: doc.results.geojson});
+      return U.fetchJSON(doc.results.summary).then(function (sum) {
+        fillTable(document.getElementById("atlas-report-table"), S.report,
+                  [S.kind, S.row, S.message], reportRows(sum.report), null);
+        showRules(sum.rules);
+        var table = document.getElementById("atlas-sites-table");
+        table.textContent = "";
+        table.appendChild(el("caption", null, S.sites + " (" + sum.count + ")"));
+        status.textContent = S.job_done;
+        api.upload = {count: sum.count, job: doc.id, results: doc.results, report: sum.report};
+      });
+    }
+
+    function pollJob(url, progress, status) {
+      return U.fetchJSON(url).then(function (doc) {
+        api.job = {id: doc.id, status: doc.status, progress: doc.progress};
+        if (doc.status === "done") { progress.hidden = true; return showJobResult(doc, status); }
+        if (doc.status === "failed" || doc.status === "cancelled") {
+          progress.hidden = true;
+          showError(status, {error: doc.error || S.job_failed}, 500);
+          return null;
+        }
+        progress.max = 1;
+        progress.value = doc.progress || 0;
+        status.textContent = (doc.status === "queued" ? S.job_queued : S.job_running) +
+          " " + Math.round((doc.progress || 0) * 100) + "%";
+        return new Promise(function (resolve) { setTimeout(resolve, 1000); })
+          .then(function () { return pollJob(url, progress, status); });
+      });
+    }
+
+    function runJob(data, progress, status) {
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", cfg.api + "/jobs/overlay");
+      progress.hidden = false;
+      progress.removeAttribute("value");
+      status.textContent = S.job_queued;
+      api.upload = {running: true, job: true};
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) { progress.max = e.total; progress.value = e.loaded; }
+      };
+      xhr.onload = function () {
+        var body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+        if (xhr.status !== 202 || !body) {
+          progress.hidden = true;
+          showError(status, body, xhr.status);
+          return;
+        }
+        pollJob(body.url, progress, status).catch(function (err) {
+          progress.hidden = true;
+          showError(status, {error: err.message}, 0);
+        });
+      };
+      xhr.onerror = function () { progress.hidden = true; status.textContent = S.error; api.upload = {error: "network"}; };
+      xhr.send(data);
     }
 
     function showResult(res) {
@@ -303,10 +388,7 @@
         if (cell && rows[i]) cell.title = upstreamReason(rows[i]);
       });
       showRules(res.rules);
-      setDownload("atlas-download-csv", csvOf(rows, (res.geojson || {}).features || []), "text/csv;charset=utf-8");
-      setDownload("atlas-download-geojson", JSON.stringify(res.geojson || {type: "FeatureCollection", features: []}),
-                  "application/geo+json");
-      document.getElementById("atlas-upload-downloads").hidden = false;
+      setDownloads({form: true});
       // Popups show the same words as the table (names in the page's language, not ids).
       var shown = COLUMNS.slice(1).map(function (c) { return c[0]; });
       var fields = shown.map(function (key, k) {
@@ -356,6 +438,13 @@
         var data = new FormData();
         data.append("file", file, file.name);
         data.append("datum", document.getElementById("atlas-upload-datum").value);
+        // A file that surely holds more sites than one JSON answer (a site takes at least
+        // ~20 bytes of CSV) goes straight to a job; a smaller one that still holds too many
+        // is answered 413 overlay_too_large and sent as a job then.
+        if (cfg.overlay_max_sites && file.size > cfg.overlay_max_sites * 20) {
+          runJob(data, progress, status);
+          return;
+        }
         var xhr = new XMLHttpRequest();
         xhr.open("POST", cfg.api + "/overlay");
         progress.hidden = false;
@@ -370,6 +459,10 @@
           progress.hidden = true;
           var body = null;
           try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+          if (xhr.status === 413 && body && body.code === "overlay_too_large") {
+            runJob(data, progress, status);
+            return;
+          }
           if (xhr.status >= 400 || !body) {
             var msg = body && body.error ? body.error + (body.hint ? " — " + body.hint : "") : "HTTP " + xhr.status;
             // What went wrong, then what to do about it, on its own line.
@@ -392,6 +485,7 @@
     }
 
     setupUpload();
+    setupDownloads();
     var filterForm = document.getElementById("atlas-filter-form");
     if (filterForm) filterForm.addEventListener("change", applyFilters);
     api.pickBasin = pickBasin;
