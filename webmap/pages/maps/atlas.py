@@ -29,7 +29,7 @@ def build(lang: str, settings: Settings, *, static_url: Callable[[str], str],
           url_for_page: Callable[[str, str], str], args: Mapping[str, str] | None = None
           ) -> folium.Map:
     """The atlas page's map (see the module docstring)."""
-    panels = side(search_box(lang), legend_box(lang), provenance_box(lang))
+    panels = side(search_box(lang), legend_box(lang), provenance_box(lang), lang=lang)
     return build_map(PAGE, lang, settings, static_url=static_url, url_for_page=url_for_page,
                      page_config={"layers": "all", "cluster": ["projects"]},
-                     panels_html=panels)
+                     panels_html=panels, args=args)

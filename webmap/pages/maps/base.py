@@ -18,7 +18,8 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import folium
@@ -39,6 +40,11 @@ from .i18n import strings, t
 #: Centre and zoom showing the whole League.
 CENTER = (44.0, 115.8)
 ZOOM = 6
+
+#: The page object's hook files (``static/atlas/<name>.js``), loaded on every page after
+#: ``atlas.js``: the view and page state in the URL and sharing, search, printing,
+#: accuracy circles.  A page's own file (route.js, watershed.js) comes after them.
+HOOKS: tuple[str, ...] = ("state", "search", "print", "uncertainty")
 
 #: Pages in the header's navigation: (id, path).
 PAGES: tuple[tuple[str, str], ...] = (("atlas", "/"), ("route", "/route"),
@@ -79,19 +85,67 @@ class AtlasPage(JSCSSMixin, MacroElement):
 
 
 def header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) -> str:
-    """The page header: title, links to the three pages, language switch (escaped)."""
+    """The page header: skip link, title, links to the three pages, language switch (escaped).
+
+    The language link carries only ``lang`` here; ``static/atlas/state.js`` adds the
+    page's state (query and view) to it as the state changes.
+    """
     other = "zh" if lang == "en" else "en"
     links = "".join(
         f'<a class="atlas-nav{" active" if pid == page else ""}" '
+        f'{"aria-current=" + chr(34) + "page" + chr(34) + " " if pid == page else ""}'
         f'href="{escape(url_for_page(pid, lang))}">{escape(t("page_" + pid, lang))}</a>'
         for pid, _ in PAGES)
+    other_tag = "zh-CN" if other == "zh" else "en"
     return (
+        f'<a class="atlas-skip" href="#atlas-side">{escape(t("skip_to_panel", lang))}</a>'
         f'<header class="atlas-header" lang="{"en" if lang == "en" else "zh-CN"}">'
-        f'<span class="atlas-title">{escape(t("app_title", lang))}</span>'
-        f'<nav>{links}</nav>'
-        f'<a class="atlas-lang" id="atlas-lang" href="{escape(url_for_page(page, other))}">'
-        f'{escape(t("switch_lang", lang))}</a></header>'
+        f'<h1 class="atlas-title">{escape(t("app_title", lang))}</h1>'
+        f'<nav aria-label="{escape(t("pages_nav", lang))}">{links}</nav>'
+        f'<a class="atlas-lang" id="atlas-lang" lang="{other_tag}" hreflang="{other_tag}" '
+        f'href="{escape(url_for_page(page, other))}">{escape(t("switch_lang", lang))}</a>'
+        '</header>'
     )
+
+
+#: Query parameters that are page state (kept in the URL, carried by the language switch).
+STATE_KEYS: tuple[str, ...] = ("max_km", "start", "end", "direction", "basin", "category",
+                               "status", "print")
+
+
+def page_query(args: Mapping[str, str] | None) -> dict[str, str]:
+    """The page-state part of a request's query (``lang`` excluded), values trimmed.
+
+    Examples
+    --------
+    >>> page_query({"max_km": " 100 ", "lang": "en", "x": "1", "basin": ""})
+    {'max_km': '100'}
+    """
+    out = {}
+    for key in STATE_KEYS:
+        value = (args or {}).get(key)
+        if value is not None and str(value).strip():
+            out[key] = str(value).strip()[:80]
+    return out
+
+
+def has_rule(rule: str) -> bool:
+    """Whether the running app serves ``rule`` (False outside an app context).
+
+    A page offers a feature whose endpoint comes in a later phase (``/api/search``)
+    only once the app has it.
+
+    Examples
+    --------
+    >>> has_rule("/api/search")
+    False
+    """
+    try:
+        from flask import current_app
+
+        return any(r.rule == rule for r in current_app.url_map.iter_rules())
+    except RuntimeError:
+        return False
 
 
 def build_map(
@@ -104,6 +158,7 @@ def build_map(
     page_config: dict[str, Any] | None = None,
     scripts: Sequence[str] = (),
     panels_html: str = "",
+    args: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """A page's Folium map with every shared part attached.
 
@@ -125,6 +180,8 @@ def build_map(
         Extra scripts under ``static/`` for this page, loaded after ``atlas/atlas.js``.
     panels_html : str
         Already escaped HTML of the page's side panels.
+    args : mapping, optional
+        The request's query: its page state (:func:`page_query`) reaches the script.
     """
     bms: list[Basemap] = basemaps(settings)
     default = next(b for b in bms if b.default)
@@ -138,10 +195,13 @@ def build_map(
     fit.options["animate"] = False
     fit.add_to(m)
     m.get_root().title = f'{t("page_" + page, lang)} · {t("app_title", lang)}'
-    Fullscreen(position="topleft", title=t("app_title", lang)).add_to(m)
+    Fullscreen(position="topleft", title=t("fullscreen", lang),
+               title_cancel=t("exit_fullscreen", lang)).add_to(m)
     MiniMap(tile_layer=folium.TileLayer(tiles=default.url, attr=default.attribution,
                                         subdomains=default.subdomains),
-            toggle_display=True, zoom_level_offset=-5, position="bottomright").add_to(m)
+            toggle_display=True, zoom_level_offset=-5, position="bottomright",
+            strings={"hideText": t("minimap_hide", lang),
+                     "showText": t("minimap_show", lang)}).add_to(m)
     cfg: dict[str, Any] = {
         "page": page,
         "lang": lang,
@@ -150,6 +210,12 @@ def build_map(
         "basemaps": [b.to_dict(lang) for b in bms],
         "center": list(CENTER),
         "zoom": ZOOM,
+        "bounds": list(LEAGUE_BBOX),
+        "query": page_query(args),
+        "assets": {"qrcode": static_url("vendor/qrcode-generator/qrcode.js")},
+        "search": search_config(),
+        "endpoints": {"search": "/api/search" if has_rule("/api/search") else None,
+                      "trip": "/api/route/trip" if has_rule("/api/route/trip.<fmt>") else None},
     }
     cfg.update(page_config or {})
     # Plugin files the loader uses directly (not through a Folium plugin element).
@@ -160,6 +226,7 @@ def build_map(
                   "leaflet.groupedlayercontrol.min.css"]
     js = [(n, static_url(local_path(n, lang))) for n in vendor_js]
     js += [("atlas_js", static_url("atlas/atlas.js"))]
+    js += [(f"atlas_hook_{name}", static_url(f"atlas/{name}.js")) for name in HOOKS]
     js += [(f"atlas_{i}", static_url(s)) for i, s in enumerate(scripts)]
     css = [(n, static_url(local_path(n, lang))) for n in vendor_css]
     css += [("atlas_css", static_url("atlas/atlas.css"))]
@@ -173,7 +240,30 @@ def build_map(
     return m
 
 
+def search_config() -> dict[str, Any]:
+    """What the page's search needs besides the features it loads: the ranking of
+    :mod:`layers.search` (tiers, layer order), its aliases and the county seats (a
+    stand-in until ``GET /api/search`` serves the index itself)."""
+    from layers.search import ALIASES, LAYER_ORDER, TIERS, county_towns
+
+    towns = county_towns()
+    return {
+        "tiers": TIERS, "order": list(LAYER_ORDER), "aliases": {k: list(v) for k, v in
+                                                               ALIASES.items()},
+        "towns": [{"id": r.id, "name_zh": r.name_zh, "name_en": r.name_en,
+                   "county": r.county, "county_en": r.county_en,
+                   "lon": r.geometry.x, "lat": r.geometry.y, "accuracy_m": r.accuracy_m}
+                  for r in towns.itertuples()],
+    }
+
+
+#: Folium's viewport forbids zooming the page (``user-scalable=no``): people with low
+#: vision need it (WCAG 1.4.4), and the map handles its own pinch zoom anyway.
+_VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1.0" />'
+
+
 def render(m: folium.Map, lang: str = "zh") -> str:
     """The page's full HTML."""
     html = m.get_root().render()
+    html = re.sub(r'<meta name="viewport"[^>]*>', _VIEWPORT, html, count=1)
     return html.replace("<html>", f'<html lang="{"en" if lang == "en" else "zh-CN"}">', 1)

@@ -35,9 +35,9 @@ from geo.water.gb3838 import CLASS_COLOURS, CLASS_EN, CLASS_ZH
 from layers.catalog import get_spec
 
 from ...core.config import Settings
-from .base import build_map
+from .base import build_map, page_query
 from .i18n import t
-from .panels import box, legend_box, provenance_box, side
+from .panels import box, legend_box, provenance_box, search_box, side
 
 PAGE = "watershed"
 LAYERS = ("admin", "basins", "rivers", "sections", "projects")
@@ -46,7 +46,9 @@ STATUSES = ("new", "continuing")
 
 
 def _basin_html(lang: str) -> str:
-    inner = (f'<select id="atlas-basin-select"><option value="">'
+    inner = (f'<label class="atlas-field" for="atlas-basin-select">'
+             f'{escape(t("pick_basin", lang))}</label>'
+             f'<select id="atlas-basin-select" name="basin"><option value="">'
              f'{escape(t("all_basins", lang))}</option></select>'
              '<div class="atlas-chart-wrap"><canvas id="atlas-basin-chart" height="180">'
              '</canvas></div><table id="atlas-basin-table" class="atlas-table"></table>')
@@ -106,13 +108,20 @@ def _water_html(lang: str) -> str:
     return box("atlas-water", "water", inner, lang)
 
 
-def _filters_html(lang: str) -> str:
+def _filters_html(lang: str, query: Mapping[str, str] | None = None) -> str:
+    """Category and status filters of the projects, as the query string sets them
+    (``category=energy,industry``: the categories shown; ``status=new``)."""
+    query = query or {}
     cats = get_spec("projects").style.categories
+    shown = set(query["category"].split(",")) if query.get("category") else None
     boxes = "".join(
         f'<label class="atlas-check"><input type="checkbox" name="category" '
-        f'value="{escape(c.value)}" checked><i style="background:{escape(c.color)}"></i>'
+        f'value="{escape(c.value)}"{"" if shown is not None and c.value not in shown else " checked"}>'
+        f'<i style="background:{escape(c.color)}"></i>'
         f'{escape(c.label(lang))}</label>' for c in cats)
-    options = "".join(f'<option value="{s}">{escape(t("status_" + s, lang))}</option>'
+    status_now = query.get("status", "")
+    options = "".join(f'<option value="{s}"{" selected" if s == status_now else ""}>'
+                      f'{escape(t("status_" + s, lang))}</option>'
                       for s in STATUSES)
     status = (f'<label>{escape(t("status", lang))} <select id="atlas-status-filter">'
               f'<option value="">{escape(t("all", lang))}</option>{options}</select></label>')
@@ -125,9 +134,12 @@ def _upload_html(lang: str) -> str:
                      for d in DATUM_CHOICES)
     inner = (
         '<form id="atlas-upload-form" enctype="multipart/form-data">'
+        f'<label class="atlas-field" for="atlas-upload-file">{escape(t("upload_file", lang))}'
+        '</label>'
         f'<input type="file" name="file" id="atlas-upload-file" '
+        'aria-describedby="atlas-upload-hint" '
         'accept=".csv,.txt,.geojson,.json,.zip,.kml,.kmz,.gpx,.gpkg,.xlsx,.xls">'
-        f'<p class="atlas-note">{escape(t("upload_hint", lang))}</p>'
+        f'<p class="atlas-note" id="atlas-upload-hint">{escape(t("upload_hint", lang))}</p>'
         f'<label>{escape(t("datum_of_file", lang))} '
         f'<select name="datum" id="atlas-upload-datum">{datums}</select></label> '
         f'<button type="submit" id="atlas-upload-submit">{escape(t("overlay", lang))}</button>'
@@ -160,11 +172,13 @@ def build(lang: str, settings: Settings, *, static_url: Callable[[str], str],
     section = ((args or {}).get("section") or "").strip()[:80] or None
     year = ((args or {}).get("year") or "").strip()
     year = year if year.isdigit() and len(year) == 4 else None
-    panels = side(_basin_html(lang), _water_html(lang), _upload_html(lang),
-                  _filters_html(lang), legend_box(lang), provenance_box(lang))
+    panels = side(search_box(lang), _basin_html(lang), _water_html(lang), _upload_html(lang),
+                  _filters_html(lang, page_query(args)), legend_box(lang), provenance_box(lang),
+                  lang=lang)
     return build_map(PAGE, lang, settings, static_url=static_url, url_for_page=url_for_page,
                      page_config={"layers": list(LAYERS), "cluster": [],
                                   "color_projects_by_basin": True, "basin": basin,
                                   "section": section, "year": year,
                                   "overlay_max_sites": settings.overlay_max_sites},
-                     scripts=["atlas/watershed.js", "atlas/water.js"], panels_html=panels)
+                     scripts=["atlas/watershed.js", "atlas/water.js"], panels_html=panels,
+                     args=args)

@@ -1,14 +1,28 @@
-/* Xilingol Grassland Atlas — the page loader shared by the three map pages.
+/* Xilingol Grassland Atlas — the page object shared by the three map pages.
  *
  * It fetches the layer catalog from /api/layers and each layer's features from
  * /api/layers/<id>/features (trimmed and simplified for the zoom, in the datum of
  * the basemap), draws them with the catalog's styles, popups and tooltips, and
- * builds the grouped layer control, legend, provenance panel and search.
+ * builds the grouped layer control, legend and provenance panel.
+ *
+ * Features are hook files (static/atlas/<name>.js, loaded after this one), never
+ * code in here: a hook file registers with
+ *
+ *   Atlas.on("init", function (page) {…})      every page, before the layers load
+ *   Atlas.on("layers", function (page, body) {…})   the catalog is in, controls built
+ *   Atlas.on("ready", function (page) {…})     every layer shown at start is drawn
+ *   Atlas.on("draw", function (page, entry) {…})    a layer's features were (re)drawn
+ *   Atlas.on("state", function (page, change) {…})  view, layers, basemap or page state
+ *   Atlas.page("route", function (page) {…})   one page only (at "init")
+ *
+ * and a page object has the same page.on(name, fn) and page.emit(name, arg).  Page
+ * state (max_km, basin, filters …) lives in page.query; page.setQuery({…}) changes it
+ * and emits "state" (state.js keeps it in the URL).
  *
  * Feature properties are data, never markup: everything a feature says reaches
  * the page through textContent (or a DOM node handed to Leaflet), never innerHTML.
  *
- * Hooks for tests and benchmarks: window.atlas.counts[layer] (features drawn),
+ * For tests and benchmarks: window.atlas.counts[layer] (features drawn),
  * window.atlas.loaded (every visible layer drawn) and window.atlas.ready (a Promise).
  * A point layer whose description carries tiles_url is drawn from vector tiles
  * (Leaflet.VectorGrid) instead of GeoJSON.
@@ -45,11 +59,33 @@
     return String(value) + (unit ? " " + unit : "");
   }
 
+  /** A small line icon (inline SVG, hidden from screen readers: its button has the label). */
+  function icon(d, cls) {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "18");
+    svg.setAttribute("height", "18");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    if (cls) svg.setAttribute("class", cls);
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("d", d);
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "1.6");
+    path.setAttribute("stroke-linejoin", "round");
+    path.setAttribute("stroke-linecap", "round");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function apiError(resp, body) {
     var msg = (body && body.error) ? body.error : ("HTTP " + resp.status);
     if (body && body.hint) msg += " — " + body.hint;
     var err = new Error(msg);
     err.status = resp.status;
+    err.code = body && body.code ? String(body.code) : null;
     return err;
   }
 
@@ -63,6 +99,10 @@
   function fetchJSON(url, opts) {
     var got = (!opts && takePrefetched(url)) || fetch(url, opts).then(function (resp) {
       return resp.text().then(function (text) { return {ok: resp.ok, status: resp.status, text: text}; });
+    }, function (e) {
+      var err = new Error(String(e && e.message || e));
+      err.status = 0;  // no answer at all
+      throw err;
     });
     return got.then(function (resp) {
       var body = null;
@@ -93,12 +133,76 @@
     this.hooks = {styleFor: [], popupExtra: []};
     var def = cfg.basemaps.filter(function (b) { return b.default; })[0] || cfg.basemaps[0];
     this.datum = def ? def.datum : "wgs84";
-    // Panes keep polygons under lines under points whatever order the layers arrive in.
+    this.query = Object.assign({}, cfg.query || {});   // page state: max_km, basin, filters …
+    this.visibleOverride = null;   // {id: true} of the overlays a link asks for (state.js)
+    this.viewFromUrl = false;      // a link gave the view: pages do not zoom to their subject
+    this._on = {};
+    this.settling = [];            // promises of what a page draws after "ready" (print waits)
+    // Panes keep polygons under lines under points whatever order the layers arrive in;
+    // places people click (stations, attractions, ports) lie above minor points (kilometre
+    // posts) and accuracy circles under every point.
     map.createPane("atlasPolygons").style.zIndex = 390;
+    map.createPane("atlasUncertainty").style.zIndex = 395;
+    map.createPane("atlasMinorPoints").style.zIndex = 410;
     map.createPane("atlasPoints").style.zIndex = 420;
+    map.createPane("atlasPlaces").style.zIndex = 430;
     // SVG for the reference layers (interactive, few features); large point layers on canvas.
     this.canvas = L.canvas({pane: "atlasPoints", padding: 0.3});
   }
+
+  /** Layers whose points are places people look for and click: drawn above the others. */
+  var PLACE_LAYERS = {stations: 1, attractions: 1, ports: 1};
+  /** Layers of small reference marks drawn under every other point. */
+  var MINOR_LAYERS = {km_posts: 1};
+
+  // -- hooks -----------------------------------------------------------------------------
+  var GLOBAL = {};
+
+  Page.prototype.on = function (name, fn) {
+    (this._on[name] = this._on[name] || []).push(fn);
+    return this;
+  };
+
+  /** Calls every handler of ``name`` (global ones first) with (page, arg); a failing
+   *  handler is reported on the console and does not stop the others. */
+  Page.prototype.emit = function (name, arg) {
+    var self = this;
+    (GLOBAL[name] || []).concat(this._on[name] || []).forEach(function (fn) {
+      try { fn(self, arg); } catch (e) { if (window.console) console.warn("atlas hook " + name + ":", e); }
+    });
+  };
+
+  /** Changes page state (keys with null/"" are removed) and tells the hooks. */
+  Page.prototype.setQuery = function (changes) {
+    var q = this.query, changed = false;
+    Object.keys(changes).forEach(function (k) {
+      var v = changes[k];
+      if (v === null || v === undefined || v === "") { if (k in q) { delete q[k]; changed = true; } }
+      else if (q[k] !== String(v)) { q[k] = String(v); changed = true; }
+    });
+    if (changed) this.emit("state", {kind: "query", changes: changes});
+    return changed;
+  };
+
+  /** Whether an overlay is shown when the page opens: as the link says, else as the catalog says. */
+  Page.prototype.startVisible = function (id, fallback) {
+    if (this.visibleOverride) return !!this.visibleOverride[id];
+    return !!fallback;
+  };
+
+  /** A message for a person, in the page's language, for an API error: by the error body's
+   *  ``code`` when the page has words for it, else by what the page was doing (``context``).
+   *  The API's own English text, precise for programs, is not shown on Chinese pages. */
+  Page.prototype.errorText = function (err, context, params) {
+    var S = this.S, text = null, generic = {bad_parameter: 1, bad_request: 1, internal_error: 1};
+    var code = err && err.code, own = context && S["err_" + context];
+    if (err && err.status === 0) text = S.err_network;
+    else if (code && S["err_" + code] && !(own && generic[code])) text = S["err_" + code];
+    else if (own) text = own;
+    text = text || S.load_error;
+    Object.keys(params || {}).forEach(function (k) { text = text.split("{" + k + "}").join(params[k]); });
+    return text;
+  };
 
   var CANVAS_ABOVE = 3000;
 
@@ -115,7 +219,17 @@
     this.api.ready = ready;
     this.buildBasemaps();
     this.measure = new L.Control.AtlasMeasure(this).addTo(this.map);
-    L.control.scale({imperial: false, position: "bottomleft"}).addTo(this.map);
+    if (window.isSecureContext && navigator.geolocation) {
+      // Browsers give the position only to secure pages (HTTPS, localhost): elsewhere the
+      // button would only fail, so it is not there.
+      this.locate = new L.Control.AtlasLocate(this).addTo(this.map);
+    }
+    this.scale = L.control.scale({imperial: false, position: "bottomleft"}).addTo(this.map);
+    this.localiseControls();
+    this.keepShapesOutOfTabOrder();
+    this.bindSheet();
+    this.emit("init");
+    if (!this.viewFromUrl) this.fitLeague();
     // The page carries the layer list (window.atlasBoot.catalog): no round trip before
     // the features; without it (or for another language) it comes from /api/layers.
     var boot = window.atlasBoot;
@@ -126,6 +240,7 @@
       .then(function (body) { return self.setupLayers(body); })
       .then(function () {
         self.api.loaded = true;
+        self.emit("ready");
         document.body.setAttribute("data-atlas-ready", "1");
         self._resolve(self.counts);
       })
@@ -135,9 +250,68 @@
         self._reject(err);
       });
     ready.catch(function () {});  // reported on the page; no unhandled rejection
-    var hook = Atlas.pageHooks[this.cfg.page];
-    if (hook) hook(this);
     return this.api;
+  };
+
+  /** Phones: the side panel is a bottom sheet; its handle opens it over the map and back. */
+  Page.prototype.bindSheet = function () {
+    var side = document.getElementById("atlas-side"), btn = document.getElementById("atlas-sheet-toggle");
+    if (!side || !btn) return;
+    var map = this.map;
+    btn.addEventListener("click", function () {
+      var open = !side.classList.contains("atlas-sheet-open");
+      side.classList.toggle("atlas-sheet-open", open);
+      btn.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    // The skip link lands on the panel: on a phone it opens the sheet too.
+    var skip = document.querySelector(".atlas-skip");
+    if (skip) skip.addEventListener("click", function () { setTimeout(function () { side.focus(); }, 0); });
+    window.addEventListener("resize", function () { map.invalidateSize({pan: false}); });
+  };
+
+  /** Narrow screens: fit the League in quarter zoom steps (whole steps leave it small). */
+  Page.prototype.fitLeague = function () {
+    var b = this.cfg.bounds;
+    if (!b || window.innerWidth > 800) return;
+    this.map.options.zoomSnap = 0.25;
+    this.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {animate: false, padding: [4, 4]});
+  };
+
+  /** Leaflet's and the plugins' controls speak the page's language. */
+  Page.prototype.localiseControls = function () {
+    var S = this.S, box = this.map.getContainer();
+    function name(sel, text) {
+      var e = box.querySelector(sel);
+      if (e && text) { e.title = text; e.setAttribute("aria-label", text); }
+    }
+    name(".leaflet-control-zoom-in", S.zoom_in);
+    name(".leaflet-control-zoom-out", S.zoom_out);
+    // The map itself: the page's main landmark, labelled; keyboard users pan it with the
+    // arrows and zoom with + and -.
+    box.setAttribute("role", "main");
+    box.setAttribute("aria-label", S.map_label);
+    // Tab order: header, the map and its controls (the layer control first), then the side
+    // panel, which the skip link reaches directly.
+    var corners = this.map._controlCorners;
+    if (corners && corners.topright && corners.topleft) corners.topleft.parentNode.insertBefore(corners.topright, corners.topleft);
+    var side = document.getElementById("atlas-side");
+    if (side && side.parentNode) box.parentNode.insertBefore(side, box.nextSibling);
+    this.map.on("popupopen", function (e) {
+      var close = e.popup.getElement() && e.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) { close.title = S.close_popup; close.setAttribute("aria-label", S.close_popup); }
+    });
+  };
+
+  /** Drawn shapes are not tab stops (keyboard users reach features through search and the
+   *  lists): Leaflet makes markers focusable, and a hundred of them stood between the
+   *  skip link and the layer control. */
+  Page.prototype.keepShapesOutOfTabOrder = function () {
+    function quiet(layer) {
+      [layer._icon, layer._path, layer._shadow].forEach(function (e) {
+        if (e && e.setAttribute) e.setAttribute("tabindex", "-1");
+      });
+    }
+    this.map.on("layeradd", function (e) { quiet(e.layer); });
   };
 
   Page.prototype.notice = function (text) {
@@ -203,6 +377,7 @@
       descs.sort(function (a, b) { return self.cfg.layers.indexOf(a.id) - self.cfg.layers.indexOf(b.id); });
     }
     this.groups = body.groups;
+    this.catalog = body;
     var grouped = {};
     body.groups.forEach(function (g) { grouped[esc(g.title)] = {}; });
     var pending = [];
@@ -211,7 +386,7 @@
       var gt = esc(desc.group_title);
       grouped[gt] = grouped[gt] || {};
       grouped[gt][esc(desc.title)] = entry.container;
-      if (desc.default_visible) {
+      if (self.startVisible(desc.id, desc.default_visible)) {
         entry.container.addTo(self.map);
         pending.push(entry.loading);
       }
@@ -221,10 +396,17 @@
     this.control = L.control.groupedLayers(this.baseLayers, grouped,
       {collapsed: window.innerWidth < 900, groupCheckboxes: false}).addTo(this.map);
     this.control._atlasGroups = grouped;
+    var toggle = this.control.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) {
+      toggle.title = this.S.layers_toggle;
+      toggle.setAttribute("aria-label", this.S.layers_toggle);
+      toggle.setAttribute("role", "button");
+    }
+    this.control.getContainer().querySelector("form").setAttribute("aria-label", this.S.layers_toggle);
     this.buildLegend();
     this.buildProvenance();
-    this.bindSearch();
     this.map.on("zoomend", function () { self.onZoom(); });
+    this.emit("layers", body);
     return Promise.all(pending);
   };
 
@@ -255,7 +437,7 @@
   Page.prototype.addApiLayer = function (desc, urlFn, visible) {
     var entry = this.addLayer(desc, urlFn);
     if (this.control) this.control.addOverlay(entry.container, esc(desc.title), esc(desc.group_title));
-    if (visible !== false) entry.container.addTo(this.map);
+    if (this.startVisible(desc.id, visible !== false)) entry.container.addTo(this.map);
     return entry;
   };
 
@@ -351,7 +533,8 @@
     var out = {
       radius: st.radius, weight: cat ? 1 : Math.min(st.weight, 3), color: cat ? "#ffffff" : st.color,
       fillColor: cat || st.fill_color || st.color, fillOpacity: st.fill_opacity > 0.3 ? st.fill_opacity : 0.85,
-      opacity: 1, pane: "atlasPoints",
+      opacity: 1,
+      pane: PLACE_LAYERS[desc.id] ? "atlasPlaces" : MINOR_LAYERS[desc.id] ? "atlasMinorPoints" : "atlasPoints",
     };
     if ((desc.count || 0) > CANVAS_ABOVE) out.renderer = this.canvas;
     this.hooks.styleFor.forEach(function (h) { var o = h(desc, props); if (o) Object.assign(out, o); });
@@ -374,6 +557,9 @@
     return out;
   };
 
+  /** Fields holding another layer's feature id. */
+  var REF_FIELDS = {basin_id: "basins", flows_into: "rivers", river_id: "rivers", section_id: "sections"};
+
   Page.prototype.nameOf = function (desc, props) {
     var v = props[desc.name_field];
     if (v === null || v === undefined || v === "") v = props.name_zh || props.name || props.id || "";
@@ -393,10 +579,11 @@
       }
       var word = S["value_" + field.name + "_" + value];
       if (word) return word;
-      var basins = field.name === "basin_id" && this.layers.basins;
-      if (basins) {
-        for (var j = 0; j < basins.leaflet.length; j++) {
-          var p = (basins.leaflet[j].feature && basins.leaflet[j].feature.properties) || {};
+      // Ids of other features are shown as those features' names.
+      var ref = REF_FIELDS[field.name] && this.layers[REF_FIELDS[field.name]];
+      if (ref) {
+        for (var j = 0; j < ref.leaflet.length; j++) {
+          var p = (ref.leaflet[j].feature && ref.leaflet[j].feature.properties) || {};
           if (p.id === value) return (this.lang === "en" ? p.name_en : p.name_zh) || p.name_zh || value;
         }
       }
@@ -417,17 +604,22 @@
   Page.prototype.popupNode = function (desc, props) {
     var S = this.S, self = this;
     var box = el("div", "atlas-popup");
-    box.appendChild(el("div", "atlas-popup-layer", desc.title));
-    box.appendChild(el("h4", null, this.nameOf(desc, props)));
+    var name = this.nameOf(desc, props);
+    // Said once: the layer line only when the name does not already say it, and no row
+    // that repeats the heading.
+    if (desc.title && name.indexOf(desc.title) !== 0) box.appendChild(el("div", "atlas-popup-layer", desc.title));
+    box.appendChild(el("h4", null, name));
     var table = el("table");
     desc.fields.forEach(function (f) {
       if (!f.popup || f.name === desc.name_field) return;
       if (self.lang === "en" && f.name === "name_en") return;  // the heading shows it
       var v = self.localValue(props, f.name);
       if (v === null || v === undefined || v === "") return;
+      var text = self.valueText(desc, f, v);
+      if (text === name) return;
       var tr = el("tr");
       tr.appendChild(el("th", null, f.label));
-      tr.appendChild(el("td", null, self.valueText(desc, f, v)));
+      tr.appendChild(el("td", null, text));
       table.appendChild(tr);
     });
     box.appendChild(table);
@@ -508,6 +700,7 @@
       });
     }
     if (entry.onDraw) entry.onDraw(entry);
+    this.emit("draw", entry);
   };
 
   /** Resolves when the layer's first features are drawn (after the page's first load). */
@@ -556,9 +749,16 @@
     var container = old ? old.container : L.featureGroup();
     var dyn = {id: id, desc: desc, source: geojson, container: container, options: options};
     this.dynamic[id] = dyn;
-    if (!this.map.hasLayer(container)) container.addTo(this.map);
+    // A link's layer list decides for the overlays a page makes on opening (the stages
+    // of its max_km), not for those a person asks for later (an upload, a new plan).
+    var show = old || !options.restorable || this.startVisible(id, true);
+    if (show && !this.map.hasLayer(container)) container.addTo(this.map);
     if (!old && this.control && options.control !== false) this.control.addOverlay(container, esc(desc.title), esc(desc.group_title));
-    return this.redrawDynamic(id).then(function () { return dyn; });
+    var self = this;
+    return this.redrawDynamic(id).then(function () {
+      self.emit("state", {kind: "layers"});
+      return dyn;
+    });
   };
 
   Page.prototype.redrawDynamic = function (id) {
@@ -589,7 +789,8 @@
       var desc = self.layers[id].desc;
       var sec = el("div", "atlas-legend-layer");
       sec.setAttribute("data-layer", id);
-      sec.appendChild(el("div", "atlas-legend-title", desc.title));
+      // A layer of one symbol named like the layer: its title once, beside the symbol.
+      if (!(desc.legend.length === 1 && desc.legend[0].label === desc.title)) sec.appendChild(el("div", "atlas-legend-title", desc.title));
       var ul = el("ul");
       desc.legend.forEach(function (item) {
         var li = el("li");
@@ -632,41 +833,6 @@
     });
   };
 
-  Page.prototype.search = function (query) {
-    var q = String(query || "").trim().toLowerCase();
-    var out = [];
-    if (!q) return out;
-    var self = this;
-    this.order.forEach(function (id) {
-      var entry = self.layers[id], desc = entry.desc;
-      entry.leaflet.forEach(function (l) {
-        var p = (l.feature && l.feature.properties) || {};
-        var hay = [p[desc.name_field], p.name_zh, p.name_en, p.name].filter(Boolean).join(" ").toLowerCase();
-        if (hay.indexOf(q) >= 0 && out.length < 30) out.push({layer: id, name: self.nameOf(desc, p), title: desc.title, leaflet: l});
-      });
-    });
-    return out;
-  };
-
-  Page.prototype.bindSearch = function () {
-    var input = document.getElementById("atlas-search-input");
-    var list = document.getElementById("atlas-search-results");
-    if (!input || !list) return;
-    var self = this;
-    input.addEventListener("input", function () {
-      list.textContent = "";
-      var hits = self.search(input.value);
-      if (input.value.trim() && !hits.length) list.appendChild(el("li", "atlas-note", self.S.no_results));
-      hits.forEach(function (h) {
-        var li = el("li", "atlas-hit");
-        li.appendChild(el("span", null, h.name));
-        li.appendChild(el("small", null, " · " + h.title));
-        li.addEventListener("click", function () { self.focus(h.layer, h.leaflet); });
-        list.appendChild(li);
-      });
-    });
-  };
-
   Page.prototype.focus = function (id, layer) {
     var entry = this.layers[id], map = this.map;
     if (!map.hasLayer(entry.container)) entry.container.addTo(map);
@@ -683,35 +849,41 @@
   };
 
   window.Atlas = {
-    pageHooks: {},
+    Page: Page,
+    /** Registers ``fn(page, arg)`` for event ``name`` on every page. */
+    on: function (name, fn) { (GLOBAL[name] = GLOBAL[name] || []).push(fn); },
+    /** Registers ``fn(page)`` to run on the page called ``name`` when it starts. */
+    page: function (name, fn) {
+      window.Atlas.on("init", function (page) { if (page.cfg.page === name) fn(page); });
+    },
     start: function (map, cfg) { return new Page(map, cfg).init(); },
-    util: {el: el, esc: esc, fmtValue: fmtValue, fetchJSON: fetchJSON, withParams: withParams},
+    util: {el: el, esc: esc, fmtValue: fmtValue, fetchJSON: fetchJSON, withParams: withParams,
+           featureKey: featureKey, icon: icon},
   };
+
 })();
 
 /* Measure tool: click points on the map; the server measures them in a metric CRS
- * (POST /api/measure), so the page never computes lengths in degrees. */
+ * (POST /api/measure), so the page never computes lengths in degrees.  The result (and
+ * its line) stays when the tool is switched off, until the clear button removes it. */
 (function () {
   "use strict";
   var U = null;
-  // A ruler, drawn inline (no icon font to download for one icon).
-  function rulerIcon() {
-    var NS = "http://www.w3.org/2000/svg";
-    var svg = document.createElementNS(NS, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", "18");
-    svg.setAttribute("height", "18");
-    svg.setAttribute("aria-hidden", "true");
-    svg.setAttribute("class", "atlas-ruler");
-    var path = document.createElementNS(NS, "path");
-    path.setAttribute("d", "M2 16.5 16.5 2 22 7.5 7.5 22Z M6 12.5l2 2 M8.5 10l3 3 M11 7.5l2 2 M13.5 5l3 3");
-    path.setAttribute("fill", "none");
-    path.setAttribute("stroke", "currentColor");
-    path.setAttribute("stroke-width", "1.6");
-    path.setAttribute("stroke-linejoin", "round");
-    svg.appendChild(path);
-    return svg;
+  function icon(d, cls) { return window.Atlas.util.icon(d, cls); }
+  // A ruler and a crosshair, drawn inline (no icon font to download for two icons).
+  var RULER = "M2 16.5 16.5 2 22 7.5 7.5 22Z M6 12.5l2 2 M8.5 10l3 3 M11 7.5l2 2 M13.5 5l3 3";
+  var TARGET = "M12 4a8 8 0 1 0 0.01 0Z M12 1v5 M12 18v5 M1 12h5 M18 12h5";
+
+  function button(box, cls, title, svg) {
+    var btn = L.DomUtil.create("a", cls, box);
+    btn.href = "#";
+    btn.title = title;
+    btn.setAttribute("role", "button");
+    btn.setAttribute("aria-label", title);
+    btn.appendChild(svg);
+    return btn;
   }
+
   L.Control.AtlasMeasure = L.Control.extend({
     options: {position: "topleft"},
     initialize: function (page, options) { L.setOptions(this, options); this.page = page; },
@@ -719,20 +891,26 @@
       U = window.Atlas.util;
       var S = this.page.S, self = this;
       var box = L.DomUtil.create("div", "leaflet-bar atlas-measure");
-      var btn = L.DomUtil.create("a", "atlas-measure-btn", box);
-      btn.href = "#";
-      btn.title = S.measure;
-      btn.setAttribute("role", "button");
-      btn.appendChild(rulerIcon());
+      var btn = this.btn = button(box, "atlas-measure-btn", S.measure, icon(RULER, "atlas-ruler"));
+      btn.setAttribute("aria-pressed", "false");
       this.out = L.DomUtil.create("div", "atlas-measure-out", box);
+      this.out.setAttribute("role", "status");
       this.out.hidden = true;
+      this.text = L.DomUtil.create("span", "atlas-measure-text", this.out);
+      var clear = this.clearBtn = L.DomUtil.create("button", "atlas-measure-clear", this.out);
+      clear.type = "button";
+      clear.textContent = "×";
+      clear.title = S.measure_clear;
+      clear.setAttribute("aria-label", S.measure_clear);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.on(btn, "click", function (e) { L.DomEvent.preventDefault(e); self.toggle(); });
+      L.DomEvent.on(clear, "click", function (e) { L.DomEvent.preventDefault(e); self.clear(); });
       this.map = map;
       return box;
     },
     toggle: function () {
       if (this.active) return this.stop();
+      this.clear();
       this.active = true;
       this.points = [];
       this.line = L.polyline([], {color: "#111", weight: 2, dashArray: "4 4", interactive: false}).addTo(this.map);
@@ -741,19 +919,31 @@
       // Features would take the clicks (their popups stop the map's click): off while measuring.
       L.DomUtil.addClass(this.map.getContainer(), "atlas-measuring");
       this.map.getContainer().style.cursor = "crosshair";
+      this.btn.setAttribute("aria-pressed", "true");
       this.out.hidden = false;
-      this.out.textContent = this.page.S.measure_hint;
+      this.text.textContent = this.page.S.measure_hint;
     },
     stop: function () {
       this.active = false;
       this.map.off("click", this.addPoint, this);
       L.DomUtil.removeClass(this.map.getContainer(), "atlas-measuring");
       this.map.getContainer().style.cursor = "";
+      this.btn.setAttribute("aria-pressed", "false");
+      // Kept until cleared: the line and the figures (a hint alone goes).
+      if (!this.points || this.points.length < 2) this.clear();
+    },
+    clear: function () {
       if (this.line) this.map.removeLayer(this.line);
+      this.line = null;
+      this.points = [];
+      this.seq = (this.seq || 0) + 1;
       this.out.hidden = true;
+      this.text.textContent = "";
+      this.result = null;
+      if (this.active) this.stop();
     },
     addPoint: function (e) {
-      var S = this.page.S, out = this.out;
+      var S = this.page.S, text = this.text;
       this.points.push([e.latlng.lng, e.latlng.lat]);
       this.line.addLatLng(e.latlng);
       if (this.points.length < 2) return;
@@ -763,10 +953,39 @@
         body: JSON.stringify({coordinates: this.points}),
       }).then(function (m) {
         if (seq !== self.seq) return;
-        var text = S.length + " " + m.length_km.toFixed(2) + " km";
-        if (m.area_km2 !== undefined) text += " · " + S.area + " " + m.area_km2.toFixed(1) + " km²";
-        out.textContent = text;
-      }).catch(function (err) { out.textContent = err.message; });
+        var t = S.length + " " + m.length_km.toFixed(2) + " km";
+        if (m.area_km2 !== undefined) t += " · " + S.area + " " + m.area_km2.toFixed(1) + " km²";
+        text.textContent = t;
+        self.result = m;
+      }).catch(function (err) { text.textContent = self.page.errorText(err, "measure"); });
+    },
+  });
+
+  /* "Locate me": the browser's position with its accuracy, only where the browser
+   * gives it (a secure page); the control is not added elsewhere. */
+  L.Control.AtlasLocate = L.Control.extend({
+    options: {position: "topleft"},
+    initialize: function (page, options) { L.setOptions(this, options); this.page = page; },
+    onAdd: function (map) {
+      var S = this.page.S, self = this;
+      var box = L.DomUtil.create("div", "leaflet-bar atlas-locate");
+      var btn = button(box, "atlas-locate-btn", S.locate, icon(TARGET, "atlas-target"));
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.on(btn, "click", function (e) {
+        L.DomEvent.preventDefault(e);
+        map.locate({setView: true, maxZoom: 12, enableHighAccuracy: true});
+      });
+      map.on("locationfound", function (e) {
+        if (self.mark) map.removeLayer(self.mark);
+        var m = Math.round(e.accuracy);
+        self.mark = L.layerGroup([
+          L.circle(e.latlng, {radius: e.accuracy, color: "#1565c0", weight: 1, fillOpacity: 0.12, interactive: false}),
+          L.circleMarker(e.latlng, {radius: 6, color: "#fff", weight: 2, fillColor: "#1565c0", fillOpacity: 1})
+            .bindTooltip(S.you_are_here.replace("{m}", m)),
+        ]).addTo(map);
+      });
+      map.on("locationerror", function () { self.page.notice(S.locate_error); });
+      return box;
     },
   });
 })();

@@ -7,7 +7,7 @@
 (function () {
   "use strict";
 
-  window.Atlas.pageHooks.watershed = function (page) {
+  window.Atlas.page("watershed", function (page) {
     var U = window.Atlas.util, S = page.S, cfg = page.cfg, el = U.el;
     var api = page.api;
     var basinOf = {};          // project id -> basin id
@@ -40,7 +40,11 @@
       return entry ? entry.leaflet : [];
     }
 
-    function pickBasin(id) {
+    /** Picks a basin (its id, or "" for all): highlight, zoom to it unless ``opts.fit`` is
+     *  false (a link's own view), the summary, and the basin in the page state (URL). */
+    function pickBasin(id, opts) {
+      var fit = !opts || opts.fit !== false;
+      page.setQuery({basin: id || null});
       var select = document.getElementById("atlas-basin-select");
       if (select && select.value !== (id || "")) select.value = id || "";
       var target = null;
@@ -51,8 +55,8 @@
         l.setStyle({weight: on ? 3 : page.layers.basins.desc.style.weight,
                     fillOpacity: on ? 0.45 : page.layers.basins.desc.style.fill_opacity});
       });
-      if (target) page.map.fitBounds(target.getBounds(), {padding: [10, 10]});
-      else if (!id && basinEntries().length) page.map.fitBounds(page.layers.basins.container.getBounds());
+      if (fit && target) page.map.fitBounds(target.getBounds(), {padding: [10, 10]});
+      else if (fit && !id && basinEntries().length) page.map.fitBounds(page.layers.basins.container.getBounds());
       return showSummary(id);
     }
 
@@ -73,7 +77,7 @@
         api.summary = {basin: id || null, stats: stats};
       }).catch(function (err) {
         var table = document.getElementById("atlas-basin-table");
-        if (table) { table.textContent = ""; table.appendChild(el("caption", null, S.error + ": " + err.message)); }
+        if (table) { table.textContent = ""; table.appendChild(el("caption", null, page.errorText(err, "summary"))); }
         api.summary = {basin: id || null, error: err.message};
       });
     }
@@ -115,7 +119,8 @@
         l.on("click", function () { pickBasin(p.id); });
       });
       if (select) select.addEventListener("change", function () { pickBasin(select.value); });
-      return pickBasin(cfg.basin || "");
+      // A link that carries its own view keeps it; otherwise the page zooms to the basin.
+      return pickBasin(page.query.basin || cfg.basin || "", {fit: !page.viewFromUrl});
     }
 
     // -- projects by basin, filters -------------------------------------------------------
@@ -146,6 +151,10 @@
       var cats = {};
       document.querySelectorAll('#atlas-filter-form input[name="category"]').forEach(function (b) { cats[b.value] = b.checked; });
       var status = (document.getElementById("atlas-status-filter") || {}).value || "";
+      var on = Object.keys(cats).filter(function (k) { return cats[k]; });
+      // The filters are page state: every category shown is the default and stays out of the URL.
+      page.setQuery({category: on.length === Object.keys(cats).length ? null : (on.join(",") || "none"),
+                     status: status || null});
       var shown = 0;
       entry.leaflet.forEach(function (l) {
         var p = l.feature.properties || {};
@@ -170,7 +179,8 @@
 
     function siteName(row, i) {
       // KML/KMZ name their placemarks "Name"; shapefiles often "NAME".
-      var v = row.name_zh || row.name || row.Name || row.NAME || row["名称"] || row.title || row.id;
+      var v = row.name_zh || row.name || row.Name || row.NAME || row["名称"] || row["点位名称"] ||
+        row["站点名称"] || row["地点"] || row.title || row.id;
       return v === undefined || v === null || v === "" ? String(i + 1) : String(v);
     }
 
@@ -497,5 +507,5 @@
         return colourByBasin(entry);
       });
     }).catch(function () {});
-  };
+  });
 })();
