@@ -214,7 +214,9 @@ class ScenicRoute:
     # -- day stages -----------------------------------------------------------------------
     def _places(self, frame: gpd.GeoDataFrame | None, layer: str = "") -> _Places:
         """Points of ``frame`` with their km along the road and distance from it."""
-        if frame is None or len(frame) == 0:
+        if frame is None:
+            return _Places.empty(searched=False)
+        if len(frame) == 0:
             return _Places.empty()
         loc = self.locate(frame)
         pts = frame.geometry.to_crs(4326) if frame.crs is not None else frame.geometry
@@ -331,7 +333,8 @@ class ScenicRoute:
             ``from_id``, ``to_id``, ``direction``; for over-limit stages (None
             elsewhere) ``reason_zh``, ``reason_en``, ``limit_km`` (road km where
             ``max_km`` is reached), ``limit_lon``/``limit_lat``, ``alternatives``
-            (list, farthest first, each with ``day_km`` and ``detour_km``),
+            (list, farthest first, each with ``day_km`` and ``detour_km``; None
+            when no ``overnight`` places were given),
             ``station_before`` and ``station_after`` (with ``day_km``); the stage's
             line in the direction of travel, EPSG:4326.
 
@@ -446,7 +449,8 @@ class ScenicRoute:
         ok = np.flatnonzero((t_ov > here + eps) & (t_ov < total - eps)
                             & (ov.distance_m <= max_detour_m) & (day <= max_km + eps))
         ok = ok[np.argsort(-t_ov[ok], kind="stable")][:MAX_ALTERNATIVES]
-        out["alternatives"] = [
+        # None when no overnight places were given (not looked for), [] when none fit.
+        out["alternatives"] = None if ov.searched is False else [
             {**ov.record(int(i)), "day_km": round(float(day[i]), 3),
              "detour_km": round(float(ov.distance_m[i]) / 1000.0, 3)} for i in ok]
         # The nearest stops on either side of the point where the limit is reached.
@@ -480,12 +484,13 @@ class _Places:
     distance_m: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
+    searched: bool = True  # False: no frame was given at all
 
     @classmethod
-    def empty(cls) -> _Places:
+    def empty(cls, searched: bool = True) -> _Places:
         e = np.array([], dtype=object)
         f = np.array([], dtype="float64")
-        return cls(e, e, e, e, f, f, f, f)
+        return cls(e, e, e, e, f, f, f, f, searched)
 
     def take(self, sel: np.ndarray) -> _Places:
         return _Places(*(getattr(self, k)[sel] for k in
