@@ -102,13 +102,22 @@ def render_pdf(url: str, out_path: str | None = None, *, paper: str = "a4",
     except ImportError:
         data = _render_cli(chromium, target, timeout_s)
     else:
-        data = _render_playwright(chromium, target, timeout_s, same_origin_only)
+        data = _in_own_thread(_render_playwright, chromium, target, timeout_s, same_origin_only)
     if not data.startswith(b"%PDF"):
         raise PrintError(f"Chromium did not produce a PDF for {url}")
     if out_path:
         with open(out_path, "wb") as fh:
             fh.write(data)
     return data
+
+
+def _in_own_thread(fn, *args):
+    """Run ``fn`` in a thread of its own: Playwright's sync API refuses to start in a thread
+    that already drives a browser (a test session, a notebook's event loop)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def _render_playwright(chromium: str, url: str, timeout_s: float, same_origin_only: bool

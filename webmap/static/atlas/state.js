@@ -234,11 +234,11 @@
       open = open === undefined ? this.box.hidden : open;
       this.box.hidden = !open;
       this.btn.setAttribute("aria-expanded", open ? "true" : "false");
-      if (open) { this.refresh(); this.input.focus(); this.input.select(); }
+      if (open) { write(this.page); this.refresh(); this.input.focus(); this.input.select(); }
     },
+    /** The link and its QR code, for the URL as written last (write() calls this). */
     refresh: function () {
       var self = this, page = this.page;
-      write(page);
       var url = viewUrl(page, page.lang, ["print"]);
       this.input.value = url;
       this.status.textContent = "";

@@ -500,7 +500,7 @@
     if (filterForm) filterForm.addEventListener("change", applyFilters);
     api.pickBasin = pickBasin;
     api.ready.then(function () {
-      if (page.layers.basins) page.whenLayer("basins").then(setupBasins);
+      if (page.layers.basins) page.settling.push(page.whenLayer("basins").then(setupBasins));
       if (page.layers.projects) page.whenLayer("projects").then(function (entry) {
         entry.onDraw = applyFilters;
         applyFilters();
