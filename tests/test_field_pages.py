@@ -350,6 +350,23 @@ def test_phone_layout(tab, live_server, path, lang):
     assert t.clean()
 
 
+@pytest.mark.parametrize("path", ["/", "/route"])
+def test_open_layer_list_leaves_the_road_visible_at_1280(tab, live_server, path):
+    """The open layer list used to cover the road's northern end at 1280×800."""
+    t = tab()
+    pg = t.open(live_server.url + path)
+    hidden = pg.evaluate("""(() => { var m = window.atlas.map, r = document.querySelector(
+        '.leaflet-control-layers').getBoundingClientRect(), box = m.getContainer().getBoundingClientRect();
+      var out = 0;
+      window.atlas.layers.scenic_road.leaflet.forEach(l => l.getLatLngs().flat(3).forEach(ll => {
+        var p = m.latLngToContainerPoint(ll), x = p.x + box.left, y = p.y + box.top;
+        if (x >= r.left && x <= r.right && y >= r.top && y <= r.bottom) out += 1;
+        if (x < box.left || x > box.right || y < box.top || y > box.bottom) out += 1; }));
+      return out; })()""")
+    assert hidden == 0
+    assert t.clean()
+
+
 def test_bottom_sheet_opens_and_closes(tab, live_server):
     t = tab(**PHONE)
     pg = t.open(live_server.url + "/route?max_km=100")
@@ -471,9 +488,9 @@ def test_coarse_points_are_drawn_as_circles_of_their_accuracy(tab, live_server):
         window.atlas.map.setView(l.getLatLng(), 11, {animate: false});
         return [l.feature.properties.accuracy_m, l.feature.properties.id]; })()""")
     assert got[0] == 20000
-    radius = poll(pg, f"""(() => {{ var g = window.atlas.layers.projects.uncertainty;
+    radius = poll(pg, """(() => { var g = window.atlas.layers.projects.uncertainty;
         var c = g && g.getLayers().filter(x => x.getLatLng().equals(window.atlas.layers.projects.leaflet[0].getLatLng()))[0];
-        return c && c.getRadius(); }})()""")
+        return c && c.getRadius(); })()""")
     assert radius == 20000
     # at the League's zoom the stations' ±2 km fit inside their dots: no circles
     t2 = tab()
@@ -511,12 +528,12 @@ def test_tab_reaches_the_layer_control_within_15_presses(tab, live_server, path,
     t = tab()
     pg = t.open(_url(live_server.url, path, lang, **({"max_km": 100} if path == "/route" else {})))
     pg.wait_for_timeout(300)
-    for presses in range(1, 16):
+    presses = 0
+    while not pg.evaluate("!!document.activeElement.closest('.leaflet-control-layers')"):
+        presses += 1
+        if presses > 15:
+            pytest.fail("the layer control is not reached within 15 presses of Tab")
         pg.keyboard.press("Tab")
-        if pg.evaluate("!!document.activeElement.closest('.leaflet-control-layers')"):
-            break
-    else:
-        pytest.fail("the layer control is not reached within 15 presses of Tab")
     assert presses <= 8, presses  # skip link, 3 pages, language, the map, then the layer control
     # no drawn shape is a tab stop
     assert pg.evaluate("""Array.from(document.querySelectorAll('.leaflet-pane .leaflet-interactive,'

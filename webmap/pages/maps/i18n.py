@@ -252,6 +252,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "upload_file": ("点位文件", "File of sites"),
     "pick_basin_label": ("流域", "Basin"),
     "converted": ("已转换", "Converted"),
+    # The upload report names the form's field where the API's text names its parameter.
+    "report_declare_datum": ("请在“文件坐标基准”中选择 GCJ-02 或 BD-09",
+                             "choose GCJ-02 or BD-09 under “Datum of the file”"),
     # Coded values shown as words in popups ("value_<field>_<code>") and units in English.
     "value_status_new": ("新建", "New"),
     "value_status_continuing": ("续建", "Continuing"),

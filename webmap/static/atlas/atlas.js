@@ -269,6 +269,19 @@
     window.addEventListener("resize", function () { map.invalidateSize({pan: false}); });
   };
 
+  /** Padding that keeps a fitted area clear of the open layer list (wide screens). */
+  Page.prototype.fitPadding = function () {
+    var c = this.control && this.control.getContainer();
+    if (!c || window.innerWidth <= 800 || !L.DomUtil.hasClass(c, "leaflet-control-layers-expanded")) return {};
+    // (Leaflet pads top-left and bottom-right: the list is on the right over the full height.)
+    return {paddingTopLeft: [10, 10], paddingBottomRight: [c.offsetWidth + 20, 10]};
+  };
+
+  /** Fits the map to ``bounds`` beside the open layer list, not under it. */
+  Page.prototype.fit = function (bounds, opts) {
+    this.map.fitBounds(bounds, Object.assign({}, this.fitPadding(), opts || {}));
+  };
+
   /** Narrow screens: fit the League in quarter zoom steps (whole steps leave it small). */
   Page.prototype.fitLeague = function () {
     var b = this.cfg.bounds;
@@ -403,6 +416,14 @@
       toggle.setAttribute("role", "button");
     }
     this.control.getContainer().querySelector("form").setAttribute("aria-label", this.S.layers_toggle);
+    // The open layer list covered the League's north-east (the road's northern end): fit
+    // the League beside it, in quarter zoom steps (the loads key on the rounded zoom, so
+    // nothing is fetched twice).
+    var b = this.cfg.bounds;
+    if (b && !this.viewFromUrl && window.innerWidth > 800 && this.fitPadding().paddingBottomRight) {
+      this.map.options.zoomSnap = 0.25;
+      this.fit([[b[1], b[0]], [b[3], b[2]]], {animate: false});
+    }
     this.buildLegend();
     this.buildProvenance();
     this.map.on("zoomend", function () { self.onZoom(); });
@@ -843,7 +864,7 @@
       map.setView(layer.getLatLng(), Math.max(map.getZoom(), 10));
       layer.openPopup();
     } else {
-      map.fitBounds(layer.getBounds(), {maxZoom: 11});
+      this.fit(layer.getBounds(), {maxZoom: 11});
       layer.openPopup(layer.getBounds().getCenter());
     }
   };

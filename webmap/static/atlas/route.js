@@ -76,7 +76,7 @@
       if (!page.map.hasLayer(dyn.container)) dyn.container.addTo(page.map);
       var hit = (dyn.leaflet || []).filter(function (l) { return (l.feature.properties || {}).n === n; })[0];
       if (!hit) return;
-      page.map.fitBounds(hit.getBounds(), {padding: [20, 20], maxZoom: 12});
+      page.fit(hit.getBounds(), {padding: [20, 20], maxZoom: 12});
       (dyn.leaflet || []).forEach(function (l) {
         var p = l.feature.properties || {};
         l.setStyle({weight: p.n === n ? 16 : 12, opacity: p.n === n ? 0.6 : 0.35});

@@ -190,7 +190,7 @@
     if (!hit.bounds) return;
     var b = hit.bounds;
     if (b[0] === b[2] && b[1] === b[3]) map.setView([hit.lat, hit.lon], Math.max(map.getZoom(), 10));
-    else map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {maxZoom: 11});
+    else page.fit([[b[1], b[0]], [b[3], b[2]]], {maxZoom: 11});
     var box = el("div", "atlas-popup");
     box.appendChild(el("div", "atlas-popup-layer", hit.title));
     box.appendChild(el("h4", null, hit.name));

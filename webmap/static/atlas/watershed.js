@@ -55,8 +55,8 @@
         l.setStyle({weight: on ? 3 : page.layers.basins.desc.style.weight,
                     fillOpacity: on ? 0.45 : page.layers.basins.desc.style.fill_opacity});
       });
-      if (fit && target) page.map.fitBounds(target.getBounds(), {padding: [10, 10]});
-      else if (fit && !id && basinEntries().length) page.map.fitBounds(page.layers.basins.container.getBounds());
+      if (fit && target) page.fit(target.getBounds(), {padding: [10, 10]});
+      else if (fit && !id && basinEntries().length) page.fit(page.layers.basins.container.getBounds());
       return showSummary(id);
     }
 
@@ -279,6 +279,8 @@
     }
 
     var KINDS = {warnings: "warnings", repairs: "repairs", dropped: "dropped"};
+    /** Report codes that tell what was done as asked, listed under their own heading. */
+    var INFO_CODES = {datum_converted: "converted"};
 
     function reportRows(report) {
       var rows = [];
@@ -286,10 +288,17 @@
         var v = report[kind];
         if (!Array.isArray(v)) return;  // counts and source are summaries, not findings
         v.forEach(function (item) {
+          var code = item && typeof item === "object" ? item.code : null;
+          // The page's own words where it has them (they name the form's fields, not the
+          // API's parameters); else the report's text in the page's language.
           var msg = typeof item === "string" ? item
             : (item && ((page.lang !== "en" && item.message_zh) || item.message || item.reason)) || JSON.stringify(item);
+          // "declare datum=gcj02" names the API's parameter: say the form's field instead.
+          msg = String(msg).replace(/(请)?声明\s*datum=gcj02\s*或\s*bd09|declare datum=gcj02 or bd09/g, S.report_declare_datum);
           var where = item && typeof item === "object" && (item.row !== undefined ? item.row : item.feature);
-          rows.push([S[KINDS[kind]] || kind, where === undefined || where === null ? "" : String(where), msg]);
+          // A conversion the person asked for is done work, not a warning.
+          var label = code && INFO_CODES[code] ? S[INFO_CODES[code]] : (S[KINDS[kind]] || kind);
+          rows.push([label, where === undefined || where === null ? "" : String(where), msg]);
         });
       });
       if (!rows.length) rows.push([S.no_warnings, "", ""]);
