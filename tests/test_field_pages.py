@@ -520,6 +520,37 @@ def test_controls_speak_the_page_language(tab, live_server, lang, words):
     assert got == words
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_upload_report_speaks_of_the_form_not_the_api(tab, live_server, tmp_path, lang):
+    t = tab()
+    pg = t.open(_url(live_server.url, "/watershed", lang))
+    csv = tmp_path / "sites.csv"
+    csv.write_text("点位名称,经度,纬度\n锡林河监测点,116.30,43.75\n多伦点,116.48,42.20\n", encoding="utf-8")
+    for datum in ("wgs84", "gcj02"):
+        pg.evaluate("window.atlas.upload = null")
+        pg.set_input_files("#atlas-upload-file", str(csv))
+        pg.select_option("#atlas-upload-datum", datum)
+        pg.click("#atlas-upload-submit")
+        poll(pg, "window.atlas.upload && !window.atlas.upload.running && window.atlas.upload")
+        report = pg.evaluate("Array.from(document.querySelectorAll('#atlas-report-table tbody tr'))"
+                             ".map(r => Array.from(r.children).map(c => c.textContent))")
+        text = " ".join(" ".join(r) for r in report)
+        assert "datum=" not in text  # the API's parameter, not a word of the page
+        if datum == "wgs84":
+            assert ("文件坐标基准" if lang == "zh" else "Datum of the file") in text
+        else:  # asked for and done: not a warning
+            assert [r[0] for r in report if "GCJ" in r[2]] == ["已转换" if lang == "zh" else "Converted"]
+        # the CSV's 点位名称 column names the sites
+        names = pg.evaluate("Array.from(document.querySelectorAll('#atlas-sites-table tbody tr'))"
+                            ".map(r => r.children[0].textContent)")
+        assert names == ["锡林河监测点", "多伦点"]
+        # the report is in view in the side panel
+        assert pg.evaluate("""(() => { var r = document.getElementById('atlas-report-table').getBoundingClientRect(),
+            p = document.getElementById('atlas-side').getBoundingClientRect();
+            return r.top >= p.top - 1 && r.top < p.bottom; })()""")
+    assert t.clean()
+
+
 # -- keyboard and screen readers ------------------------------------------------------------
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -493,6 +493,9 @@
           }
           status.textContent = "";
           showResult(body);
+          // The report used to land below the panel's fold: bring it into view.
+          var report = document.getElementById("atlas-report-table");
+          if (report && report.scrollIntoView) report.scrollIntoView({block: "start"});
         };
         xhr.onerror = function () {
           progress.hidden = true;
