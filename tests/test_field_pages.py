@@ -106,10 +106,10 @@ def test_over_limit_stages_are_marked_at_100_km(tab, live_server, lang):
         li = pg.locator(f"#atlas-stage-list li[data-stage='{n}']")
         text = li.inner_text()
         if lang == "zh":
-            assert "超出每日限额" in text and "100 公里内没有驿站" in text and "或骑行到下一驿站" in text
+            assert "超出每日限额" in text and "100 公里内没有驿站" in text and "骑行到下一驿站" in text
         else:
             assert "Over the daily limit" in text and "No station within 100 km" in text
-            assert "Or ride on to the next station" in text
+            assert "ride on to the next station" in text.lower()
             assert not re.search(r"[\u4e00-\u9fff]", text), text
     # on the map: over-limit stages dashed red, a mark where each day's limit is reached
     styles = pg.evaluate("window.atlas.self.dynamic.stages.leaflet.map(l => "
@@ -365,6 +365,16 @@ def test_open_layer_list_leaves_the_road_visible_at_1280(tab, live_server, path)
       return out; })()""")
     assert hidden == 0
     assert t.clean()
+
+
+@pytest.mark.parametrize("width", [360, 430])
+def test_no_sideways_scrolling_from_360_to_430_px(tab, live_server, width):
+    t = tab(**{**PHONE, "viewport": {"width": width, "height": 800}})
+    for path in PAGES:
+        for lang in LANGS:
+            pg = t.open(_url(live_server.url, path, lang))
+            sw, cw = pg.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            assert sw == cw == width, (path, lang, sw)
 
 
 def test_bottom_sheet_opens_and_closes(tab, live_server):

@@ -234,6 +234,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alt_stay": ("在{name}过夜({kind}，当日 {day} 公里{detour})", "Stay overnight at {name} ({kind}, {day} km that day{detour})"),
     "alt_detour": ("，含离路 {km} 公里", ", incl. {km} km off the road"),
     "alt_ride_on": ("或骑行到下一驿站{name}(当日 {day} 公里)", "Or ride on to the next station, {name} ({day} km that day)"),
+    "alt_ride_only": ("骑行到下一驿站{name}(当日 {day} 公里)，或在途中自备住宿", "Ride on to the next station, {name} ({day} km that day), or arrange a night on the way"),
     "alt_none": ("限额内没有可过夜的城镇或景点", "No town or sight to stay at within the limit"),
     "alt_before": ("或缩短前一天，在{name}之前停留", "Or shorten the day before, staying short of {name}"),
     "limit_mark": ("当日第 {max} 公里", "{max} km into the day"),

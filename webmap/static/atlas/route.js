@@ -100,7 +100,9 @@
       });
       if (st.alternatives && !st.alternatives.length) ul.appendChild(el("p", "atlas-alt atlas-note", S.alt_none));
       if (st.station_after) {
-        ul.appendChild(el("p", "atlas-alt atlas-alt-ride", fill(S.alt_ride_on, {
+        // "Or …" only after other options.
+        var ride = st.alternatives && st.alternatives.length ? S.alt_ride_on : S.alt_ride_only;
+        ul.appendChild(el("p", "atlas-alt atlas-alt-ride", fill(ride, {
           name: nameOf(st.station_after), day: fmtKm(st.station_after.day_km)})));
       }
       box.appendChild(ul);
