@@ -171,19 +171,57 @@ def english_key(text: str) -> str:
     return " ".join(text.split())
 
 
+#: Most readings of one name indexed (characters with several readings multiply them).
+MAX_READINGS = 16
+
+
 def _pinyin(names: list[str]) -> tuple[list[str], list[str]]:
     """Toneless pinyin (joined) and initials of each name (pypinyin, at build time)."""
-    try:
-        from pypinyin import Style, lazy_pinyin
-    except ImportError as exc:  # a runtime dependency (requirements.txt)
-        raise ImportError("the search index needs the PyPI package 'pypinyin' "
-                          "(pip install pypinyin)") from exc
+    _, pinyin, lazy_pinyin = _pypinyin()
     full, initials = [], []
     for name in names:  # one call per name: pypinyin segments the phrase itself
-        syll = [s for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore") if s]
+        syll = [s for s in lazy_pinyin(name, style=0, errors="ignore") if s]
         full.append(latin_key("".join(syll)))
         initials.append("".join(s[0] for s in syll).lower())
     return full, initials
+
+
+def _pypinyin():
+    try:
+        from pypinyin import Style, lazy_pinyin, pinyin
+    except ImportError as exc:  # a runtime dependency (requirements.txt)
+        raise ImportError("the search index needs the PyPI package 'pypinyin' "
+                          "(pip install pypinyin)") from exc
+    return Style, pinyin, lazy_pinyin
+
+
+def _other_readings(name: str, first: str) -> list[str]:
+    """Pinyin of ``name`` with the other readings of its polyphonic characters.
+
+    Place names keep old readings a phrase dictionary does not know: 上都 is Shàngdū,
+    while 都 alone reads dōu first.
+
+    Examples
+    --------
+    >>> "yuanshangdu" in [r[:11] for r in _other_readings("元上都", "yuanshangdou")]
+    True
+    """
+    import itertools
+
+    Style, pinyin, _ = _pypinyin()
+    per_char = [[latin_key(r) for r in dict.fromkeys(rs)] for rs in
+                pinyin(name, style=Style.NORMAL, heteronym=True, errors="ignore") if rs]
+    out, combos = [], 1
+    for i, rs in enumerate(per_char):  # keep the product bounded: extra readings go first
+        if combos * len(rs) > MAX_READINGS:
+            per_char[i] = rs[:1]
+        else:
+            combos *= len(rs)
+    for combo in itertools.product(*per_char):
+        joined = "".join(combo)
+        if joined != first and joined not in out:
+            out.append(joined)
+    return out
 
 
 def _text(frame: gpd.GeoDataFrame, col: str) -> np.ndarray:
@@ -203,8 +241,8 @@ class SearchIndex:
         ``id``, ``layer``, ``tier``, ``order``, ``name_zh``, ``name_en``, ``lon``,
         ``lat``, ``minx`` … ``maxy`` and the match keys: ``zh_keys`` (name and
         Chinese aliases joined by U+001F), ``en_keys`` (English name and aliases),
-        ``pinyin`` (the name's, joined, toneless), ``pinyin_keys`` (with the aliases')
-        and ``initials``.
+        ``pinyin`` (the name's, joined, toneless), ``pinyin_keys`` (with the other
+        readings of polyphonic characters and the aliases') and ``initials``.
     """
 
     table: pd.DataFrame
@@ -355,7 +393,9 @@ def build_index(layers: Mapping[str, gpd.GeoDataFrame],
     # Aliases' pinyin too: 二连口岸 → erliankouan finds the port.
     alias_py = [_pinyin(a)[0] if a else [] for a in zh_alias]
     tab["pinyin"] = py
-    tab["pinyin_keys"] = [_SEP.join([p, *a]) for p, a in zip(py, alias_py, strict=True)]
+    others = [_other_readings(n, p) for n, p in zip(tab["name_zh"], py, strict=True)]
+    tab["pinyin_keys"] = [_SEP.join([p, *o, *a])
+                          for p, o, a in zip(py, others, alias_py, strict=True)]
     tab["initials"] = ini
     return SearchIndex(tab)
 

@@ -685,3 +685,117 @@ def test_print_command(app, live_server, tmp_path):
     out = tmp_path / "map.pdf"
     result = app.test_cli_runner().invoke(args=["atlas", "print", live_server.url + "/", str(out)])
     assert result.exit_code == 0 and out.read_bytes().startswith(b"%PDF")
+
+
+# -- phase 2, as a contract ---------------------------------------------------------------
+# Reference handlers of the endpoints phase 2 adds, registered on a test app: they show
+# exactly what the pages expect, and that the pages use them once the app has the rules.
+
+def _phase2_app(make_app):
+    import geopandas as gpd
+    import pandas as pd
+    from flask import Response, jsonify, request
+
+    from geo.route import trip_export
+    from layers.reference import reference
+    from layers.search import county_towns, index_for
+    from webmap import get_store
+
+    app = make_app()
+
+    def plan():
+        ref = reference(get_store())
+        towns = county_towns().assign(layer="towns")
+        sights = ref.attractions.assign(layer="attractions")
+        cols = ["id", "name_zh", "name_en", "layer", "geometry"]
+        overnight = gpd.GeoDataFrame(pd.concat([towns[cols], sights[cols]], ignore_index=True),
+                                     crs=4326)
+        a = request.args
+        return ref.route, ref.route.stages(float(a["max_km"]), ref.stops, overnight=overnight,
+                                           start=a.get("start") or None, end=a.get("end") or None,
+                                           direction=a.get("direction") or None)
+
+    def search():
+        q, limit = request.args.get("q", "")[:100], min(int(request.args.get("limit", 10)), 50)
+        return jsonify({"query": q, "results": index_for(get_store()).search(q, limit)})
+
+    def stages():
+        import pandas as pd
+
+        from geo.geojson import dumps, encode_features, feature_collection
+
+        route, st = plan()
+        props = pd.DataFrame(st.drop(columns=["geometry"]))
+        fc = feature_collection(encode_features(st[["n", "from_zh", "from_en", "to_zh", "to_en",
+                                                    "km_start", "km_end", "length_km", "over_max",
+                                                    "geometry"]], precision=5))
+        a = request.args
+        head = {"max_km": float(a["max_km"]), "total_km": round(route.length_km, 3),
+                "start": a.get("start"), "end": a.get("end"),
+                "direction": st["direction"].iloc[0]}
+        return Response(dumps(head)[:-1] + b',"stages":' + dumps(props.to_dict("records"))
+                        + b',"geojson":' + fc + b"}", mimetype="application/json")
+
+    def trip(fmt):
+        _, st = plan()
+        data, mime, name = trip_export(st, fmt, n=request.args.get("stage", type=int),
+                                       datum=request.args.get("datum", "wgs84"),
+                                       lang=request.args.get("lang", "zh"))
+        return Response(data, mimetype=mime,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    app.add_url_rule("/api/search", "phase2_search", search)
+    app.add_url_rule("/api/route/trip.<fmt>", "phase2_trip", trip)
+    app.view_functions["analysis.route_stages"] = stages
+    return app
+
+
+@pytest.fixture()
+def phase2(make_app):
+    from tests.test_browser import _Server
+
+    with _Server(_phase2_app(make_app)) as server:
+        yield server
+
+
+def test_phase2_contract_pinyin_search_through_the_server(tab, phase2):
+    t = tab()
+    pg = t.open(phase2.url + "/route")
+    assert pg.evaluate("window.atlas.self.cfg.endpoints.search") == "/api/search"
+    for q, name in (("yuanshangdu", "元上都遗址"), ("xilinhaote", "锡林浩特"), ("二连口岸", "二连浩特口岸")):
+        pg.fill("#atlas-search-input", q)
+        first = poll(pg, f"window.atlas.searchHits && window.atlas.searchHits.length && "
+                         f"window.atlas.searchHits[0].name.indexOf('{name}') === 0 && window.atlas.searchHits[0]")
+        assert first["name"].startswith(name)
+    pg.locator("#atlas-search-results li.atlas-hit").first.click()
+    pg.wait_for_selector(".leaflet-popup-content .atlas-popup")
+    assert t.clean()
+
+
+def test_phase2_contract_start_end_overnight_and_downloads(tab, phase2):
+    t = tab()
+    pg = t.open(phase2.url + "/route?max_km=100")
+    poll(pg, "window.atlas.stages && window.atlas.stages.stages")
+    # the overnight alternative of the last long day
+    assert "在乌拉盖湿地过夜" in pg.locator("#atlas-stage-list li[data-stage='8']").inner_text()
+    # start and end stations, chosen in the form
+    assert pg.locator("#atlas-stage-ends").is_visible()
+    pg.select_option("#atlas-stage-start", "st_wulagai")
+    pg.select_option("#atlas-stage-end", "st_xilinhot")
+    pg.click("#atlas-stage-form button[type=submit]")
+    stages = poll(pg, "window.atlas.stages && window.atlas.stages.start === 'st_wulagai' && window.atlas.stages.stages")
+    assert stages[0]["from_id"] == "st_wulagai" and stages[-1]["to_id"] == "st_xilinhot"
+    q = parse_qs(urlparse(pg.url).query)
+    assert q["start"] == ["st_wulagai"] and q["end"] == ["st_xilinhot"]
+    # GPX and KML per stage and for the trip, in GCJ-02 on request
+    links = pg.locator("#atlas-trip-downloads a")
+    assert links.count() == 2 * (len(stages) + 1)
+    pg.check("#atlas-trip-gcj02")
+    href = pg.locator("#atlas-trip-downloads a[href*='stage=1']").first.get_attribute("href")
+    assert "datum=gcj02" in href and "start=st_wulagai" in href
+    with pg.expect_download() as dl:
+        pg.locator("#atlas-trip-downloads a[href*='stage=1']").first.click()
+    assert dl.value.suggested_filename == "stage-1-gcj02.gpx"
+    with open(dl.value.path(), "rb") as fh:
+        assert fh.read().count(b"<trk>") == 1
+    assert t.clean()

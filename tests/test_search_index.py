@@ -49,6 +49,12 @@ def test_pinyin_with_and_without_tones_and_spaces(index, q):
     assert hit["name_zh"].startswith("锡林浩特") and hit["match"] == "pinyin"
 
 
+def test_place_names_keep_their_old_readings(index):
+    # 都 reads dōu alone, dū in 上都 (Shàngdū, Xanadu): both find the site
+    assert _first(index, "yuanshangdu")["name_zh"] == "元上都遗址"
+    assert _first(index, "yuanshangdou")["name_zh"] == "元上都遗址"
+
+
 def test_english_is_case_insensitive(index):
     assert _first(index, "site of XANADU")["name_zh"] == "元上都遗址"
     assert _first(index, "erenhot port")["name_zh"] == "二连浩特口岸"

@@ -178,8 +178,54 @@
       api.limitMarks = limitMarks.getLayers().length;
     }
 
+    /** GPX and KML of each stage and of the whole trip, once the server writes them
+     *  (GET /api/route/trip.<gpx|kml>, geo.route.trip_export); GCJ-02 on request. */
+    function drawDownloads(body) {
+      var box = document.getElementById("atlas-trip-downloads");
+      var base = cfg.endpoints && cfg.endpoints.trip;
+      if (!box || !base) return;
+      box.textContent = "";
+      box.hidden = false;
+      box.appendChild(el("h3", "atlas-trip-title", S.trip_downloads));
+      var gcjId = "atlas-trip-gcj02";
+      var gcjLabel = el("label", "atlas-check");
+      var gcj = el("input");
+      gcj.type = "checkbox";
+      gcj.id = gcjId;
+      gcjLabel.appendChild(gcj);
+      gcjLabel.appendChild(el("span", null, " " + S.gcj02_for_apps));
+      box.appendChild(gcjLabel);
+      var ul = el("ul", "atlas-list");
+      var links = [];
+      function add(label, stage) {
+        var li = el("li");
+        ["gpx", "kml"].forEach(function (fmt, i) {
+          var a = el("a", "atlas-download", label + " · " + fmt.toUpperCase());
+          a.setAttribute("download", "");
+          a._fmt = fmt;
+          a._stage = stage;
+          links.push(a);
+          if (i) li.appendChild(document.createTextNode(" · "));
+          li.appendChild(a);
+        });
+        ul.appendChild(li);
+      }
+      add(S.trip_all, null);
+      body.stages.forEach(function (st) { add(S.stage.replace("{n}", st.n), st.n); });
+      function hrefs() {
+        links.forEach(function (a) {
+          a.href = U.withParams(base + "." + a._fmt, Object.assign({max_km: body.max_km, lang: page.lang,
+            stage: a._stage, datum: gcj.checked ? "gcj02" : null}, ends()));
+        });
+      }
+      gcj.addEventListener("change", hrefs);
+      hrefs();
+      box.appendChild(ul);
+    }
+
     function drawStages(body, restorable) {
       drawList(body);
+      drawDownloads(body);
       var desc = {
         id: "stages", title: S.stages, geometry_type: "LineString", group_title: S.stage_planner,
         name_field: "label", style: {color: "#000", weight: 6, opacity: 0.8, category_field: null},
