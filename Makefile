@@ -8,7 +8,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export ATLAS_STORE ?= $(CURDIR)/var/atlas.gpkg
 
-.PHONY: run dev test lint bench screenshots build-data store clean browser postgis test-postgis qgis \
+.PHONY: run dev test lint bench screenshots build-data store clean browser fonts postgis test-postgis qgis \
 	test-memory
 
 $(VENV)/.runtime: requirements.txt
@@ -46,6 +46,16 @@ browser:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; \
 	fi
 
+# A CJK font so that Chromium draws the pages' Chinese, in screenshots and in printed PDFs
+# (Debian's fonts-wqy-microhei, 5 MB).  The print tests read the PDF with pypdfium2
+# (requirements-dev.txt).
+fonts:
+	@if ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then \
+	  echo "Installing Debian's fonts-wqy-microhei for Chinese text in pages and PDFs"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q fonts-wqy-microhei; \
+	fi
+
 # Debian's PostgreSQL + PostGIS for the PostGIS backend tests: the suite starts its own
 # throwaway cluster on a loopback port (tests/pg.py), so no service is configured here.
 PG_MAJOR ?= 15
@@ -67,7 +77,7 @@ PG_PASS_SKIP := test_store.py test_postgis.py test_read.py test_validate.py test
 
 ## make test: install what the tests need and run the whole suite (then the API on PostGIS).
 ## QGIS (Debian's, ~1 GB, about a minute once) is a tested client: `make qgis` installs it.
-test: $(VENV)/.dev browser postgis qgis
+test: $(VENV)/.dev browser fonts postgis qgis
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 	ATLAS_TEST_BACKEND=postgis $(PY) -m pytest -n 2 --dist loadgroup -q \
@@ -91,12 +101,7 @@ lint: $(VENV)/.dev
 build-data: $(VENV)/.build
 	$(PY) -m data.build
 
-# A CJK font so that Chromium draws the pages' Chinese (Debian's fonts-wqy-microhei, 5 MB).
-screenshots: $(VENV)/.dev browser store
-	@if [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q fonts-wqy-microhei; \
-	fi
+screenshots: $(VENV)/.dev browser fonts store
 	$(PY) -m tools.screenshots docs/screenshots
 
 # make bench: the side-by-side benchmarks of issue 5 (≤ 10 min; wrk from Debian as load generator,

@@ -187,11 +187,9 @@ def _pinyin(names: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _pypinyin():
-    try:
-        from pypinyin import Style, lazy_pinyin, pinyin
-    except ImportError as exc:  # a runtime dependency (requirements.txt)
-        raise ImportError("the search index needs the PyPI package 'pypinyin' "
-                          "(pip install pypinyin)") from exc
+    # Imported when an index is built, not when the app starts (its dictionaries are big).
+    from pypinyin import Style, lazy_pinyin, pinyin
+
     return Style, pinyin, lazy_pinyin
 
 

@@ -164,8 +164,8 @@ def test_planner_errors_speak_to_a_person(tab, live_server, lang, expected):
 
 
 def test_form_limits_equal_the_api(client):
-    from webmap.analysis import MAX_KM_RANGE
-    from webmap.maps.route import MAX_KM
+    from webmap.api.route import MAX_KM_RANGE
+    from webmap.pages.maps.route import MAX_KM
 
     assert tuple(MAX_KM) == MAX_KM_RANGE
     html = client.get("/route?max_km=100").get_data(as_text=True)
@@ -647,7 +647,8 @@ def test_print_pdf_has_the_legend_and_the_scale_bar(live_server, tmp_path, url, 
                                                     orientation, size_pt):
     import pypdfium2 as pdfium
 
-    from webmap.printing import pdf_text, pdf_to_png, render_pdf
+    from tests.pdf import pdf_text, pdf_to_png
+    from webmap.pages.printing import render_pdf
 
     pdf = render_pdf(live_server.url + url, str(tmp_path / "map.pdf"), paper=paper,
                      orientation=orientation, same_origin_only=True)
@@ -670,12 +671,11 @@ def test_print_pdf_has_the_legend_and_the_scale_bar(live_server, tmp_path, url, 
 
 
 def test_print_without_chromium_names_the_package(monkeypatch):
-    from webmap import printing
+    from webmap.pages import printing
 
-    monkeypatch.setenv("ATLAS_CHROMIUM", "/nonexistent/chromium")
     monkeypatch.setattr(printing, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium-too",))
     with pytest.raises(printing.PrintError, match="Debian's 'chromium' package"):
-        printing.render_pdf("http://127.0.0.1:1/")
+        printing.render_pdf("http://127.0.0.1:1/", chromium="/nonexistent/chromium")
 
 
 @pytest.mark.xfail(strict=True, reason="phase 2: webmap/cli.py must add `flask --app webmap atlas "
@@ -699,7 +699,7 @@ def _phase2_app(make_app):
     from geo.route import trip_export
     from layers.reference import reference
     from layers.search import county_towns, index_for
-    from webmap import get_store
+    from webmap.core.store import get_store
 
     app = make_app()
 
@@ -746,7 +746,7 @@ def _phase2_app(make_app):
 
     app.add_url_rule("/api/search", "phase2_search", search)
     app.add_url_rule("/api/route/trip.<fmt>", "phase2_trip", trip)
-    app.view_functions["analysis.route_stages"] = stages
+    app.view_functions["route.route_stages"] = stages
     return app
 
 

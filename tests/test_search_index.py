@@ -7,8 +7,8 @@ import json
 import pytest
 import shapely
 
+from layers.open import open_store
 from layers.search import TIERS, build_index, county_towns, index_for, latin_key
-from layers.store import open_store
 
 
 @pytest.fixture(scope="module")

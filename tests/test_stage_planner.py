@@ -18,9 +18,9 @@ import shapely
 from geo.crs import gcj02_to_wgs84
 from geo.errors import GeoInputError
 from geo.route import ScenicRoute, stage_features, trip_export
+from layers.open import open_store
 from layers.reference import reference
 from layers.search import county_towns
-from layers.store import open_store
 
 GEOD = pyproj.Geod(ellps="WGS84")
 UTM = "EPSG:32650"

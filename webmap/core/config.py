@@ -52,6 +52,8 @@ ATLAS_LAYER_MEMORY_MB   ``layer_memory_mb``     memory for layers held in memory
 ATLAS_CORS_ORIGINS      ``cors_origins``        origins whose pages may read the open routes
                                                 (``*``, the default; a comma-separated
                                                 list; empty: none)
+ATLAS_CHROMIUM          ``chromium``            the Chromium ``flask atlas print`` drives
+                                                (default: /usr/bin/chromium or on PATH)
 ======================  ======================  =============================================
 
 Examples
@@ -222,6 +224,7 @@ VARIABLES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "ATLAS_JOB_KEEP_HOURS": ("job_keep_hours", _hours),
     "ATLAS_LAYER_MEMORY_MB": ("layer_memory_mb", _megabytes),
     "ATLAS_CORS_ORIGINS": ("cors_origins", _origins),
+    "ATLAS_CHROMIUM": ("chromium", _text),
 }
 
 
@@ -249,6 +252,8 @@ class Settings:
     cors_origins : tuple of str
         Origins whose web pages may read the read-only routes (:mod:`webmap.core.cors`):
         ``("*",)`` for any, ``()`` for none.
+    chromium : str or None
+        The Chromium binary that prints pages to PDF (None: the usual places).
     testing : bool
         Test mode (Flask's ``TESTING``; ``/healthz`` also checks the store's integrity).
     host, port, threads : str, int, int
@@ -298,6 +303,7 @@ class Settings:
     min_free_mb: float = 16.0
     tianditu_key: str | None = None
     cors_origins: tuple[str, ...] = ("*",)
+    chromium: str | None = None
     testing: bool = False
     host: str = "127.0.0.1"
     port: int = 5000

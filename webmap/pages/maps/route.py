@@ -46,7 +46,7 @@ def parse_max_km(raw: str | None) -> float | str | None:
 
 
 #: The daily limit the form accepts: the range ``GET /api/route/stages`` accepts
-#: (``webmap.analysis.MAX_KM_RANGE``; tests/test_field_pages.py checks they agree).
+#: (``webmap.api.route.MAX_KM_RANGE``; tests/test_field_pages.py checks they agree).
 MAX_KM = (20, 1000)
 
 
