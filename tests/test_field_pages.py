@@ -399,14 +399,15 @@ def test_each_station_opens_its_own_popup(tab, live_server):
     assert len(names) == 10
     box = pg.locator(".folium-map").bounding_box()
     for i, name in enumerate(names):
-        xy = pg.evaluate(f"""(() => {{ var m = window.atlas.map, l = window.atlas.layers.stations.leaflet[{i}];
-            m.closePopup(); m.setView(l.getLatLng(), 12, {{animate: false}});
-            var p = m.latLngToContainerPoint(l.getLatLng()); return [p.x, p.y]; }})()""")
-        # Leaflet fades a closed popup out for 200 ms, and the road is redrawn for the new
-        # zoom: click once both are done.
-        poll(pg, "document.querySelectorAll('.leaflet-popup').length === 0 && "
-                 "window.atlas.layers.scenic_road.loadedKey === '12|wgs84' && "
-                 "!window.atlas.layers.scenic_road.inflight")
+        pg.evaluate(f"""(() => {{ var m = window.atlas.map, l = window.atlas.layers.stations.leaflet[{i}];
+            m.closePopup(); m.setView(l.getLatLng(), 12, {{animate: false}}); }})()""")
+        # Once Leaflet has faded the closed popup out and redrawn the road and the posts
+        # for the new zoom, the station's own shape is what lies on top at its centre
+        # (kilometre posts used to): then a click there must open its popup.
+        xy = poll(pg, f"""(() => {{ var m = window.atlas.map, l = window.atlas.layers.stations.leaflet[{i}];
+            if (document.querySelectorAll('.leaflet-popup').length) return false;
+            var p = m.latLngToContainerPoint(l.getLatLng()), r = m.getContainer().getBoundingClientRect();
+            return document.elementFromPoint(r.left + p.x, r.top + p.y) === l._path && [p.x, p.y]; }})()""")
         pg.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
         got = poll(pg, "document.querySelectorAll('.leaflet-popup').length === 1 && "
                        "document.querySelector('.leaflet-popup-content h4').textContent")
