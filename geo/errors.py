@@ -100,6 +100,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "store_read_only": ("存储暂时无法写入，请稍后再试；浏览不受影响。",
                         "The store cannot be written just now; try again later. Reading goes "
                         "on."),
+    # the scenic road's trip planner
+    "no_such_station": ("风景大道上没有这个驿站，请从列表中选择。",
+                        "There is no such station on the scenic road; pick one from the list."),
+    "bad_direction": ("行进方向只能是顺行（宝昌→乌拉盖）或逆行。",
+                      "The direction of travel is either forward (Baochang to Wulagai) or "
+                      "reverse."),
+    "direction_conflict": ("所选起点和终点的先后与所选方向相反：请交换起点和终点，或不选方向。",
+                           "The chosen start and end run the other way: swap them, or leave "
+                           "the direction unset."),
+    "empty_trip": ("起点和终点是同一处，行程没有长度：请选两个不同的驿站。",
+                   "The start and the end are the same place, so the trip has no length: "
+                   "pick two different stations."),
+    "no_such_stage": ("行程中没有这一段。", "The trip has no such stage."),
     # requests
     "bad_parameter": ("请求中的某个值无效。", "A value in the request is not valid."),
     "unknown_parameter": ("请求中有无法识别的选项。",

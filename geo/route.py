@@ -44,6 +44,8 @@ STOP_MAX_OFFSET_M = 10_000.0
 #: Overnight places (towns, attractions) farther than this from the road are no
 #: alternative for a day that is too long.
 MAX_DETOUR_M = 30_000.0
+#: The trip's ends, for the Chinese messages.
+ZH_END = {"start": "起点", "end": "终点"}
 
 
 def _names(frame: pd.DataFrame, col: str, fallback: str) -> np.ndarray:
@@ -237,14 +239,18 @@ class ScenicRoute:
         """Road km of the trip's start and end and the stops that name them."""
         if direction not in (None, "forward", "reverse"):
             raise GeoInputError(f"direction must be 'forward' or 'reverse', not {direction!r}",
-                                hint="forward runs from 宝昌 (km 0) north to 乌拉盖")
+                                hint="forward runs from 宝昌 (km 0) north to 乌拉盖",
+                                code="bad_direction",
+                                hint_zh="顺行从宝昌（0 公里）向北到乌拉盖")
 
         def by_id(key: str, which: str) -> int:
             hit = np.flatnonzero(st.ids == str(key))
             if not len(hit):
                 known = ", ".join(sorted(str(i) for i in st.ids if i)) or "none"
                 raise GeoInputError(f"no station {key!r} on the road for the {which}",
-                                    hint=f"pick one of: {known}")
+                                    hint=f"pick one of: {known}", code="no_such_station",
+                                    message_zh=f"风景大道上没有驿站 {key!r}（{ZH_END[which]}）",
+                                    hint_zh=f"可选：{known}")
             return int(hit[0])
 
         total = self.length_km
@@ -255,12 +261,14 @@ class ScenicRoute:
         if k0 is not None and k1 is not None:
             if abs(k1 - k0) * 1000.0 < 1.0:
                 raise GeoInputError("the start and the end of the trip are the same place",
-                                    hint="pick two different stations")
+                                    hint="pick two different stations", code="empty_trip",
+                                    hint_zh="请选两个不同的驿站")
             implied = "forward" if k1 > k0 else "reverse"
             if direction and direction != implied:
                 raise GeoInputError(
                     f"from {start} to {end} runs {implied}, not {direction}",
-                    hint="leave the direction out, or swap the start and the end")
+                    hint="leave the direction out, or swap the start and the end",
+                    code="direction_conflict", hint_zh="不选方向，或交换起点和终点")
         else:
             reverse = direction == "reverse"
             if k0 is None and k1 is None:
@@ -272,7 +280,8 @@ class ScenicRoute:
                 k1 = 0.0 if reverse or k0 == total else total
             if abs(k1 - k0) * 1000.0 < 1.0:
                 raise GeoInputError("the trip would have no length",
-                                    hint="pick a start and an end, or the other direction")
+                                    hint="pick a start and an end, or the other direction",
+                                    code="empty_trip", hint_zh="请选起点和终点，或换一个方向")
 
         def named(i: int, k: float, zh: str, en: str) -> dict[str, Any]:
             if i < 0:  # the road's end point: named after a stop within max_offset_m of it
@@ -364,7 +373,9 @@ class ScenicRoute:
         if not (isinstance(max_km, (int, float, np.number)) and np.isfinite(max_km)
                 and max_km > 0):
             raise GeoInputError("max_km must be a positive number of kilometres",
-                                hint="the longest day, e.g. 100 by bicycle or 250 by car")
+                                hint="the longest day, e.g. 100 by bicycle or 250 by car",
+                                code="bad_parameter", message_zh="每日最远里程应是正数",
+                                hint_zh="例如骑行 100 公里，自驾 250 公里")
         eps = 1e-6
         everything = self._places(stops, "stations")
         st = everything.take(everything.distance_m <= max_offset_m)
@@ -547,7 +558,9 @@ def stage_features(stages: gpd.GeoDataFrame, n: int | None = None, lang: str = "
     if n is not None:
         if not 1 <= int(n) <= len(stages):
             raise GeoInputError(f"the plan has no stage {n}",
-                                hint=f"stages are numbered 1 to {len(stages)}")
+                                hint=f"stages are numbered 1 to {len(stages)}",
+                                code="no_such_stage", message_zh=f"行程中没有第 {n} 段",
+                                hint_zh=f"分段编号为 1 到 {len(stages)}")
         stages = stages[stages["n"] == int(n)]
     stages = stages.to_crs(4326)
     key = "name_en" if lang == "en" else "name_zh"
@@ -609,7 +622,9 @@ def trip_export(stages: gpd.GeoDataFrame, fmt: str = "gpx", n: int | None = None
 
     if fmt not in ("gpx", "kml"):
         raise GeoInputError(f"a trip is written as gpx or kml, not {fmt!r}",
-                            hint="ask for .gpx (GPS devices, apps) or .kml (Google Earth)")
+                            hint="ask for .gpx (GPS devices, apps) or .kml (Google Earth)",
+                            code="unsupported_format", message_zh=f"行程不提供 {fmt!r} 格式",
+                            hint_zh="可下载 GPX（导航设备、手机应用）或 KML（谷歌地球）")
     d = normalise_datum(datum)
     feats = stage_features(stages, n, lang)
     if d not in ("wgs84", "cgcs2000"):

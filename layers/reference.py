@@ -30,11 +30,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import geopandas as gpd
+import pandas as pd
 
 from geo.network import RiverNetwork
 from geo.overlay import OverlayIndex, overlay_sites
 from geo.route import ScenicRoute
 
+from .search import OVERNIGHT_KINDS, towns
 from .store import LayerNotFound, Store
 
 #: The layers the bundle holds (catalog ids).
@@ -105,6 +107,18 @@ class Reference:
     def stops(self) -> gpd.GeoDataFrame:
         """Candidate stage ends on the road: the stations."""
         return self.stations
+
+    @cached_property
+    def overnight(self) -> gpd.GeoDataFrame:
+        """Other places to spend a night, offered for stages over the daily limit: the
+        gazetteer's cities and towns (``layer`` = ``towns``) and the attractions
+        (``attractions``), with ``id``, ``name_zh``, ``name_en``, EPSG:4326."""
+        cols = ["id", "name_zh", "name_en", "layer", "geometry"]
+        frames = [towns(OVERNIGHT_KINDS).assign(layer="towns")[cols]]
+        if len(self.attractions):
+            frames.append(self.attractions.assign(layer="attractions")[cols])
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                                crs=4326)
 
 
 _CACHE: weakref.WeakKeyDictionary[Store, Reference] = weakref.WeakKeyDictionary()

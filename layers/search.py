@@ -16,12 +16,14 @@ Results are ranked by tier — places (towns, attractions, ports, stations, coun
 units) first, then rivers, basins and sections, then projects, then road segments —
 then by how well they match (exact, prefix, substring, initials, characters in
 order), then by the shorter name.  :func:`index_for` keeps one index per store,
-rebuilt when a layer version changes (the phase-2 ``GET /api/search`` endpoint
-calls it).
+rebuilt when a layer version changes.
 
-The League's county seats are not a layer of the store yet: :func:`county_towns`
-gives them (authored, with ``source`` and ``accuracy_m``) for the index and for the
-stage planner's overnight alternatives.
+Towns, sumu and farms, and the short forms people write for the League's units
+(东乌旗, 锡市) and towns, come from the offline gazetteer (:mod:`geo.gazetteer`,
+``data/sources/gazetteer.json``): :func:`towns` gives the places as points for the
+index and, the cities and towns, for the stage planner's overnight alternatives.
+Every ranking is made here: ``GET /api/search`` answers with it and the pages show
+it as it comes.
 
 Examples
 --------
@@ -39,6 +41,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -51,6 +54,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from geo.gazetteer import Gazetteer
+
+from .describe import spec_for
+from .store import Store
 
 #: Rank of each layer's features (lower first): places, water, projects, the road.
 TIERS: dict[str, int] = {
@@ -65,25 +73,12 @@ LAYER_ORDER: tuple[str, ...] = ("towns", "attractions", "ports", "stations", "ad
 #: Tier of a layer not listed (user layers): with the projects.
 DEFAULT_TIER = 2
 
-#: Other names people use, by feature id (Chinese short forms, English spellings).
+#: Other names people use for features the gazetteer does not hold (ports, sights), by
+#: feature id; the counties' and towns' come from the gazetteer (:func:`all_aliases`).
 ALIASES: dict[str, tuple[str, ...]] = {
     "port_erenhot": ("二连口岸", "二连", "二连浩特", "Erlian port", "Erlianhot", "Erenhot"),
     "port_zhuengadabuqi": ("珠恩口岸", "珠恩嘎达布其", "东乌口岸", "Zhuengadabuqi"),
-    "152500": ("锡盟", "Xilin Gol League", "Xilinguole"),
-    "152501": ("二连", "Erlian"),
-    "152502": ("锡市", "Xilinhaote"),
-    "152522": ("阿旗", "Abaga"),
-    "152523": ("苏左旗", "东苏旗", "Sunite Left"),
-    "152524": ("苏右旗", "西苏旗", "Sunite Right"),
-    "152525": ("东乌旗", "Dong Ujimqin"),
-    "152526": ("西乌旗", "Xi Ujimqin"),
-    "152527": ("太旗", "Taipusi"),
-    "152528": ("黄旗", "Xianghuang"),
-    "152529": ("白旗", "Zhengxiangbai"),
-    "152530": ("蓝旗", "Zhenglan"),
     "at_xanadu": ("元上都", "上都遗址", "Shangdu", "Xanadu"),
-    "town_xilinhot": ("锡市", "Xilinhaote"),
-    "town_erenhot": ("二连", "Erlian", "Erlianhaote"),
 }
 
 #: Characters that only separate words in a pinyin or English query.
@@ -92,54 +87,75 @@ _TONE_DIGITS = re.compile(r"[1-5]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SEP = "\x1f"  # joins a feature's keys into one searchable string
 
-# -- county seats --------------------------------------------------------------------------
-_SOURCE_TOWNS = ("编绘: 旗县市政府驻地城镇中心, 据公开地名位置取整 / authored: centres of the county "
-                 "seats from published place positions, rounded")
-#: The League's county seats: (id, 城镇, town, 旗县市, county, lon, lat) in WGS 84.
-COUNTY_SEATS: tuple[tuple[str, str, str, str, str, float, float], ...] = (
-    ("town_erenhot", "二连浩特", "Erenhot (city)", "二连浩特市", "Erenhot City", 111.977, 43.653),
-    ("town_xilinhot", "锡林浩特", "Xilinhot (city)", "锡林浩特市", "Xilinhot City",
-     116.086, 43.933),
-    ("town_bieligutai", "别力古台镇", "Bieligutai", "阿巴嘎旗", "Abag Banner", 114.970, 44.022),
-    ("town_mandulatu", "满都拉图镇", "Mandulatu", "苏尼特左旗", "Sonid Left Banner",
-     113.653, 43.854),
-    ("town_saihantala", "赛汉塔拉镇", "Saihantala", "苏尼特右旗", "Sonid Right Banner",
-     112.656, 42.742),
-    ("town_uliastai", "乌里雅斯太镇", "Uliastai", "东乌珠穆沁旗", "East Ujimqin Banner",
-     116.972, 45.510),
-    ("town_balgargol", "巴拉嘎尔高勒镇", "Balgar Gol", "西乌珠穆沁旗", "West Ujimqin Banner",
-     117.615, 44.586),
-    ("town_baochang", "宝昌镇", "Baochang", "太仆寺旗", "Taibus Banner", 115.283, 41.877),
-    ("town_xinbaolage", "新宝拉格镇", "Xinbaolage", "镶黄旗", "Xianghuang Banner",
-     113.847, 42.239),
-    ("town_mingantu", "明安图镇", "Ming'antu", "正镶白旗", "Zhengxiangbai Banner",
-     115.031, 42.287),
-    ("town_shangdu", "上都镇", "Shangdu", "正蓝旗", "Zhenglan Banner", 116.003, 42.241),
-    ("town_dolonnur", "多伦诺尔镇", "Dolonnur", "多伦县", "Duolun County", 116.486, 42.203),
-    ("town_bayanhushuo", "巴音胡硕镇", "Bayanhushuo", "乌拉盖管理区", "Ulgai Management Area",
-     118.850, 45.720),
-)
+# -- towns and other names, from the gazetteer ------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _gazetteer() -> Gazetteer:
+    return Gazetteer.load()
 
 
-def county_towns() -> gpd.GeoDataFrame:
-    """The county seats as points (EPSG:4326) with ``source``, ``accuracy_m``, ``illustrative``.
+#: Kinds of gazetteer places a traveller can expect a bed in (overnight alternatives).
+OVERNIGHT_KINDS: tuple[str, ...] = ("city", "town")
 
-    Authored from the towns' published positions, rounded to 0.001° and honest
-    to about 3 km: good for a search hit or an overnight suggestion, not for
-    surveying.  (Phase 2: a ``towns`` layer of the data build.)
+
+def towns(kinds: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
+    """The League's towns, sumu, townships and farms of the gazetteer as points (EPSG:4326).
+
+    From ``data/sources/gazetteer.json`` (:mod:`geo.gazetteer`): ``id``, ``name_zh``,
+    ``name_en``, ``kind`` (``city``, ``town``, ``sumu``, ``township``, ``farm``),
+    ``county``/``county_en`` (the county-level unit), ``seat`` (the unit's seat),
+    ``source``, ``accuracy_m`` and ``illustrative`` (authored positions, honest to a
+    few km: good for a search hit or an overnight suggestion, not for surveying).
+
+    Parameters
+    ----------
+    kinds : tuple of str, optional
+        Only places of these kinds (default: all).
 
     Examples
     --------
-    >>> t = county_towns()
-    >>> len(t), t.crs.to_epsg(), t.loc[t["id"] == "town_xilinhot", "county"].item()
-    (13, 4326, '锡林浩特市')
+    >>> t = towns()
+    >>> t.crs.to_epsg(), int(t["seat"].sum())
+    (4326, 13)
+    >>> bool(towns(OVERNIGHT_KINDS)["kind"].isin(["city", "town"]).all())
+    True
     """
-    ids, zh, en, county, county_en, lon, lat = zip(*COUNTY_SEATS, strict=True)
+    gz = _gazetteer()
+    seats = {c.seat for c in gz.counties.values()}
+    rows = [p for p in gz.places.values() if kinds is None or p.kind in kinds]
+    county = [gz.counties.get(p.county) for p in rows]
     return gpd.GeoDataFrame(
-        {"id": ids, "name_zh": zh, "name_en": en, "county": county, "county_en": county_en,
-         "kind": "county_seat", "source": _SOURCE_TOWNS, "accuracy_m": 3000.0,
-         "illustrative": False},
-        geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        {"id": [p.id for p in rows], "name_zh": [p.name_zh for p in rows],
+         "name_en": [p.name_en for p in rows], "kind": [p.kind for p in rows],
+         "county": [c.name_zh if c else "" for c in county],
+         "county_en": [c.name_en if c else "" for c in county],
+         "seat": [p.id in seats for p in rows], "source": [p.source for p in rows],
+         "accuracy_m": [p.accuracy_m for p in rows],
+         "illustrative": [p.illustrative for p in rows]},
+        geometry=gpd.points_from_xy([p.lon for p in rows], [p.lat for p in rows]), crs=4326)
+
+
+def all_aliases() -> dict[str, tuple[str, ...]]:
+    """Other names people use, by feature id: :data:`ALIASES` and the gazetteer's short
+    forms of the League (``152500``), its county-level units (by adcode: 东乌旗, 锡市 …)
+    and its places (by the gazetteer's id).
+
+    Examples
+    --------
+    >>> a = all_aliases()
+    >>> "东乌旗" in a["152525"], "二连口岸" in a["port_erenhot"], "锡林浩特" in a["xilinhot"]
+    (True, True, True)
+    """
+    gz = _gazetteer()
+    out: dict[str, tuple[str, ...]] = dict(ALIASES)
+    league = gz.league
+    if league.get("adcode"):
+        out[str(league["adcode"])] = tuple(league.get("aliases", ()))
+    for c in gz.doc["counties"]:
+        out[str(c["adcode"])] = tuple(c.get("aliases", ()))
+    for p in gz.doc["places"]:
+        if p.get("aliases"):
+            out[str(p["id"])] = tuple(p["aliases"])
+    return out
 
 
 # -- normalising ---------------------------------------------------------------------------
@@ -252,9 +268,10 @@ class SearchIndex:
         """The features matching ``query``, best first, as JSON-ready dicts.
 
         Each result has ``id``, ``layer``, ``name_zh``, ``name_en``, ``lon``,
-        ``lat`` (a point on the feature), ``bounds`` ([minx, miny, maxx, maxy])
-        and ``match`` (``name``, ``alias``, ``english``, ``pinyin``,
-        ``initials`` or ``characters``).  An empty query finds nothing.
+        ``lat`` (a point on the feature), ``bounds`` ([minx, miny, maxx, maxy]),
+        ``match`` (``name``, ``alias``, ``english``, ``pinyin``, ``initials`` or
+        ``characters``) and the feature's ``county``, ``county_en`` and
+        ``accuracy_m`` (None where it has none).  An empty query finds nothing.
         """
         q = str(query or "").strip()
         tab = self.table
@@ -325,6 +342,8 @@ class SearchIndex:
                 "lat": round(float(r["lat"]), 6),
                 "bounds": [round(float(r[k]), 6) for k in ("minx", "miny", "maxx", "maxy")],
                 "match": how[int(i)],
+                "county": r["county"] or None, "county_en": r["county_en"] or None,
+                "accuracy_m": (None if pd.isna(r["accuracy_m"]) else float(r["accuracy_m"])),
             })
         return out
 
@@ -335,7 +354,7 @@ def build_index(layers: Mapping[str, gpd.GeoDataFrame],
 
     Features are named by ``name_zh``/``name_en`` (else ``name``); unnamed ones
     are left out.  The id is the ``id`` column (``adcode`` for ``admin``), else the
-    row's index.  ``aliases`` (default :data:`ALIASES`) adds other names by id.
+    row's index.  ``aliases`` (default :func:`all_aliases`) adds other names by id.
 
     Examples
     --------
@@ -348,7 +367,7 @@ def build_index(layers: Mapping[str, gpd.GeoDataFrame],
     >>> idx.search("XILINHOT")[0]["match"], idx.search("xlht")[0]["match"]
     ('english', 'initials')
     """
-    aliases = ALIASES if aliases is None else aliases
+    aliases = all_aliases() if aliases is None else aliases
     parts = []
     for layer, frame in layers.items():
         if frame is None or len(frame) == 0:
@@ -375,9 +394,13 @@ def build_index(layers: Mapping[str, gpd.GeoDataFrame],
             "name_zh": zh, "name_en": en,
             "lon": shapely.get_x(mid), "lat": shapely.get_y(mid),
             "minx": bounds[:, 0], "miny": bounds[:, 1], "maxx": bounds[:, 2], "maxy": bounds[:, 3],
+            # What a hit's popup says when the page does not draw the feature.
+            "county": _text(frame, "county"), "county_en": _text(frame, "county_en"),
+            "accuracy_m": (pd.to_numeric(frame["accuracy_m"], errors="coerce").to_numpy(
+                dtype="float64") if "accuracy_m" in frame else np.full(len(frame), np.nan)),
         }))
     columns = ["id", "layer", "tier", "order", "name_zh", "name_en", "lon", "lat", "minx",
-               "miny", "maxx", "maxy"]
+               "miny", "maxx", "maxy", "county", "county_en", "accuracy_m"]
     tab = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     tab = tab[(tab["name_zh"] != "") | (tab["name_en"] != "")].reset_index(drop=True)
     extra = [aliases.get(i, ()) for i in tab["id"]]
@@ -399,36 +422,53 @@ def build_index(layers: Mapping[str, gpd.GeoDataFrame],
 
 
 # -- one index per store -------------------------------------------------------------------
-#: The store layers searched (catalog ids), besides :func:`county_towns`.
+#: The reference layers searched (catalog ids), besides the gazetteer's :func:`towns`.
 SEARCH_LAYERS: tuple[str, ...] = ("attractions", "stations", "ports", "admin", "rivers",
                                   "basins", "sections", "projects", "scenic_road")
+#: Largest user layer searched (features): pinyin for every name costs ~50 µs, so a
+#: layer of a million sites would hold the first search up for a minute.
+MAX_USER_FEATURES = 20_000
 
-_CACHE: weakref.WeakKeyDictionary[Any, tuple[tuple[str, ...], SearchIndex]] = \
+_CACHE: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], SearchIndex]] = \
     weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def index_for(store: Any) -> SearchIndex:
-    """The search index of ``store``'s reference layers and the county seats, cached
-    until one of the layers' versions changes (a layer missing from the store is skipped).
-    """
-    from .store import LayerNotFound
+def index_for(store: Store) -> SearchIndex:
+    """The search index of ``store``: the reference layers, the gazetteer's towns and the
+    user layers of at most :data:`MAX_USER_FEATURES` features (named by their layer's
+    name field), cached until a layer's version changes or a layer comes or goes.
 
-    versions = []
-    for name in SEARCH_LAYERS:
-        try:
-            versions.append(store.info(name).version)
-        except LayerNotFound:
-            versions.append("")
-    key = tuple(versions)
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from layers.open import open_store
+    >>> from layers.prepare import prepare_store
+    >>> store = open_store(os.path.join(tempfile.mkdtemp(), "s.gpkg"))
+    >>> _ = prepare_store(store)
+    >>> index_for(store).search("xilinhaote", 1)[0]["name_zh"]
+    '锡林浩特市区'
+    >>> index_for(store) is index_for(store)
+    True
+    """
+    infos = {i.name: i for i in store.list_layers()}
+    wanted = [n for n in SEARCH_LAYERS if n in infos]
+    wanted += sorted(n for n, i in infos.items()
+                     if i.user_layer and 0 < i.count <= MAX_USER_FEATURES)
+    key = tuple((n, infos[n].version) for n in wanted)
     with _LOCK:
         hit = _CACHE.get(store)
     if hit is not None and hit[0] == key:
         return hit[1]
-    frames: dict[str, gpd.GeoDataFrame] = {"towns": county_towns()}
-    for name, version in zip(SEARCH_LAYERS, key, strict=True):
-        if version:
-            frames[name] = store.get(name)
+    frames: dict[str, gpd.GeoDataFrame] = {"towns": towns()}
+    for name in wanted:
+        frame = store.get(name)
+        info = infos[name]
+        if info.user_layer:  # named by the layer's name field, whatever it is called
+            field = spec_for(store, info).name_field
+            if field and field in frame and field not in ("name_zh", "name_en", "name"):
+                frame = frame.assign(name=frame[field])
+        frames[name] = frame
     index = build_index(frames)
     with _LOCK:
         _CACHE[store] = (key, index)

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from layers.open import open_store
-from layers.search import TIERS, build_index, county_towns, index_for, latin_key
+from layers.search import TIERS, build_index, index_for, latin_key, towns
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_results_are_json_with_a_point_on_the_feature(store, index):
     json.dumps(hits)  # JSON-ready
     assert {"id", "layer", "name_zh", "name_en", "lon", "lat", "bounds", "match"} <= set(hits[0])
     frames = {name: store.get(name) for name in {h["layer"] for h in hits} - {"towns"}}
-    frames["towns"] = county_towns()
+    frames["towns"] = towns()
     for h in hits:
         gdf = frames[h["layer"]]
         col = "adcode" if h["layer"] == "admin" else "id"
@@ -90,8 +90,7 @@ def test_pinyin_is_computed_when_the_index_is_built_not_per_query(monkeypatch):
     import geopandas as gpd
     import pypinyin
 
-    towns = county_towns()
-    idx = build_index({"towns": towns, "ports": gpd.GeoDataFrame(geometry=[], crs=4326)})
+    idx = build_index({"towns": towns(), "ports": gpd.GeoDataFrame(geometry=[], crs=4326)})
 
     def boom(*a, **k):
         raise AssertionError("pypinyin called at query time")
@@ -102,9 +101,9 @@ def test_pinyin_is_computed_when_the_index_is_built_not_per_query(monkeypatch):
 
 def test_index_is_cached_per_store_version(store, index):
     assert index_for(store) is index
-    assert len(index) > 200  # every named reference feature plus the county seats
+    assert len(index) > 200  # every named reference feature plus the gazetteer's towns
 
 
 def test_latin_key_agrees_with_the_index_pinyin(index):
-    row = index.table[index.table["name_zh"] == "锡林浩特"].iloc[0]
-    assert row["pinyin"] == latin_key("Xī Lín Hào Tè")
+    row = index.table[index.table["name_zh"] == "锡林浩特市区"].iloc[0]
+    assert row["pinyin"] == latin_key("Xī Lín Hào Tè Shì Qū")

@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyproj
 import pytest
 import shapely
@@ -20,7 +19,6 @@ from geo.errors import GeoInputError
 from geo.route import ScenicRoute, stage_features, trip_export
 from layers.open import open_store
 from layers.reference import reference
-from layers.search import county_towns
 
 GEOD = pyproj.Geod(ellps="WGS84")
 UTM = "EPSG:32650"
@@ -39,9 +37,7 @@ def route(ref) -> ScenicRoute:
 
 @pytest.fixture(scope="module")
 def overnight(ref) -> gpd.GeoDataFrame:
-    towns = county_towns().assign(layer="towns")
-    sights = ref.attractions.assign(layer="attractions")
-    return gpd.GeoDataFrame(pd.concat([towns, sights], ignore_index=True), crs=4326)
+    return ref.overnight
 
 
 def geodesic_km(geom) -> float:
