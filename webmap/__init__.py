@@ -48,6 +48,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "webmap.api.layers",
     "webmap.api.layer_writes",
     "webmap.api.route",
+    "webmap.api.search",
     "webmap.api.measure",
     "webmap.api.analysis",
     "webmap.api.jobs",

@@ -1,4 +1,4 @@
-"""Command line for the long jobs: ``flask --app webmap atlas import|export|overlay|layers|reference``.
+"""Command line for the long jobs: ``flask --app webmap atlas import|export|overlay|layers|reference|print``.
 
 Examples (shell)::
 
@@ -10,6 +10,8 @@ Examples (shell)::
     flask --app webmap atlas reference import basins 流域.zip --crs EPSG:4548 --source 水利局
     flask --app webmap atlas reference versions projects
     flask --app webmap atlas reference restore projects 1
+    flask --app webmap atlas print "/route?max_km=100&lang=en" trip.pdf --paper a3
+    flask --app webmap atlas print "http://atlas.example/watershed?basin=xilin#map=9/43.9/116.1" basin.pdf
 
 Every failure is one line on stderr (``Error: what — hint``) and a non-zero exit
 status; bad input never prints a traceback.  Work that takes more than a moment
@@ -19,25 +21,28 @@ bar on stderr.
 Examples
 --------
 >>> [c for c in sorted(atlas.commands)]
-['export', 'import', 'layers', 'overlay', 'reference']
+['export', 'import', 'layers', 'overlay', 'print', 'reference']
 >>> sorted(reference_group.commands)
 ['import', 'restore', 'versions']
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
 import geopandas as gpd
 import pandas as pd
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from geo.accuracy import round_overlay
 from geo.crs import normalise_datum, transform_geometries
@@ -60,6 +65,7 @@ from layers.validate_ref import reference_spec
 
 from .core.config import current_settings
 from .core.store import get_store
+from .pages.printing import ORIENTATIONS, PAPERS, PrintError, render_pdf
 
 atlas = AppGroup("atlas", help="Import, export and overlay layers of the atlas store.")
 
@@ -402,6 +408,56 @@ def reference_restore(layer: str, version: int, author: str, note: str) -> None:
                f"({info.count:,} features)" + (f"; re-derived: {others}" if others else ""))
     for w in out.warnings[:5]:
         click.echo(f"  warning: {w['text']}")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # the page's many requests
+        pass
+
+
+@contextlib.contextmanager
+def _serving(app: Flask) -> Iterator[str]:
+    """This app served on a free loopback port for as long as the block runs: its URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@atlas.command("print")
+@click.argument("url")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--paper", type=click.Choice(PAPERS, case_sensitive=False), default="a4",
+              show_default=True, help="Paper size.")
+@click.option("--orientation", type=click.Choice(ORIENTATIONS, case_sensitive=False),
+              default="landscape", show_default=True)
+@click.option("--timeout", default=60.0, show_default=True, help="Longest wait for the "
+              "page to draw, in seconds.")
+@click.option("--no-tiles", is_flag=True, help="Leave the basemap out (for machines without "
+              "internet, where tile requests only time out).")
+@friendly
+def print_command(url: str, out: str, paper: str, orientation: str, timeout: float,
+                  no_tiles: bool) -> None:
+    """Print the map page at URL to the PDF file OUT, as the page's print view lays it out.
+
+    URL is a page of a running atlas (http://…, its #map= view included) or a path such
+    as "/route?max_km=100&lang=en", which this command serves itself while it prints.
+    Needs headless Chromium (Debian's chromium package, or ATLAS_CHROMIUM).
+    """
+    serving = (_serving(current_app._get_current_object()) if url.startswith("/")
+               else contextlib.nullcontext(""))
+    try:
+        with serving as base:
+            data = render_pdf(base + url, out, paper=paper, orientation=orientation,
+                              chromium=current_settings().chromium, timeout_s=timeout,
+                              same_origin_only=no_tiles)
+    except PrintError as e:
+        raise _fail(str(e)) from None
+    click.echo(f"wrote {out}: {paper.upper()} {orientation}, {len(data):,} bytes")
 
 
 def init_app(app: Flask) -> None:

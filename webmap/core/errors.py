@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from geo.errors import MESSAGES, ExplainedError, GeoInputError
@@ -185,12 +186,55 @@ def method_hint(path: str, valid: Iterable[str]) -> tuple[str, str]:
     return f"this address accepts {listed}", f"这个地址接受的请求方法：{listed}"
 
 
+def _wants_html_page() -> bool:
+    """An OGC API request that asked for HTML (``f=html``, or a browser's Accept without
+    ``f``): its error is a page too, as its answer would have been."""
+    if not request.path.startswith("/ogcapi"):
+        return False
+    f = request.args.get("f")
+    if f is not None:
+        return f == "html"
+    best = request.accept_mimetypes.best_match(["application/json", "application/geo+json",
+                                                "text/html"])
+    return best == "text/html"
+
+
+def html_error_response(error: ExplainedError, status: int | None = None) -> Response:
+    """The error as a small HTML page: a title, ``lang``, the code's sentence for a person
+    in Chinese and English, and the API's precise text (everything escaped).
+
+    Examples
+    --------
+    >>> from flask import Flask
+    >>> with Flask(__name__).test_request_context("/ogcapi/collections/x?f=html"):
+    ...     r = html_error_response(ApiError("no collection 'x'", 404, code="not_found"))
+    >>> r.status_code, r.get_data(as_text=True).split("<title>")[1].split("</title>")[0]
+    (404, '404 · 找不到这个地址。 · 锡林郭勒草原图集')
+    """
+    status = status or status_of(error)
+    zh, en = MESSAGES[error.code]
+    hint = (f'<p lang="en">{escape(error.hint)}</p>' if error.hint else "")
+    hint_zh = f"<p>{escape(error.hint_zh)}</p>" if error.hint_zh else ""
+    body = (
+        '<!doctype html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{status} · {escape(zh)} · 锡林郭勒草原图集</title>\n"
+        '<link rel="stylesheet" href="/ogcapi/static/ogcapi.css">\n</head>\n<body>\n'
+        '<header><a href="/ogcapi?f=html">锡林郭勒草原图集 · OGC API</a> · '
+        '<a href="/">地图 Map</a></header>\n<main>\n'
+        f"<h1>{escape(zh)} <span lang=\"en\">{escape(en)}</span></h1>\n"
+        f"<p>{escape(error.message_zh)}</p>{hint_zh}\n"
+        f'<p lang="en"><code>{status} {escape(error.code)}</code>: {escape(error.message)}</p>'
+        f"{hint}\n</main>\n</body>\n</html>\n")
+    return Response(body, status=status, mimetype="text/html")
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the JSON error handlers on ``app``."""
 
     @app.errorhandler(ExplainedError)
     def _explained(e: ExplainedError):
-        return explained_response(e)
+        return html_error_response(e) if _wants_html_page() else explained_response(e)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
@@ -200,8 +244,8 @@ def register_error_handlers(app: Flask) -> None:
         code, hint, hint_zh = _HTTP_CODES.get(status, ("bad_request", "", ""))
         if status == 405 and e.valid_methods:
             hint, hint_zh = method_hint(request.path, e.valid_methods)
-        resp = explained_response(ApiError(e.description or e.name, status, hint, code=code,
-                                           hint_zh=hint_zh))
+        error = ApiError(e.description or e.name, status, hint, code=code, hint_zh=hint_zh)
+        resp = html_error_response(error) if _wants_html_page() else explained_response(error)
         if status == 405 and e.valid_methods:
             resp.headers["Allow"] = ", ".join(sorted(e.valid_methods))
         return resp

@@ -30,7 +30,7 @@ PAGE_DATUMS = ("wgs84", "gcj02")
 _ZH_NAMES = {
     "max_km": "每日最长里程", "every_km": "里程桩间隔", "river_buffer_m": "河流缓冲距离",
     "corridor_m": "道路视野走廊宽度", "lon": "经度", "lat": "纬度", "zoom": "缩放级别",
-    "limit": "要素数量上限",
+    "limit": "要素数量上限", "stage": "分段编号",
 }
 
 

@@ -129,7 +129,9 @@ def _render(chromium: str, url: str, timeout_s: float, same_origin_only: bool) -
             if same_origin_only:
                 page.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).netloc
                            in (origin, "") else r.abort())
-            page.goto(url, timeout=timeout_s * 1000)
+            answer = page.goto(url, timeout=timeout_s * 1000)
+            if answer is not None and answer.status >= 400:
+                raise PrintError(f"{url} answered HTTP {answer.status}: not a page to print")
             page.wait_for_selector("body[data-atlas-print-ready]", state="attached",
                                    timeout=timeout_s * 1000)
             # The sheet's own @page rule sets the paper size and orientation.

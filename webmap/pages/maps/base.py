@@ -129,25 +129,6 @@ def page_query(args: Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
-def has_rule(rule: str) -> bool:
-    """Whether the running app serves ``rule`` (False outside an app context).
-
-    A page offers a feature whose endpoint comes in a later phase (``/api/search``)
-    only once the app has it.
-
-    Examples
-    --------
-    >>> has_rule("/api/search")
-    False
-    """
-    try:
-        from flask import current_app
-
-        return any(r.rule == rule for r in current_app.url_map.iter_rules())
-    except RuntimeError:
-        return False
-
-
 def build_map(
     page: str,
     lang: str,
@@ -213,9 +194,7 @@ def build_map(
         "bounds": list(LEAGUE_BBOX),
         "query": page_query(args),
         "assets": {"qrcode": static_url("vendor/qrcode-generator/qrcode.js")},
-        "search": search_config(),
-        "endpoints": {"search": "/api/search" if has_rule("/api/search") else None,
-                      "trip": "/api/route/trip" if has_rule("/api/route/trip.<fmt>") else None},
+        "endpoints": {"search": "/api/search", "trip": "/api/route/trip"},
     }
     cfg.update(page_config or {})
     # Plugin files the loader uses directly (not through a Folium plugin element).
@@ -238,23 +217,6 @@ def build_map(
     # Every Folium CDN link → the vendored files; Folium's defaults the pages never use go.
     use_local_assets(m, static_url, lang, drop=UNUSED_BY_PAGES)
     return m
-
-
-def search_config() -> dict[str, Any]:
-    """What the page's search needs besides the features it loads: the ranking of
-    :mod:`layers.search` (tiers, layer order), its aliases and the county seats (a
-    stand-in until ``GET /api/search`` serves the index itself)."""
-    from layers.search import ALIASES, LAYER_ORDER, TIERS, county_towns
-
-    towns = county_towns()
-    return {
-        "tiers": TIERS, "order": list(LAYER_ORDER), "aliases": {k: list(v) for k, v in
-                                                               ALIASES.items()},
-        "towns": [{"id": r.id, "name_zh": r.name_zh, "name_en": r.name_en,
-                   "county": r.county, "county_en": r.county_en,
-                   "lon": r.geometry.x, "lat": r.geometry.y, "accuracy_m": r.accuracy_m}
-                  for r in towns.itertuples()],
-    }
 
 
 #: Folium's viewport forbids zooming the page (``user-scalable=no``): people with low

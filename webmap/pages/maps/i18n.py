@@ -9,9 +9,14 @@ Examples
 ('Search by name', '按名称搜索')
 >>> lang_of("en"), lang_of("fr"), lang_of(None)
 ('en', 'zh', 'zh')
+>>> t("err_no_such_station", "en")
+'There is no such station on the scenic road; pick one from the list.'
+
 """
 
 from __future__ import annotations
+
+from geo.errors import MESSAGES
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app_title": ("锡林郭勒草原图集", "Xilingol Grassland Atlas"),
@@ -250,6 +255,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err_plan": ("暂时无法规划行程，请稍后再试", "The trip could not be planned just now: try again later"),
     "err_network": ("无法连接服务器，请检查网络", "Could not reach the server: check the connection"),
     "err_summary": ("暂时无法加载项目汇总", "The project summary could not be loaded just now"),
+    "err_search": ("暂时无法搜索，请稍后再试", "Search is not available just now: try again later"),
+    "err_corridor": ("暂时无法判断哪些项目在风景道廊道内",
+                     "Which projects lie in the road's corridor could not be worked out just now"),
     "upload_file": ("点位文件", "File of sites"),
     "pick_basin_label": ("流域", "Basin"),
     "converted": ("已转换", "Converted"),
@@ -360,6 +368,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "value_target_class_Ⅴ类": ("Ⅴ类", "Class V"),
     "value_target_class_劣Ⅴ类": ("劣Ⅴ类", "Worse than Class V"),
 }
+
+
+# Every error code of the API's error body, as a sentence for a person ("err_<code>"): the
+# pages' errorText shows these in the page's language, never the API's own wording.
+for _code, _pair in MESSAGES.items():
+    STRINGS.setdefault("err_" + _code, _pair)
 
 
 def lang_of(value: str | None) -> str:

@@ -51,8 +51,8 @@ MAX_KM = (20, 1000)
 
 
 def _planner_html(lang: str, max_km: float | str | None, query: Mapping[str, str]) -> str:
-    """The stage planner's form: daily limit, start and end (shown once the server plans
-    between chosen stations), the stage list and the trip's downloads."""
+    """The stage planner's form: daily limit, start and end (shown once the page has filled
+    them with the road's stations), the stage list and the trip's downloads."""
     value = "" if max_km is None else escape(f"{max_km:g}" if isinstance(max_km, float)
                                              else max_km)
     lang_field = '<input type="hidden" name="lang" value="en">' if lang == "en" else ""

@@ -7,8 +7,10 @@
  * in the list and on the map (a dashed red line, a mark where the day's limit is
  * reached) with the reason and what to do instead (alternatives, station_after).  A
  * stage in the list fits the map to it.  The form re-plans without reloading the page
- * and keeps max_km (and start, end, direction) in the URL.  Start and end selects show
- * once the server plans between chosen stations (its answer carries "direction"). */
+ * and keeps max_km (and start, end, direction) in the URL.  Start and end stations are
+ * chosen in the form; GPX and KML of the trip and of each stage download from the list
+ * (GET /api/route/trip.<gpx|kml>).  Errors are shown by their code, in the page's
+ * language (page.errorText). */
 (function () {
   "use strict";
   var STAGE_COLORS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"];
@@ -178,8 +180,8 @@
       api.limitMarks = limitMarks.getLayers().length;
     }
 
-    /** GPX and KML of each stage and of the whole trip, once the server writes them
-     *  (GET /api/route/trip.<gpx|kml>, geo.route.trip_export); GCJ-02 on request. */
+    /** GPX and KML of each stage and of the whole trip (GET /api/route/trip.<gpx|kml>,
+     *  geo.route.trip_export); GCJ-02 on request. */
     function drawDownloads(body) {
       var box = document.getElementById("atlas-trip-downloads");
       var base = cfg.endpoints && cfg.endpoints.trip;
@@ -204,6 +206,8 @@
           a.setAttribute("download", "");
           a._fmt = fmt;
           a._stage = stage;
+          a.setAttribute("data-stage", stage === null ? "trip" : String(stage));
+          a.setAttribute("data-format", fmt);
           links.push(a);
           if (i) li.appendChild(document.createTextNode(" · "));
           li.appendChild(a);
@@ -282,7 +286,7 @@
         .catch(function (err) { if (mine === planSeq) showStagesError(err); });
     }
 
-    // Start and end stations: offered once the server plans between chosen stations.
+    // Start and end stations: the stations of the road, in road order.
     function showEnds(body) {
       var box = document.getElementById("atlas-stage-ends");
       if (!box || body.direction === undefined) return;
@@ -377,7 +381,7 @@
           api.corridor = {count: ids.length, ids: ids};
         })
         .catch(function (err) {
-          if (note) note.textContent = S.error + ": " + err.message;
+          if (note) note.textContent = page.errorText(err, "corridor");
           api.corridor = {error: err.message};
         });
     }
