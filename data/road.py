@@ -50,6 +50,7 @@ def build_scenic_road() -> tuple[list[dict], np.ndarray]:
         records.append({
             "id": s["id"], "name_zh": s["name_zh"], "name_en": s["name_en"],
             "theme_zh": s["theme_zh"], "theme_en": s["theme_en"], "road": s["road"],
+            "road_en": s["road_en"],
             "seq": seq, "km_start": round(float(km0), 1), "length_km": round(float(km), 1),
             "source": src["source"], "accuracy_m": float(src["accuracy_m"]),
             "illustrative": authored(src, "scenic_road.json"),
@@ -69,7 +70,8 @@ def build_stations(admin: Admin, road: ScenicRoute) -> tuple[list[dict], np.ndar
                                         admin.english(counties), strict=True):
         records.append({
             "id": s["id"], "name_zh": s["name_zh"], "name_en": s["name_en"],
-            "county": county, "county_en": county_en, "km": round(float(km), 1), "services": s["services"],
+            "county": county, "county_en": county_en, "km": round(float(km), 1),
+            "services": s["services"], "services_en": s["services_en"],
             "source": src["source"], "accuracy_m": float(src["accuracy_m"]),
             "illustrative": authored(src, "stations.json"),
         })
@@ -91,7 +93,8 @@ def build_attractions(admin: Admin, road: ScenicRoute) -> tuple[list[dict], np.n
             "id": a["id"], "name_zh": a["name_zh"], "name_en": a["name_en"],
             "kind": a["kind"], "kind_en": a["kind_en"], "county": county,
             "county_en": county_en, "km": round(float(km), 1),
-            "description_zh": a["description_zh"], "source": src["source"],
+            "description_zh": a["description_zh"], "description_en": a["description_en"],
+            "source": src["source"],
             "accuracy_m": float(a["accuracy_m"]), "illustrative": authored(a, f"attractions.json {a['id']}"),
         })
     return records, pts

@@ -619,8 +619,20 @@
       var en = props[name.replace(/_zh$/, "") + "_en"];
       if (en !== undefined && en !== null && en !== "") return en;
     }
-    return props[name];
+    return halfOf(props[name], this.lang);
   };
+
+  var HAN = /[\u3400-\u9fff]/;
+  /** A value written "中文 / English" (feature sources, drainage notes): the page's half.
+   *  Anything else as it is. */
+  function halfOf(value, lang) {
+    if (typeof value !== "string") return value;
+    var i = value.lastIndexOf(" / ");
+    if (i < 0) return value;
+    var zh = value.slice(0, i), en = value.slice(i + 3).trim();
+    if (!HAN.test(zh) || !/^[A-Za-z0-9(]/.test(en) || en.length < 8) return value;
+    return lang === "en" ? en : zh;
+  }
 
   Page.prototype.popupNode = function (desc, props) {
     var S = this.S, self = this;
