@@ -653,8 +653,8 @@ _TAB_STOP_SHAPES = """Array.from(document.querySelectorAll('.leaflet-pane .leafl
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_keyboard_screen_readers_and_controls(tab, live_server, lang):
-    """On every page: Tab reaches the layer control within 15 presses (8: skip link, three
-    pages, language, the map, then the control), no drawn shape is a tab stop, the
+    """On every map page: Tab reaches the layer control within 15 presses (8: skip link,
+    four pages, language, the map, then the control), no drawn shape is a tab stop, the
     controls speak the page's language and axe-core finds no critical or serious
     violation."""
     # axe-core compiles its rule templates with `new Function`: the pages' CSP forbids
@@ -680,6 +680,21 @@ def test_keyboard_screen_readers_and_controls(tab, live_server, lang):
         pg.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
         assert pg.evaluate(_AXE) == [], path
     assert t.clean()
+
+
+def test_axe_on_the_data_page(tab, live_server):
+    """/data (replacing the reference layers) in both languages: no critical or serious
+    violation once its layer table is filled; its skip link leads to its main part."""
+    t = tab(bypass_csp=True)
+    pg = t.page
+    for lang in LANGS:
+        pg.goto(_url(live_server.url, "/data", lang), wait_until="load")
+        poll(pg, "document.querySelectorAll('#data-layers tbody tr').length > 3")
+        assert pg.evaluate("document.documentElement.lang") == ("en" if lang == "en" else "zh-CN")
+        assert [a.get_attribute("href") for a in pg.locator("a.atlas-skip").all()] == ["#data-main"]
+        pg.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+        assert pg.evaluate(_AXE) == [], lang
+    assert t.clean(), (t.errors, t.outside)
 
 
 def test_axe_on_the_ogc_api_pages_and_their_errors(tab, live_server):

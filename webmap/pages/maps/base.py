@@ -84,11 +84,23 @@ class AtlasPage(JSCSSMixin, MacroElement):
         self.default_css = styles
 
 
-def header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) -> str:
-    """The page header: skip link, title, links to the three pages, language switch (escaped).
+def skip_link(lang: str) -> str:
+    """The map pages' first tab stop: a link to the side panel (shown when focused).
 
-    The language link carries only ``lang`` here; ``static/atlas/state.js`` adds the
-    page's state (query and view) to it as the state changes.
+    Examples
+    --------
+    >>> skip_link("en")
+    '<a class="atlas-skip" href="#atlas-side">Skip to the side panel</a>'
+    """
+    return f'<a class="atlas-skip" href="#atlas-side">{escape(t("skip_to_panel", lang))}</a>'
+
+
+def header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) -> str:
+    """The page header: title, links to the pages, language switch (escaped).
+
+    The language link carries only ``lang`` here; on the map pages
+    ``static/atlas/state.js`` adds the page's state (query and view) to it as the state
+    changes.  Each page puts its own skip link before the header (:func:`skip_link`).
     """
     other = "zh" if lang == "en" else "en"
     links = "".join(
@@ -98,7 +110,6 @@ def header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) -
         for pid, _ in PAGES)
     other_tag = "zh-CN" if other == "zh" else "en"
     return (
-        f'<a class="atlas-skip" href="#atlas-side">{escape(t("skip_to_panel", lang))}</a>'
         f'<header class="atlas-header" lang="{"en" if lang == "en" else "zh-CN"}">'
         f'<h1 class="atlas-title">{escape(t("app_title", lang))}</h1>'
         f'<nav aria-label="{escape(t("pages_nav", lang))}">{links}</nav>'
@@ -210,7 +221,8 @@ def build_map(
     css = [(n, static_url(local_path(n, lang))) for n in vendor_css]
     css += [("atlas_css", static_url("atlas/atlas.css"))]
     root = m.get_root()
-    root.html.add_child(Element(header_html(page, lang, url_for_page)), name="atlas_header")
+    root.html.add_child(Element(skip_link(lang) + header_html(page, lang, url_for_page)),
+                       name="atlas_header")
     if panels_html:
         root.html.add_child(Element(panels_html), name="atlas_panels")
     AtlasPage(cfg, js, css).add_to(m)
