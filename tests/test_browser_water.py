@@ -175,7 +175,7 @@ def test_english_keyboard_and_the_url(page, live_server):
     pg, watch = page
     open_page(pg, live_server.url + "/watershed?lang=en")
     poll(pg, "window.atlas.water && window.atlas.water.summary")
-    assert pg.locator("#atlas-water h3").inner_text() == "Water quality at the national sections"
+    assert pg.locator("#atlas-water-h").inner_text() == "Water quality at the national sections"
     head = pg.locator("#atlas-wq-sections thead th").all_inner_texts()
     assert head == ["Section", "Annual", "Months meeting", "Latest"]
     latest = _latest_by_section()

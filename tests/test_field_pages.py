@@ -465,8 +465,10 @@ def test_each_station_opens_its_own_popup(tab, live_server):
                        "document.querySelector('.leaflet-popup-content h4').textContent")
         assert got == name
     # a kilometre post's popup says what it is once
-    pg.evaluate("""(() => { var l = window.atlas.layers.km_posts.leaflet[3]; l.openPopup(); })()""")
-    text = poll(pg, "(document.querySelector('.leaflet-popup-content') || {}).innerText")
+    pg.evaluate("""(() => { window.atlas.map.closePopup();
+        window.atlas.layers.km_posts.leaflet[3].openPopup(); })()""")
+    text = poll(pg, "(p => p.length === 1 && p[0].innerText.indexOf('里程桩') >= 0 && p[0].innerText)"
+                    "(document.querySelectorAll('.leaflet-popup .leaflet-popup-content'))")
     assert text.count("里程桩") == 1 and text.count("150 km") == 1, text
     assert t.clean()
 
@@ -575,6 +577,10 @@ def test_english_pages_show_every_value_in_english(tab, live_server):
     seen = {}
     for path in ("/?lang=en", "/route?lang=en&max_km=100", "/watershed?lang=en&basin=xilin"):
         t.open(live_server.url + path)  # every layer the page shows is drawn
+        if path.startswith("/?"):  # and the layer hidden at first: the water samples
+            pg.locator(".leaflet-control-layers label", has_text="Water-quality samples") \
+                .locator("input").check()
+            poll(pg, "window.atlas.counts.wq_samples > 0")
         for layer, text in pg.evaluate(_POPUP_TEXTS):
             assert not re.search(r"[\u3400-\u9fff]", _without_names(text)), (path, layer, text)
             seen.setdefault(layer, set()).add(text)

@@ -120,8 +120,8 @@ def header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) -
 
 
 #: Query parameters that are page state (kept in the URL, carried by the language switch).
-STATE_KEYS: tuple[str, ...] = ("max_km", "start", "end", "direction", "basin", "category",
-                               "status", "print")
+STATE_KEYS: tuple[str, ...] = ("max_km", "start", "end", "direction", "basin", "section",
+                               "category", "status", "print")
 
 
 def page_query(args: Mapping[str, str] | None) -> dict[str, str]:

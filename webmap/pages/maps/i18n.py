@@ -270,6 +270,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "value_investor_government": ("政府投资", "Government investment"),
     "value_investor_social": ("社会投资", "Social investment"),
     "unit_亿元": ("亿元", "× 100M yuan"),
+    "unit_个/L": ("个/L", "per L"),
     # The data page (/data): the reference layers replaced by one's own data.
     "data_skip": ("跳到正文", "Skip to content"),
     "data_title": ("数据管理：用本单位的数据替换参考图层", "Data: replace the reference layers with your own"),

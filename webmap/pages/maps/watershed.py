@@ -86,20 +86,20 @@ def _water_html(lang: str) -> str:
         '<select id="atlas-wq-year"></select>'
         + _scroll("atlas-wq-sections", "water", lang) +
         '<div id="atlas-wq-detail" hidden>'
-        '<h4 id="atlas-wq-title" tabindex="-1"></h4>'
+        '<h3 id="atlas-wq-title" tabindex="-1"></h3>'
         '<p id="atlas-wq-summary"></p>'
         f'<p id="atlas-wq-missed-title" class="atlas-wq-over" hidden>'
         f'{escape(t("wq_missed_months", lang))}</p>'
         '<ul id="atlas-wq-missed" class="atlas-list atlas-wq-over" hidden></ul>'
         '<div class="atlas-chart-wrap"><canvas id="atlas-wq-chart" role="img"></canvas></div>'
         '<div id="atlas-wq-upstream" hidden>'
-        f'<h4>{escape(t("wq_upstream", lang))}</h4>'
+        f'<h3>{escape(t("wq_upstream", lang))}</h3>'
         '<p id="atlas-wq-upstream-why"></p>'
         '<p id="atlas-wq-upstream-totals" class="atlas-note"></p>'
         + _scroll("atlas-wq-projects", "wq_upstream", lang) +
         '<p id="atlas-wq-upstream-rule" class="atlas-note"></p>'
         '</div>'
-        f'<h4>{escape(t("wq_items", lang))}</h4>'
+        f'<h3>{escape(t("wq_items", lang))}</h3>'
         f'<label for="atlas-wq-sample">{escape(t("wq_sample", lang))}</label> '
         '<select id="atlas-wq-sample"></select>'
         + _scroll("atlas-wq-items", "wq_items", lang) +

@@ -584,7 +584,11 @@
   Page.prototype.nameOf = function (desc, props) {
     var v = props[desc.name_field];
     if (v === null || v === undefined || v === "") v = props.name_zh || props.name || props.id || "";
-    if (this.lang === "en" && props.name_en) return props.name_en + " (" + v + ")";
+    if (this.lang === "en") {
+      // name_en, or the name field's own companion (section_zh → section_en)
+      var en = props.name_en || props[String(desc.name_field || "").replace(/_zh$/, "") + "_en"];
+      if (en) return en + " (" + v + ")";
+    }
     return String(v);
   };
 
