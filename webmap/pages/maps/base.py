@@ -120,7 +120,7 @@ def header_html(page: str, lang: str, url_for_page: Callable[[str, str], str]) -
 
 
 #: Query parameters that are page state (kept in the URL, carried by the language switch).
-STATE_KEYS: tuple[str, ...] = ("max_km", "start", "end", "direction", "basin", "section",
+STATE_KEYS: tuple[str, ...] = ("max_km", "start", "end", "direction", "basin", "section", "year",
                                "category", "status", "print")
 
 

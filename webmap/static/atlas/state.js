@@ -7,7 +7,7 @@
  * fragment: map=zoom/lat/lon (the centre, in the datum of the basemap's tiles: GCJ-02
  *           with base=gaode_vec, so that the same base reopens the same picture),
  *           layers= the overlays shown, base= the basemap;
- * query:    lang and page.query (max_km, start, end, direction, basin, section, category,
+ * query:    lang and page.query (max_km, start, end, direction, basin, section, year, category,
  *           status),
  *           which the server renders the page from (its page cache keys on the query).
  *
@@ -21,7 +21,8 @@
   "use strict";
   var A = window.Atlas, U = A.util, el = U.el;
   /** Order of the page-state keys in the query string. */
-  var KEYS = ["max_km", "start", "end", "direction", "basin", "section", "category", "status", "print"];
+  var KEYS = ["max_km", "start", "end", "direction", "basin", "section", "year", "category", "status",
+    "print"];
 
   /** The fragment as {view: [zoom, lat, lon] | null, layers: [ids] | null, base: id | null}. */
   function parseHash(hash) {
