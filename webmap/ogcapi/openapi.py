@@ -106,12 +106,15 @@ def _components() -> dict[str, Any]:
                     "content": {GEOJSON: {"schema": {"type": "object"}},
                                 HTML: {"schema": {"type": "string"}}}},
         "NotModified": {"description": "Unchanged since the ETag given in If-None-Match."},
+        # Asked for as HTML (f=html or a browser's Accept), an error is a page for a person.
         "InvalidParameter": {"description": "A parameter has a bad value or is unknown; "
                              "the body says which and how to fix it.",
                              "content": {JSON: {"schema": {"$ref": "#/components/schemas/"
-                                                           "exception"}}}},
+                                                           "exception"}},
+                                         HTML: {"schema": {"type": "string"}}}},
         "NotFound": {"description": "No such collection or feature.",
-                     "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}},
+                     "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}},
+                                 HTML: {"schema": {"type": "string"}}}},
         "Schema": {"description": "A JSON Schema.",
                    "content": {SCHEMA: {"schema": {"type": "object"}}}},
     }
